@@ -1,0 +1,76 @@
+"""Choosing the Keras backend before Keras is imported, and describing it.
+
+Keras reads ``KERAS_BACKEND`` once, at import. Every entry point that trains
+calls :func:`select` first; importing :mod:`empirical_size.engine` before that
+uses whatever backend the environment names (TensorFlow if none).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+BACKENDS = ("tensorflow", "jax")
+DTYPES = ("float32", "float64")
+
+
+def select(backend: str, dtype: str = "float32", threads: int | None = None) -> None:
+    """Point Keras at ``backend``; must run before ``import keras``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != backend:
+            raise RuntimeError(
+                f"Keras was already imported with backend {keras.backend.backend()!r};"
+                f" cannot switch to {backend!r} in the same process"
+            )
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if backend == "jax" and dtype == "float64":
+        # JAX silently truncates float64 to float32 unless x64 is enabled.
+        os.environ["JAX_ENABLE_X64"] = "1"
+        if "jax" in sys.modules:
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+    if threads:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that can change a result."""
+    out = {"python": platform.python_version()}
+    for pkg in ("empirical-size", "keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "numpy", "xarray"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def device() -> str:
+    """The device the current Keras backend computes on, in words."""
+    import keras
+
+    name = keras.backend.backend()
+    if name == "jax":
+        import jax
+
+        d = jax.devices()[0]
+        return f"jax:{d.platform}:{getattr(d, 'device_kind', d)}"
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        if gpus:
+            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+            return f"tensorflow:gpu:{details.get('device_name', gpus[0].name)}"
+        return f"tensorflow:cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
+    return name

@@ -1,0 +1,238 @@
+"""The training engine: many small ReLU networks trained at once.
+
+Every weight carries a leading trial axis (kernels ``(trials, fan_in,
+fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
+each trial's gradient is exactly its own; Adadelta acts element-wise, so a
+chunk of trials trains exactly as each trial would alone. Keras defines the
+layers and the optimizer; the loop runs many steps per compiled call
+(``tf.function`` + XLA on TensorFlow, ``jax.jit`` + ``fori_loop`` on JAX).
+
+Import this module only after :func:`empirical_size.backend.select`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import ops
+
+from .batching import BatchPlan
+from .networks import Weights
+
+
+@dataclass(frozen=True)
+class AdadeltaSettings:
+    """The paper's Adadelta (Keras 1.x defaults), not Keras 3's."""
+
+    learning_rate: float = 1.0
+    rho: float = 0.95
+    epsilon: float = 1e-8
+
+    def build(self) -> keras.optimizers.Optimizer:
+        return keras.optimizers.Adadelta(learning_rate=self.learning_rate, rho=self.rho, epsilon=self.epsilon)
+
+
+@keras.saving.register_keras_serializable(package="empirical_size")
+class TrialDense(keras.layers.Layer):
+    """A dense layer replicated over a leading trial axis.
+
+    Input ``(trials, batch, fan_in)``, kernel ``(trials, fan_in, units)``,
+    bias ``(trials, units)``, output ``(trials, batch, units)``.
+    """
+
+    def __init__(self, trials: int, units: int, relu: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.trials, self.units, self.relu = int(trials), int(units), bool(relu)
+
+    def build(self, input_shape):
+        fan_in = input_shape[-1]
+        self.kernel = self.add_weight(shape=(self.trials, fan_in, self.units), initializer="zeros", name="kernel")
+        self.bias = self.add_weight(shape=(self.trials, self.units), initializer="zeros", name="bias")
+
+    def call(self, x):
+        y = ops.matmul(x, self.kernel) + self.bias[:, None, :]
+        return ops.relu(y) if self.relu else y
+
+    def get_config(self):
+        return {**super().get_config(), "trials": self.trials, "units": self.units, "relu": self.relu}
+
+
+def build_model(sizes: Sequence[int], trials: int, dtype: str = "float32") -> keras.Sequential:
+    """ReLU hidden layers, linear output, ``sizes = [inputs, width..., outputs]``."""
+    last = len(sizes) - 2
+    model = keras.Sequential(
+        [TrialDense(trials, units, relu=i < last, dtype=dtype, name=f"dense_{i}") for i, units in enumerate(sizes[1:])]
+    )
+    model.build((trials, None, sizes[0]))
+    return model
+
+
+def per_trial_mse(pred, y, mask=None):
+    """``(trials,)`` mean squared error over the (masked) samples of each trial."""
+    err = ops.square(pred - y)[..., 0]
+    if mask is None:
+        return ops.mean(err, axis=1)
+    return ops.sum(err * mask, axis=1) / ops.sum(mask)
+
+
+class Trainer:
+    """Trains a chunk of trials; backend-specific loops live in subclasses."""
+
+    def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
+        self.sizes, self.trials, self.dtype = list(sizes), int(trials), dtype
+        self.model = build_model(self.sizes, self.trials, dtype)
+        self.optimizer = optimizer.build()
+        self.optimizer.build(self.model.trainable_variables)
+        self._compile()
+
+    # -- state --------------------------------------------------------------
+    def set_weights(self, weights: Weights) -> None:
+        flat = [a for pair in weights for a in pair]
+        for var, value in zip(self.model.trainable_variables, flat, strict=True):
+            var.assign(np.asarray(value, dtype=self.dtype))
+        self._sync_from_keras()
+
+    def get_weights(self) -> Weights:
+        self._sync_to_keras()
+        flat = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in self.model.get_weights()]
+        return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+    def _sync_from_keras(self):  # stateless backends copy Keras' variables in
+        pass
+
+    def _sync_to_keras(self):
+        pass
+
+    # -- work -----------------------------------------------------------------
+    def cast(self, a: np.ndarray):
+        return ops.convert_to_tensor(np.asarray(a, dtype=self.dtype))
+
+    def train_full(self, x, y, steps: int) -> None:
+        """``steps`` full-batch gradient steps on ``x (T,n,i)``, ``y (T,n,1)``."""
+        if steps > 0:
+            self._full(x, y, steps)
+
+    def train_batches(self, x, y, plan: BatchPlan, indices: np.ndarray) -> None:
+        """One step per (epoch, batch) of ``indices (E,S,T,B)`` from ``plan``."""
+        epochs, steps = indices.shape[:2]
+        if epochs:
+            idx = ops.convert_to_tensor(indices)
+            mask = self.cast(plan.mask())
+            self._batched(x, y, idx, mask, epochs * steps)
+
+    def evaluate(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x``."""
+        mse, size = self._evaluate(x, y)
+        return np.asarray(mse, dtype=np.float64), np.asarray(size, dtype=np.float64)
+
+    def predict(self, x) -> np.ndarray:
+        self._sync_to_keras()
+        return np.asarray(self.model(x))
+
+
+class _TensorFlowTrainer(Trainer):
+    def _compile(self):
+        import tensorflow as tf
+
+        model, optimizer = self.model, self.optimizer
+        variables = model.trainable_variables
+
+        def step(x, y, mask):
+            with tf.GradientTape() as tape:
+                loss = ops.sum(per_trial_mse(model(x), y, mask))
+            optimizer.apply(tape.gradient(loss, variables), variables)
+
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def full(x, y, steps):
+            for _ in tf.range(steps):
+                step(x, y, None)
+
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def batched(x, y, idx, mask, steps):
+            per_epoch = tf.shape(idx)[1]
+            for i in tf.range(steps):
+                b = idx[i // per_epoch, i % per_epoch]
+                step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[i % per_epoch])
+
+        @tf.function(jit_compile=True, reduce_retracing=True)
+        def evaluate(x, y):
+            pred = model(x)
+            return per_trial_mse(pred, y), ops.sum(ops.square(pred), axis=(1, 2))
+
+        self._full = lambda x, y, steps: full(x, y, tf.constant(steps, tf.int32))
+        self._batched = lambda x, y, idx, mask, steps: batched(x, y, idx, mask, tf.constant(steps, tf.int32))
+        self._evaluate = evaluate
+
+
+class _JaxTrainer(Trainer):
+    def _compile(self):
+        import jax
+
+        model, optimizer = self.model, self.optimizer
+
+        def loss_fn(tv, x, y, mask):
+            pred, _ = model.stateless_call(tv, [], x)
+            return ops.sum(per_trial_mse(pred, y, mask))
+
+        grad = jax.grad(loss_fn)
+
+        def step(state, x, y, mask):
+            tv, ov = state
+            tv, ov = optimizer.stateless_apply(ov, grad(tv, x, y, mask), tv)
+            return tv, ov
+
+        @jax.jit
+        def full(state, x, y, steps):
+            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, x, y, None), state)
+
+        @jax.jit
+        def batched(state, x, y, idx, mask, steps):
+            per_epoch = idx.shape[1]
+
+            def body(i, s):
+                b = idx[i // per_epoch, i % per_epoch]
+                take = jax.vmap(lambda a, j: a[j])
+                return step(s, take(x, b), take(y, b), mask[i % per_epoch])
+
+            return jax.lax.fori_loop(0, steps, body, state)
+
+        @jax.jit
+        def evaluate(tv, x, y):
+            pred, _ = model.stateless_call(tv, [], x)
+            return per_trial_mse(pred, y), ops.sum(ops.square(pred), axis=(1, 2))
+
+        # Block so that callers time real work, not an asynchronous dispatch.
+        def run_full(x, y, steps):
+            self._state = jax.block_until_ready(full(self._state, x, y, np.int32(steps)))
+
+        def run_batched(x, y, idx, mask, steps):
+            self._state = jax.block_until_ready(batched(self._state, x, y, idx, mask, np.int32(steps)))
+
+        self._full, self._batched = run_full, run_batched
+        self._evaluate = lambda x, y: evaluate(self._state[0], x, y)
+        self._sync_from_keras()
+
+    def _sync_from_keras(self):
+        self._state = (
+            [v.value for v in self.model.trainable_variables],
+            [v.value for v in self.optimizer.variables],
+        )
+
+    def _sync_to_keras(self):
+        tv, ov = self._state
+        for var, value in zip(self.model.trainable_variables, tv):
+            var.assign(value)
+        for var, value in zip(self.optimizer.variables, ov):
+            var.assign(value)
+
+
+def make_trainer(sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()) -> Trainer:
+    """A trainer for the backend Keras was imported with."""
+    backend = keras.backend.backend()
+    classes = {"tensorflow": _TensorFlowTrainer, "jax": _JaxTrainer}
+    if backend not in classes:
+        raise RuntimeError(f"unsupported Keras backend {backend!r}; use one of {sorted(classes)}")
+    return classes[backend](sizes, trials, dtype, optimizer)

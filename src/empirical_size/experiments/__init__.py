@@ -1,0 +1,1 @@
+"""One module per kind of experiment job: spec in, labelled data set out."""

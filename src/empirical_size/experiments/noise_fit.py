@@ -1,0 +1,126 @@
+"""Fitting noise (E2, and E3 with mini-batches): one job = one grid point,
+a contiguous range of trials.
+
+Each trial draws its data from ``(namespace, "data", n, trial)`` and its
+initial weights from ``(namespace, "init", depth, n, trial)``: networks of
+different depths see the same data sets (paired comparisons across depth),
+and no trial depends on the others in its job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from .. import networks, seeding
+from ..batching import BatchPlan
+from ..progress import Progress
+
+log = logging.getLogger("empirical_size")
+
+
+@dataclass(frozen=True)
+class NoiseFitJob:
+    depth: int
+    n: int
+    first_trial: int
+    trials: int
+    epochs: int
+    record_every: int
+    width: int = 64
+    inputs: int = 3
+    seed: int = 0
+    namespace: str = "size"  # seed namespace; E3 reuses E2's to pair its trials
+    dtype: str = "float32"
+    batch_size: int | None = None
+    batch_mode: str = "keep"
+    shuffle: bool = True
+    optimizer: dict = field(default_factory=lambda: {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8})
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> "NoiseFitJob":
+        known = set(cls.__dataclass_fields__)
+        unknown = set(spec) - known
+        if unknown:
+            raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**spec)
+
+    @property
+    def trial_ids(self) -> np.ndarray:
+        return np.arange(self.first_trial, self.first_trial + self.trials)
+
+    @property
+    def sizes(self) -> list[int]:
+        return networks.layer_sizes(self.inputs, self.width, self.depth)
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """``x (T, n, inputs)``, ``y (T, n, 1)`` in float64."""
+        pairs = [
+            networks.noise_data(seeding.generator(self.seed, self.namespace, "data", self.n, t), self.n, self.inputs)
+            for t in self.trial_ids
+        ]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    def initial_weights(self) -> networks.Weights:
+        return networks.stack_trials(
+            [
+                networks.glorot_uniform(seeding.generator(self.seed, self.namespace, "init", self.depth, self.n, t), self.sizes)
+                for t in self.trial_ids
+            ]
+        )
+
+    def shuffle_rngs(self) -> list[np.random.Generator]:
+        return [seeding.generator(self.seed, self.namespace, "shuffle", self.depth, self.n, t) for t in self.trial_ids]
+
+    def plan(self) -> BatchPlan:
+        return BatchPlan(self.n, self.batch_size, self.batch_mode, self.shuffle)
+
+
+def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
+    """Train the job's trials and return its data set (dims ``trial``, ``epoch``)."""
+    from ..engine import AdadeltaSettings, make_trainer
+    from ..storage import provenance
+    from ..training import train_and_record
+
+    start = time.perf_counter()
+    x, y = job.data()
+    trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
+    trainer.set_weights(job.initial_weights())
+    plan = job.plan()
+    log.info(
+        "depth %d, n %d, trials %d-%d, %d epochs of %d step(s), %s, %s",
+        job.depth, job.n, job.trial_ids[0], job.trial_ids[-1], job.epochs, plan.steps_per_epoch, job.dtype,
+        trainer.__class__.__name__,
+    )
+    rec = train_and_record(
+        trainer, x, y, epochs=job.epochs, record_every=job.record_every, plan=plan,
+        shuffle_rngs=None if plan.full_batch else job.shuffle_rngs(),
+        progress=Progress(job.epochs, every=progress_every),
+    )
+    wall = time.perf_counter() - start
+    ds = xr.Dataset(
+        {
+            "mse": (("trial", "epoch"), rec["mse"], {"long_name": "training mean squared error", "description": "mean over the n training points of (f(x_i) - y_i)^2"}),
+            "size": (("trial", "epoch"), rec["size"], {"long_name": "empirical size", "description": "sum over the n training points of f(x_i)^2"}),
+            "sum_y2": (("trial",), (y[..., 0] ** 2).sum(axis=1), {"long_name": "perfect-fit size", "description": "sum over the n training points of y_i^2 (chi-squared, n degrees of freedom)"}),
+        },
+        coords={
+            "trial": ("trial", job.trial_ids, {"long_name": "trial index"}),
+            "epoch": ("epoch", rec["epoch"], {"long_name": "epochs trained", "units": "epochs"}),
+            "depth": ((), job.depth, {"long_name": "hidden layers"}),
+            "n": ((), job.n, {"long_name": "training points"}),
+        },
+    )
+    streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
+    if not plan.full_batch:
+        streams["shuffle"] = ("depth", "n", "trial")
+    seeds = seeding.describe(job.seed, job.namespace, streams)
+    ds.attrs.update(provenance(asdict(job), seeds, wall))
+    ds.attrs["trained_dtype"] = job.dtype
+    return ds
+
+Job = NoiseFitJob

@@ -1,0 +1,46 @@
+"""Combining per-job data sets into one data set per experiment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import xarray as xr
+
+from .storage import load
+
+
+def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str], experiment: str) -> xr.Dataset:
+    """Concatenate job files along ``trial`` and stack them over the ``grid``
+    dimensions (each job holds scalar coordinates for those).
+
+    Attributes shared by every job are kept; those that differ (wall time,
+    host, ...) are summarised. Fails naming the file when one is unreadable,
+    lacks a variable or a grid coordinate, or repeats another's trials.
+    """
+    if not paths:
+        raise ValueError(f"{experiment}: no job files to merge")
+    parts, seen = [], {}
+    for path in paths:
+        ds = load(path, required=tuple(required))
+        missing = [g for g in grid if g not in ds.coords or ds[g].ndim != 0]
+        if missing or "trial" not in ds.dims:
+            raise ValueError(f"{path}: not a {experiment} job file (needs scalar coordinates {list(grid)} and a 'trial' dimension)")
+        point = tuple(ds[g].item() for g in grid)
+        for t in ds.trial.values.tolist():
+            if (point, t) in seen:
+                raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
+            seen[(point, t)] = path
+        parts.append(ds.expand_dims(list(grid)))
+    wall = sum(float(p.attrs.get("wall_seconds", 0.0)) for p in parts)
+    devices = sorted({str(p.attrs.get("device", "")) for p in parts})
+    merged = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer")
+    merged = merged.sortby(list(grid) + ["trial"])
+    merged.attrs.pop("wall_seconds", None)
+    merged.attrs.update(
+        experiment=experiment,
+        jobs=len(parts),
+        total_wall_seconds=round(wall, 3),
+        devices=json.dumps(devices),
+    )
+    return merged

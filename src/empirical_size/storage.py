@@ -1,0 +1,61 @@
+"""Writing and reading NetCDF files safely.
+
+A final output is never written in place: it is written to a temporary file
+beside it and renamed, so a killed job leaves no file a later run trusts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import xarray as xr
+
+ENGINE = "netcdf4"
+
+
+def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=ENGINE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: str | os.PathLike, required: tuple[str, ...] = ()) -> xr.Dataset:
+    """Load a data set into memory, failing with the file's name if unreadable."""
+    try:
+        ds = xr.load_dataset(path, engine=ENGINE)
+    except Exception as err:  # noqa: BLE001 - re-raised with the file named
+        raise ValueError(f"{path}: cannot read as NetCDF ({type(err).__name__}: {err})") from err
+    missing = [v for v in required if v not in ds.variables]
+    if missing:
+        raise ValueError(f"{path}: missing variables {missing}; found {sorted(ds.variables)}")
+    return ds
+
+
+def provenance(config_slice: dict, seeds: str, wall_seconds: float) -> dict[str, str | float]:
+    """NetCDF attributes saying where a job's numbers came from."""
+    from . import __version__, backend
+
+    return {
+        "config": json.dumps(config_slice, sort_keys=True),
+        "seeds": seeds,
+        "backend": os.environ.get("KERAS_BACKEND", ""),
+        "versions": json.dumps(backend.versions(), sort_keys=True),
+        "device": backend.device(),
+        "host": socket.gethostname(),
+        "wall_seconds": round(float(wall_seconds), 3),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "empirical_size_version": __version__,
+    }

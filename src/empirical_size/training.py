@@ -1,0 +1,74 @@
+"""Training a chunk of trials for many epochs, recording metrics on the way."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .batching import BatchPlan
+from .engine import Trainer
+from .progress import Progress
+
+# Aim for compiled calls of about this many seconds: long enough that the
+# Python round trip is negligible, short enough for timely progress lines.
+TARGET_CALL_SECONDS = 3.0
+MAX_INDEX_BYTES = 256 * 2**20  # cap on one call's mini-batch index array
+
+
+def record_epochs(epochs: int, record_every: int) -> np.ndarray:
+    """The epochs after which metrics are recorded: record_every, 2*record_every, ..."""
+    if record_every < 1 or epochs < record_every:
+        raise ValueError(f"need 1 <= record_every <= epochs, got record_every={record_every}, epochs={epochs}")
+    return np.arange(record_every, epochs + 1, record_every)
+
+
+def train_and_record(
+    trainer: Trainer,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    record_every: int,
+    plan: BatchPlan | None = None,
+    shuffle_rngs: list[np.random.Generator] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """Train for ``epochs`` epochs; every ``record_every`` epochs record each
+    trial's training MSE and size on the full training data.
+
+    Returns ``epoch (R,)``, ``mse (T, R)``, ``size (T, R)``.
+    """
+    trials = x.shape[0]
+    plan = plan or BatchPlan(n=x.shape[1])
+    if not plan.full_batch and shuffle_rngs is None:
+        raise ValueError("mini-batch training needs one shuffle generator per trial")
+    marks = record_epochs(epochs, record_every)
+    xt, yt = trainer.cast(x), trainer.cast(y)
+    mse = np.empty((trials, len(marks)))
+    size = np.empty((trials, len(marks)))
+    progress = progress or Progress(epochs)
+
+    done = 0
+    per_call = 1  # epochs per compiled call; the first call also compiles
+    if not plan.full_batch:
+        index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
+        per_call_cap = max(1, MAX_INDEX_BYTES // index_bytes)
+    for r, mark in enumerate(marks):
+        while done < mark:
+            todo = min(per_call, mark - done)
+            start = time.perf_counter()
+            if plan.full_batch:
+                trainer.train_full(xt, yt, todo)
+            else:
+                trainer.train_batches(xt, yt, plan, plan.indices(shuffle_rngs, todo))
+            seconds = time.perf_counter() - start
+            done += todo
+            if todo == per_call and seconds < TARGET_CALL_SECONDS / 2:
+                per_call *= 2
+            if not plan.full_batch:
+                per_call = min(per_call, per_call_cap)
+            progress.update(done)
+        mse[:, r], size[:, r] = trainer.evaluate(xt, yt)
+    progress.update(done, force=True)
+    return {"epoch": marks, "mse": mse, "size": size}

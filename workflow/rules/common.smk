@@ -1,0 +1,47 @@
+# Shared by every experiment's rules: config checks the schema cannot
+# express, the library's code files, and the job lists (from the library).
+import json
+import os
+import sys
+from pathlib import Path
+
+SRC = Path(workflow.basedir) / "src"
+# Jobs run the workflow's own copy of the library, also inside conda envs
+# (which install only its dependencies) and on cluster nodes (which re-read
+# this file).
+_paths = [p for p in os.getenv("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ.update(PYTHONPATH=os.pathsep.join([str(SRC)] + _paths))
+sys.path.insert(0, str(SRC))
+
+from snakemake.exceptions import WorkflowError
+from empirical_size import grid
+
+try:
+    grid.check(config)
+except grid.ConfigError as err:
+    raise WorkflowError(str(err))
+
+PKG = SRC / "empirical_size"
+# Library files whose change must rerun training: Snakemake's code trigger
+# only sees a rule's own shell command.
+TRAIN_CODE = [
+    str(PKG / f)
+    for f in (
+        "backend.py",
+        "batching.py",
+        "engine.py",
+        "networks.py",
+        "seeding.py",
+        "storage.py",
+        "training.py",
+    )
+]
+PLOT_CODE = [str(PKG / "plots.py")]
+
+
+def as_json(obj):
+    return json.dumps(obj, sort_keys=True)
+
+
+def size_spec(wildcards):
+    return as_json(grid.size_spec(config, **wildcards))

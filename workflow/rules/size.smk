@@ -1,0 +1,66 @@
+# E2: error and size of networks fitting noise (the paper's Figure 1).
+
+
+wildcard_constraints:
+    depth=r"\d+",
+    n=r"\d+",
+    first=r"\d+",
+    last=r"\d+",
+
+
+rule size_train:
+    input:
+        code=TRAIN_CODE + [str(PKG / "experiments" / "noise_fit.py")],
+    output:
+        grid.SIZE_JOB,
+    log:
+        "results/logs/size/train_depth{depth}_n{n}_trials{first}-{last}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["threads"]
+    params:
+        spec=size_spec,
+        backend=config["backend"],
+        progress_every=config["progress_every"],
+    shell:
+        "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
+        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule size_merge:
+    input:
+        grid.size_jobs(config),
+    output:
+        "results/data/size.nc",
+    log:
+        "results/logs/size/merge.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        config=as_json(config["size"]),
+    shell:
+        "python -m empirical_size merge --experiment size --grid depth n --config {params.config:q}"
+        " --out {output:q} {input:q} > {log:q} 2>&1"
+
+
+rule fig1:
+    input:
+        data="results/data/size.nc",
+        code=PLOT_CODE,
+    output:
+        report(
+            "results/fig1.png",
+            caption="../report/fig1.rst",
+            category="Figure 1: error and size",
+        ),
+    log:
+        "results/logs/fig1.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        cmap=config["plot"]["cmap"],
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot fig1 --data {input.data:q} --cmap {params.cmap:q} --dpi {params.dpi}"
+        " --out {output:q} > {log:q} 2>&1"
