@@ -1,0 +1,45 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+# In-process tests train on TensorFlow unless the environment says otherwise;
+# cross-backend tests run each backend in its own subprocess.
+from empirical_size import backend  # noqa: E402
+
+backend.select(os.environ.get("KERAS_BACKEND", "tensorflow"), "float64")
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "envs", "profiles", "src")
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A copy of the workflow in a temporary directory."""
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(src, tmp_path / name)
+    return tmp_path
+
+
+def snakemake(workdir, *args, check=True, timeout=900):
+    """Run Snakemake in ``workdir``; returns the completed process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc

@@ -1,0 +1,155 @@
+"""The science of the engine, in float64 where equality must be exact."""
+
+import keras
+import numpy as np
+import pytest
+
+from empirical_size import networks
+from empirical_size.batching import BatchPlan
+from empirical_size.engine import AdadeltaSettings, make_trainer
+from empirical_size.experiments.noise_fit import NoiseFitJob, run
+from empirical_size.training import train_and_record
+
+PAPER = AdadeltaSettings(learning_rate=1.0, rho=0.95, epsilon=1e-8)
+
+
+def numpy_gradients(weights, x, y):
+    """Backpropagation by hand for one trial: MSE of a ReLU net."""
+    acts, pre = [x], []
+    for i, (k, b) in enumerate(weights):
+        z = acts[-1] @ k + b
+        pre.append(z)
+        acts.append(np.maximum(z, 0) if i < len(weights) - 1 else z)
+    delta = 2 * (acts[-1] - y) / len(x)
+    grads = []
+    for i in reversed(range(len(weights))):
+        grads.append((acts[i].T @ delta, delta.sum(axis=0)))
+        if i:
+            delta = (delta @ weights[i][0].T) * (pre[i - 1] > 0)
+    return grads[::-1]
+
+
+def numpy_adadelta(weights, x, y, steps, lr=1.0, rho=0.95, eps=1e-8):
+    """The update rule of EXPERIMENTS.md, literally."""
+    p = [a.copy() for pair in weights for a in pair]
+    acc = [np.zeros_like(a) for a in p]
+    dacc = [np.zeros_like(a) for a in p]
+    for _ in range(steps):
+        pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+        g = [a for pair in numpy_gradients(pairs, x, y) for a in pair]
+        for i in range(len(p)):
+            acc[i] = rho * acc[i] + (1 - rho) * g[i] ** 2
+            u = g[i] * np.sqrt(dacc[i] + eps) / np.sqrt(acc[i] + eps)
+            p[i] = p[i] - lr * u
+            dacc[i] = rho * dacc[i] + (1 - rho) * u**2
+    return [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+
+
+def small_problem(trials=3, n=40, sizes=(3, 16, 16, 1), seed=0):
+    rng = np.random.default_rng(seed)
+    weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
+    x = rng.standard_normal((trials, n, sizes[0]))
+    y = rng.standard_normal((trials, n, 1))
+    return list(sizes), weights, x, y
+
+
+def test_a_step_matches_the_adadelta_formula_by_hand():
+    sizes, weights, x, y = small_problem()
+    trainer = make_trainer(sizes, 3, "float64", PAPER)
+    trainer.set_weights(weights)
+    trainer.train_full(trainer.cast(x), trainer.cast(y), 10)
+    got = trainer.get_weights()
+    for t in range(3):
+        want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=10)
+        for (gk, gb), (wk, wb) in zip(got, want):
+            np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+    # and training did move the weights
+    assert np.abs(got[0][0] - weights[0][0]).max() > 1e-3
+
+
+def test_the_optimizer_is_the_papers_not_keras_3_defaults():
+    opt = PAPER.build()
+    assert float(opt.learning_rate) == 1.0 and opt.epsilon == 1e-8 and opt.rho == 0.95
+    assert AdadeltaSettings() == PAPER
+
+
+def test_evaluate_measures_mse_and_size_of_the_network():
+    sizes, weights, x, y = small_problem(trials=2)
+    trainer = make_trainer(sizes, 2, "float64", PAPER)
+    trainer.set_weights(weights)
+    mse, size = trainer.evaluate(trainer.cast(x), trainer.cast(y))
+    f = networks.forward(weights, x)
+    np.testing.assert_allclose(mse, ((f - y) ** 2).mean(axis=(1, 2)), rtol=1e-12)
+    np.testing.assert_allclose(size, (f**2).sum(axis=(1, 2)), rtol=1e-12)
+
+
+def job(**kw):
+    base = dict(depth=2, n=60, first_trial=0, trials=6, epochs=200, record_every=50, width=32, dtype="float64")
+    return NoiseFitJob(**{**base, **kw})
+
+
+def test_a_trial_in_a_chunk_equals_the_trial_alone_float64():
+    chunk = run(job(trials=6))
+    alone = run(job(first_trial=4, trials=1))
+    for var in ("mse", "size", "sum_y2"):
+        np.testing.assert_allclose(chunk[var].sel(trial=4).values, alone[var].sel(trial=4).values, rtol=0, atol=1e-9)
+    # 200 full-batch steps really trained the networks
+    assert (chunk.mse.isel(epoch=-1) < chunk.mse.isel(epoch=0)).all()
+
+
+def test_a_chunk_and_single_trials_agree_statistically_float32():
+    trials = 6
+    chunk = run(job(trials=trials, dtype="float32", epochs=300, record_every=100))
+    singles = [run(job(first_trial=t, trials=1, dtype="float32", epochs=300, record_every=100)) for t in range(trials)]
+    for var in ("mse", "size"):
+        a = chunk[var].isel(epoch=-1).values
+        b = np.array([s[var].isel(epoch=-1).item() for s in singles])
+        se = np.sqrt(a.var(ddof=1) / trials + b.var(ddof=1) / trials)
+        assert abs(a.mean() - b.mean()) <= 2 * se, (var, a.mean(), b.mean(), se)
+
+
+@pytest.fixture
+def float64_keras():
+    """Keras' fit casts numpy inputs to floatx: make that float64 here."""
+    old = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    yield
+    keras.config.set_floatx(old)
+
+
+@pytest.mark.parametrize("n, batch_size", [(50, None), (1100, 256)])
+def test_engine_equals_keras_sequential_fit(n, batch_size, float64_keras):
+    """Same initial weights and data: our trainer and plain Keras agree (float64).
+
+    With n=1100 and batch 256 each epoch has 5 steps, the last of 76 samples,
+    in Keras' unshuffled order.
+    """
+    sizes, weights, x, y = small_problem(trials=2, n=n, sizes=(3, 16, 16, 1), seed=3)
+    epochs = 20
+    plan = BatchPlan(n, batch_size, shuffle=False)
+    trainer = make_trainer(sizes, 2, "float64", PAPER)
+    trainer.set_weights(weights)
+    rec = train_and_record(trainer, x, y, epochs=epochs, record_every=epochs, plan=plan,
+                           shuffle_rngs=[np.random.default_rng(0)] * 2)
+    for t in range(2):
+        model = keras.Sequential(
+            [keras.Input((3,), dtype="float64")]
+            + [keras.layers.Dense(u, activation="relu" if i < len(sizes) - 2 else None, dtype="float64") for i, u in enumerate(sizes[1:])]
+        )
+        model.set_weights([a[t] for pair in weights for a in pair])
+        model.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-8), loss="mse")
+        model.fit(x[t], y[t], batch_size=batch_size or n, epochs=epochs, shuffle=False, verbose=0)
+        f = model.predict(x[t], batch_size=n, verbose=0)
+        np.testing.assert_allclose(rec["mse"][t, -1], ((f - y[t]) ** 2).mean(), rtol=1e-9)
+        np.testing.assert_allclose(rec["size"][t, -1], (f**2).sum(), rtol=1e-9)
+        mine = trainer.get_weights()
+        for (k, b), (kk, bb) in zip(mine, zip(model.get_weights()[::2], model.get_weights()[1::2])):
+            np.testing.assert_allclose(k[t], kk, atol=1e-9)
+            np.testing.assert_allclose(b[t], bb, atol=1e-9)
+
+
+def test_records_fall_every_record_every_epochs():
+    ds = run(job(trials=2, epochs=100, record_every=25))
+    assert ds.epoch.values.tolist() == [25, 50, 75, 100]
+    assert ds.mse.dims == ("trial", "epoch") and ds.trial.values.tolist() == [0, 1]

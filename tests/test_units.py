@@ -1,0 +1,96 @@
+"""Seeds, initial weights, progress lines, job grids: small pure functions."""
+
+import numpy as np
+import pytest
+
+from empirical_size import grid, networks, seeding
+from empirical_size.experiments.noise_fit import NoiseFitJob
+from empirical_size.progress import Progress
+
+
+def test_streams_depend_only_on_their_key():
+    a = seeding.generator(0, "size", "data", 100, 5).standard_normal(3)
+    b = seeding.generator(0, "size", "data", 100, 5).standard_normal(3)
+    c = seeding.generator(0, "size", "data", 100, 6).standard_normal(3)
+    d = seeding.generator(0, "size", "init", 100, 5).standard_normal(3)
+    e = seeding.generator(1, "size", "data", 100, 5).standard_normal(3)
+    np.testing.assert_array_equal(a, b)
+    for other in (c, d, e):
+        assert not np.allclose(a, other)
+
+
+def test_job_data_and_weights_do_not_depend_on_the_chunk():
+    big = NoiseFitJob(depth=2, n=30, first_trial=0, trials=5, epochs=1, record_every=1)
+    one = NoiseFitJob(depth=2, n=30, first_trial=3, trials=1, epochs=1, record_every=1)
+    x5, y5 = big.data()
+    x1, y1 = one.data()
+    np.testing.assert_array_equal(x5[3], x1[0])
+    np.testing.assert_array_equal(y5[3], y1[0])
+    for (k5, b5), (k1, b1) in zip(big.initial_weights(), one.initial_weights()):
+        np.testing.assert_array_equal(k5[3], k1[0])
+        np.testing.assert_array_equal(b5[3], b1[0])
+
+
+def test_depths_share_data_but_not_weights():
+    d2 = NoiseFitJob(depth=2, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
+    d3 = NoiseFitJob(depth=3, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
+    np.testing.assert_array_equal(d2.data()[1], d3.data()[1])
+    assert not np.allclose(d2.initial_weights()[0][0], d3.initial_weights()[0][0])
+
+
+def test_glorot_uniform_limits_and_zero_bias():
+    rng = np.random.default_rng(0)
+    sizes = networks.layer_sizes(3, 64, 4)
+    assert sizes == [3, 64, 64, 64, 64, 1]
+    weights = networks.glorot_uniform(rng, sizes)
+    for (k, b), fi, fo in zip(weights, sizes[:-1], sizes[1:]):
+        limit = np.sqrt(6 / (fi + fo))
+        assert k.shape == (fi, fo) and np.abs(k).max() <= limit
+        assert np.abs(k).max() > 0.9 * limit  # uniform over the whole range
+        assert not b.any()
+    assert networks.parameter_count(sizes) == 3 * 64 + 64 + 3 * (64 * 64 + 64) + 65
+
+
+def test_unknown_job_spec_key_is_refused():
+    with pytest.raises(ValueError, match="epohcs"):
+        NoiseFitJob.from_dict({"depth": 2, "n": 3, "first_trial": 0, "trials": 1, "epochs": 1, "record_every": 1, "epohcs": 3})
+
+
+def test_progress_reports_elapsed_and_time_left_at_its_interval():
+    now = [0.0]
+    lines = []
+    p = Progress(1000, every=30, emit=lines.append, clock=lambda: now[0])
+    now[0] = 10
+    p.update(100)
+    assert lines == []  # too soon
+    now[0] = 31
+    p.update(250)
+    assert len(lines) == 1
+    assert "250/1000 epochs" in lines[0] and "elapsed 0:00:31" in lines[0] and "left ~0:01:33" in lines[0]
+    now[0] = 40
+    p.update(1000)
+    assert "1000/1000" in lines[-1]
+    p.update(1000, force=True)
+    assert len(lines) == 2  # the end is reported once
+
+
+def test_trial_chunks_add_chunks_without_changing_old_ones():
+    assert grid.trial_chunks(4, 2) == [(0, 1), (2, 3)]
+    assert grid.trial_chunks(6, 2) == [(0, 1), (2, 3), (4, 5)]
+    assert grid.trial_chunks(5, 8) == [(0, 4)]
+
+
+def test_size_spec_holds_only_what_the_job_depends_on():
+    config = {
+        "seed": 1, "dtype": "float32", "backend": "tensorflow",
+        "optimizer": {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8},
+        "plot": {"cmap": "jet", "dpi": 100},
+        "size": {"depths": [2], "width": 8, "inputs": 3, "sizes": [20, 40], "trials": 4,
+                 "epochs": 10, "record_every": 5, "trials_per_job": 2},
+    }
+    spec = grid.size_spec(config, depth=2, n=40, first=2, last=3)
+    assert spec["trials"] == 2 and spec["first_trial"] == 2 and spec["n"] == 40
+    changed = {**config, "plot": {"cmap": "viridis", "dpi": 50}, "size": {**config["size"], "trials": 6, "sizes": [40]}}
+    assert grid.size_spec(changed, depth=2, n=40, first=2, last=3) == spec
+    NoiseFitJob.from_dict(spec)  # every key is one the job knows
+    assert len(grid.size_jobs(config)) == 1 * 2 * 2

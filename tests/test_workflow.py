@@ -1,0 +1,108 @@
+"""The pipeline end to end on a tiny config, and its refusals of bad configs."""
+
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ROOT, snakemake
+
+TINY = {
+    "size": {
+        "depths": [2, 3],
+        "width": 8,
+        "inputs": 3,
+        "sizes": [20, 35],
+        "trials": 3,
+        "epochs": 40,
+        "record_every": 20,
+        "trials_per_job": 2,
+    },
+    "plot": {"dpi": 40},
+}
+
+
+def write_config(workdir, cfg, name="tiny.yaml"):
+    path = workdir / "config" / name
+    path.write_text(yaml.safe_dump(cfg))
+    return f"config/{name}"
+
+
+@pytest.mark.workflow
+def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workdir):
+    cfg = write_config(workdir, TINY)
+    snakemake(workdir, "results/fig1.png", "--configfile", cfg)
+    assert (workdir / "results/fig1.png").stat().st_size > 10_000
+    ds = xr.load_dataset(workdir / "results/data/size.nc")
+    assert ds.mse.dims == ("depth", "n", "trial", "epoch")
+    assert ds.depth.values.tolist() == [2, 3]
+    assert ds.n.values.tolist() == [20, 35]
+    assert ds.trial.values.tolist() == [0, 1, 2]
+    assert ds.epoch.values.tolist() == [20, 40]
+    assert set(ds.data_vars) >= {"mse", "size", "sum_y2"}
+    for var in ("mse", "size", "sum_y2"):
+        assert ds[var].attrs["description"]
+        assert np.isfinite(ds[var].values).all()
+    # the job files carry provenance
+    job = xr.load_dataset(workdir / "results/jobs/size/depth2/n20/trials2-2.nc")
+    for key in ("config", "seeds", "backend", "versions", "device", "wall_seconds"):
+        assert key in job.attrs
+    assert '"epochs": 40' in job.attrs["config"]
+    log = (workdir / "results/logs/size/train_depth2_n20_trials0-1.log").read_text()
+    assert re.search(r"40/40 epochs \(100%\), elapsed", log)
+
+    again = snakemake(workdir, "results/fig1.png", "-n", "--configfile", cfg)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.parametrize(
+    "section, key, value, message",
+    [
+        ("size", "trials", -4, "trials"),
+        ("size", "sizes", [], "sizes"),
+        (None, "backend", "torch", "backend"),
+        ("size", "trails", 8, "trails"),
+        ("optimizer", "epsilon", 0, "epsilon"),
+        (None, "dtype", "float16", "dtype"),
+        ("size", "record_every", 7, "size.epochs"),
+    ],
+)
+def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, value, message):
+    cfg = yaml.safe_load(yaml.safe_dump(TINY))
+    (cfg.setdefault(section, {}) if section else cfg)[key] = value
+    proc = snakemake(workdir, "-n", "--configfile", write_config(workdir, cfg, "bad.yaml"), check=False, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert message in out
+    assert not (workdir / "results" / "jobs").exists()
+
+
+def test_paper_config_expands_to_the_full_grid(workdir):
+    proc = snakemake(workdir, "results/fig1.png", "-n", "--configfile", "config/paper.yaml", timeout=300)
+    out = proc.stdout
+    assert re.search(r"size_train\s+300\b", out)  # 3 depths x 100 sizes x 1 chunk of 128
+    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())["size"]
+    assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
+    assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
+
+
+def test_default_config_has_the_papers_settings_at_smaller_scale():
+    default = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
+    for key in ("backend", "dtype", "optimizer"):
+        assert default[key] == paper[key]
+    assert paper["optimizer"] == {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}
+    for key in ("depths", "width", "inputs"):
+        assert default["size"][key] == paper["size"][key]
+
+
+def test_lint_and_format_are_clean(workdir):
+    proc = snakemake(workdir, "--lint", check=False, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    import subprocess
+    import sys
+
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"], cwd=workdir, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
