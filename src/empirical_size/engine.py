@@ -74,7 +74,8 @@ def per_trial_mse(pred, y, mask=None):
     """``(trials,)`` mean squared error over the (masked) samples of each trial."""
     err = ops.square(pred - y)[..., 0]
     if mask is None:
-        return ops.mean(err, axis=1)
+        # Not ops.mean: Keras' JAX backend computes it in float32 (Keras 3.15).
+        return ops.sum(err, axis=1) / ops.cast(ops.shape(err)[1], err.dtype)
     return ops.sum(err * mask, axis=1) / ops.sum(mask)
 
 

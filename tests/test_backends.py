@@ -1,0 +1,43 @@
+"""TensorFlow and JAX train the same trial to the same numbers (float64)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import ROOT
+
+SPEC = {"depth": 2, "n": 40, "first_trial": 1, "trials": 2, "epochs": 60, "record_every": 20, "width": 16, "dtype": "float64"}
+
+
+def train(backend, out, spec=SPEC):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("KERAS_BACKEND", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "empirical_size", "train", "--backend", backend, "--spec", json.dumps(spec), "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return xr.load_dataset(out)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
+def test_tensorflow_and_jax_give_the_same_trial(tmp_path):
+    tf = train("tensorflow", tmp_path / "tf.nc")
+    jx = train("jax", tmp_path / "jax.nc")
+    assert tf.attrs["backend"] == "tensorflow" and jx.attrs["backend"] == "jax"
+    for var in ("mse", "size", "sum_y2"):
+        np.testing.assert_allclose(tf[var].values, jx[var].values, rtol=1e-9, atol=0)
+
+
+def test_a_rerun_of_a_job_gives_identical_numbers(tmp_path):
+    spec = {**SPEC, "dtype": "float32", "epochs": 40}
+    a = train("tensorflow", tmp_path / "a.nc", spec)
+    b = train("tensorflow", tmp_path / "b.nc", spec)
+    np.testing.assert_array_equal(a.mse.values, b.mse.values)
+    np.testing.assert_array_equal(a["size"].values, b["size"].values)
