@@ -13,11 +13,28 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/degenerate.smk"
 include: "workflow/rules/size.smk"
+include: "workflow/rules/batching.smk"
+include: "workflow/rules/minima.smk"
+include: "workflow/rules/linearity.smk"
 
 
 rule all:
     default_target: True
     input:
+        "results/degenerate.csv",
+        "results/degenerate.png",
         "results/fig1.png",
+        "results/fig2.png",
+        "results/fig2_drop.png",
+        "results/fig2_resample.png",
+        "results/fig2_compare.png",
+        "results/fig3.png",
+        "results/fig4.png",
+        "results/fig5.png",
+        "results/data/degenerate.nc",
         "results/data/size.nc",
+        "results/data/batching.nc",
+        "results/data/minima.nc",
+        "results/data/linearity.nc",

@@ -16,8 +16,13 @@ from pathlib import Path
 log = logging.getLogger("empirical_size")
 
 # experiment job kinds: name -> (module, data variables every job file has)
-JOBS = {"noise_fit": ("empirical_size.experiments.noise_fit", ("mse", "size", "sum_y2"))}
-FIGURES = ("fig1",)
+JOBS = {
+    "noise_fit": ("empirical_size.experiments.noise_fit", ("mse", "size", "sum_y2")),
+    "degenerate": ("empirical_size.experiments.degenerate", ("dead",)),
+    "minima": ("empirical_size.experiments.minima", ("output", "mse", "target")),
+    "linearity": ("empirical_size.experiments.linearity", ("output", "output_data", "mse")),
+}
+FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate")
 
 
 def _spec(text: str) -> dict:
@@ -52,9 +57,11 @@ def _merge(args) -> None:
     from .merge import merge_jobs
     from .storage import write_atomic
 
-    ds = merge_jobs(args.inputs, args.grid, JOBS[args.job][1], args.experiment)
+    ds = merge_jobs(args.inputs, args.grid or (), JOBS[args.job][1], args.experiment)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
+    if args.attrs:
+        ds.attrs.update(_spec(args.attrs))
     write_atomic(ds, args.out)
     log.info("merged %d job files into %s: %s", len(args.inputs), args.out, dict(ds.sizes))
 
@@ -64,10 +71,31 @@ def _plot(args) -> None:
     from .storage import load
 
     ds = load(args.data)
-    fig = {"fig1": plots.figure1}[args.figure](ds, cmap=args.cmap, dpi=args.dpi)
+    draw = {
+        "fig1": lambda: plots.figure1(ds, cmap=args.cmap, dpi=args.dpi),
+        "fig2": lambda: plots.figure2(ds, args.variant, cmap=args.cmap, dpi=args.dpi),
+        "fig2_compare": lambda: plots.figure2_compare(ds, cmap=args.cmap, dpi=args.dpi),
+        "fig3": lambda: plots.figure3(ds, dpi=args.dpi),
+        "fig4": lambda: plots.figure4(ds, dpi=args.dpi),
+        "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
+        "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
+    }
+    fig = draw[args.figure]()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plots.save(fig, args.out)
     log.info("drew %s", args.out)
+
+
+def _table(args) -> None:
+    from .experiments import degenerate
+    from .storage import load
+
+    frame = degenerate.table(load(args.data, required=("dead",)))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(args.out).with_suffix(".csv.part")
+    frame.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(args.out)
+    log.info("wrote %s", args.out)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,8 +114,9 @@ def parser() -> argparse.ArgumentParser:
     m = sub.add_parser("merge", help="merge job files into one data set")
     m.add_argument("--job", choices=sorted(JOBS), default="noise_fit")
     m.add_argument("--experiment", required=True)
-    m.add_argument("--grid", nargs="+", required=True, help="scalar coordinates that index the jobs")
+    m.add_argument("--grid", nargs="*", default=[], help="scalar coordinates that index the jobs")
     m.add_argument("--config", help="the experiment's config section (JSON), stored as an attribute")
+    m.add_argument("--attrs", help="extra attributes (JSON object) for the merged data set")
     m.add_argument("--out", required=True)
     m.add_argument("inputs", nargs="+")
     m.set_defaults(func=_merge)
@@ -98,7 +127,15 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True)
     f.add_argument("--cmap", default="jet")
     f.add_argument("--dpi", type=int, default=120)
+    f.add_argument("--variant", default="keep", help="fig2: the batching variant")
+    f.add_argument("--marked", type=int, nargs="*", default=[3, 10, 20], help="degenerate: layers to mark")
     f.set_defaults(func=_plot)
+
+    tb = sub.add_parser("table", help="write an experiment's summary table (CSV)")
+    tb.add_argument("table", choices=("degenerate",))
+    tb.add_argument("--data", required=True)
+    tb.add_argument("--out", required=True)
+    tb.set_defaults(func=_table)
     return p
 
 

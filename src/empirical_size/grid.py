@@ -13,15 +13,27 @@ class ConfigError(ValueError):
 
 
 def check(config: dict) -> None:
-    size = config["size"]
-    if size["record_every"] > size["epochs"]:
-        raise ConfigError(
-            f"config key size.record_every ({size['record_every']}) must not exceed size.epochs ({size['epochs']})"
-        )
-    if size["epochs"] % size["record_every"]:
-        raise ConfigError(
-            f"config key size.epochs ({size['epochs']}) must be a multiple of size.record_every ({size['record_every']})"
-        )
+    """Checks across keys; each error names the key."""
+    for section in ("size", "batching"):
+        s = config[section]
+        if s["record_every"] > s["epochs"]:
+            raise ConfigError(
+                f"config key {section}.record_every ({s['record_every']}) must not exceed {section}.epochs ({s['epochs']})"
+            )
+        if s["epochs"] % s["record_every"]:
+            raise ConfigError(
+                f"config key {section}.epochs ({s['epochs']}) must be a multiple of {section}.record_every ({s['record_every']})"
+            )
+    for section in ("minima", "linearity"):
+        s = config[section]
+        if s["domain"][0] >= s["domain"][1]:
+            raise ConfigError(f"config key {section}.domain must be increasing, got {s['domain']}")
+        if sorted(set(s["checkpoints"])) != list(s["checkpoints"]):
+            raise ConfigError(f"config key {section}.checkpoints must be increasing, got {s['checkpoints']}")
+    d = config["degenerate"]
+    bad = [layer for layer in d["report_layers"] if layer > d["depth"]]
+    if bad:
+        raise ConfigError(f"config key degenerate.report_layers has layers {bad} beyond degenerate.depth ({d['depth']})")
 
 
 def trial_chunks(trials: int, per_job: int) -> list[tuple[int, int]]:
@@ -65,3 +77,65 @@ def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
         "epochs": s["epochs"],
         "record_every": s["record_every"],
     }
+
+
+BATCHING_JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
+
+
+def batching_jobs(config: dict) -> list[str]:
+    s = config["batching"]
+    return [
+        BATCHING_JOB.format(variant=v, depth=d, n=n, first=first, last=last)
+        for v in s["variants"]
+        for d in s["depths"]
+        for n in s["sizes"]
+        for first, last in trial_chunks(s["trials"], s["trials_per_job"])
+    ]
+
+
+def batching_spec(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> dict:
+    """E3: E2's networks and seeds (paired trials), mini-batches from
+    ``full_batch_below`` on. Below it every variant is full batch."""
+    s = config["batching"]
+    n = int(n)
+    mini = n >= s["full_batch_below"]
+    return {
+        **common_spec(config),
+        "namespace": "size",
+        "variant": variant,
+        "depth": int(depth),
+        "n": n,
+        "first_trial": int(first),
+        "trials": int(last) - int(first) + 1,
+        "width": s["width"],
+        "inputs": s["inputs"],
+        "epochs": s["epochs"],
+        "record_every": s["record_every"],
+        "batch_size": s["batch_size"] if mini else None,
+        "batch_mode": variant,
+        "shuffle": s["shuffle"],
+    }
+
+
+def _section_spec(config: dict, section: str, drop=()) -> dict:
+    s = {k: v for k, v in config[section].items() if k not in drop}
+    return {**common_spec(config), **s}
+
+
+def degenerate_spec(config: dict) -> dict:
+    return {**_section_spec(config, "degenerate", drop=("report_layers",)), "namespace": "degenerate"}
+
+
+MINIMA_JOB = "results/jobs/minima/{bias}.nc"
+
+
+def minima_jobs(config: dict) -> list[str]:
+    return [MINIMA_JOB.format(bias=v) for v in config["minima"]["variants"]]
+
+
+def minima_spec(config: dict, bias: str) -> dict:
+    return {**_section_spec(config, "minima", drop=("variants",)), "variant": bias, "namespace": "minima"}
+
+
+def linearity_spec(config: dict) -> dict:
+    return {**_section_spec(config, "linearity"), "namespace": "linearity"}

@@ -31,11 +31,27 @@ def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str
             if (point, t) in seen:
                 raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
             seen[(point, t)] = path
-        parts.append(ds.expand_dims(list(grid)))
-    wall = sum(float(p.attrs.get("wall_seconds", 0.0)) for p in parts)
-    devices = sorted({str(p.attrs.get("device", "")) for p in parts})
-    merged = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer")
-    merged = merged.sortby(list(grid) + ["trial"])
+        parts.append((point, ds))
+    wall = sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts)
+    devices = sorted({str(ds.attrs.get("device", "")) for _, ds in parts})
+    # Chunks of one grid point join along trial; points then stack along a
+    # temporary dimension that unstacks into the grid (strings work too).
+    points = {}
+    for point, ds in parts:
+        points.setdefault(point, []).append(ds)
+    joined = [
+        xr.concat(chunks, dim="trial", data_vars="minimal", coords="minimal", compat="equals", combine_attrs="drop_conflicts").sortby("trial")
+        for _, chunks in sorted(points.items())
+    ]
+    if grid:
+        merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="outer", combine_attrs="drop_conflicts")
+        if len(grid) == 1:
+            merged = merged.swap_dims(point=grid[0])
+        else:
+            merged = merged.set_index(point=list(grid)).unstack("point")
+        merged = merged.transpose(*grid, "trial", ...).sortby(list(grid) + ["trial"])
+    else:
+        merged = joined[0]
     merged.attrs.pop("wall_seconds", None)
     merged.attrs.update(
         experiment=experiment,

@@ -33,16 +33,15 @@ def glorot_uniform(rng: np.random.Generator, sizes: Sequence[int], bias_scale: f
     Drawn in float64 so that float32 and float64 runs start from the same
     numbers up to rounding.
     """
-    weights = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        kernel = rng.uniform(-limit, limit, size=(fan_in, fan_out))
-        if bias_scale > 0:
-            bias = rng.uniform(-bias_scale, bias_scale, size=fan_out)
-        else:
-            bias = np.zeros(fan_out)
-        weights.append((kernel, bias))
-    return weights
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    # All kernels first, then biases: the zero- and non-zero-bias variants
+    # of one seed share their kernels.
+    kernels = [rng.uniform(-np.sqrt(6.0 / (a + b)), np.sqrt(6.0 / (a + b)), size=(a, b)) for a, b in pairs]
+    if bias_scale > 0:
+        biases = [rng.uniform(-bias_scale, bias_scale, size=b) for _, b in pairs]
+    else:
+        biases = [np.zeros(b) for _, b in pairs]
+    return list(zip(kernels, biases))
 
 
 def stack_trials(per_trial: Sequence[Weights]) -> Weights:

@@ -68,3 +68,133 @@ def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
 def save(fig: Figure, path: str) -> None:
     fig.savefig(path)
     plt.close(fig)
+
+
+def figure2(ds: xr.Dataset, variant: str, cmap: str = "jet", dpi: int = 120, vmax: float | None = None) -> Figure:
+    """Figure 2 (E3): mean training MSE per depth with mini-batches of the
+    given variant (``keep`` is the paper's)."""
+    data = ds.sel(variant=variant)
+    depths = data.depth.values
+    fig, axes = plt.subplots(1, len(depths), figsize=(5.2 * len(depths), 4.2), dpi=dpi, layout="constrained", squeeze=False)
+    mean = data.mse.mean("trial")
+    for ax, depth in zip(axes[0], depths):
+        mesh = heatmap(ax, mean.sel(depth=depth), cmap, f"depth {depth}: training MSE", "mean MSE over trials")
+        if vmax is not None:
+            mesh.set_clim(0, vmax)
+    batch = ds.attrs.get("batch_size", "?")
+    fig.suptitle(f"Mini-batch training ({variant}: batch {batch} when n >= {ds.attrs.get('full_batch_below', '?')}), mean of {data.sizes['trial']} trials")
+    return fig
+
+
+def _ordered(values, preferred) -> list:
+    """``values`` in the order of ``preferred``, unknown ones last."""
+    values = list(values)
+    return [v for v in preferred if v in values] + [v for v in values if v not in preferred]
+
+
+def figure2_compare(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
+    """The batching variants side by side (columns) for each depth (rows),
+    on one colour scale."""
+    mean = ds.mse.mean("trial")
+    vmax = float(mean.max())
+    variants, depths = _ordered(ds.variant.values, ("keep", "drop", "resample")), ds.depth.values
+    fig, axes = plt.subplots(len(depths), len(variants), figsize=(4.8 * len(variants), 3.6 * len(depths)), dpi=dpi, layout="constrained", squeeze=False)
+    for r, depth in enumerate(depths):
+        for c, variant in enumerate(variants):
+            mesh = heatmap(axes[r, c], mean.sel(depth=depth, variant=variant), cmap, f"{variant}, depth {depth}", "mean MSE")
+            mesh.set_clim(0, vmax)
+    fig.suptitle("Training MSE by batching variant (equal colour scale)")
+    return fig
+
+
+def figure3(ds: xr.Dataset, dpi: int = 120) -> Figure:
+    """Figure 3 (E4): target and each trial's output at each checkpoint,
+    one row per bias initialisation."""
+    variants, epochs = _ordered(ds.variant.values, ("zero", "uniform")), ds.epoch.values
+    fig, axes = plt.subplots(len(variants), len(epochs), figsize=(4.5 * len(epochs), 3.4 * len(variants)), dpi=dpi, layout="constrained", squeeze=False, sharey=True)
+    for r, variant in enumerate(variants):
+        v = ds.sel(variant=variant)
+        for c, epoch in enumerate(epochs):
+            ax = axes[r, c]
+            ax.plot(v.x, v.target, color="0.7", lw=1, label="target")
+            ax.plot(v.data_x, v.data_y, ".", color="0.4", ms=1.5, label="data")
+            for trial in v.trial.values:
+                ax.plot(v.x, v.output.sel(trial=trial, epoch=epoch), lw=1.2, label=f"trial {trial}")
+            ax.set_title(f"{variant} biases, epoch {epoch}")
+            ax.set_xlabel("x")
+            if c == 0:
+                ax.set_ylabel("f(x)")
+    axes[0, 0].legend(fontsize="small")
+    fig.suptitle("Local minima: network outputs on a sawtooth")
+    return fig
+
+
+ROW_LABELS = {"X+N": "trained on X + N", "X": "trained on X", "N": "trained on N (pure)", "diff": "X + N minus mean of X (diff)"}
+
+
+def figure4(ds: xr.Dataset, dpi: int = 120) -> Figure:
+    """Figure 4 (E5): output functions at each checkpoint; rows X + N, X, N
+    and the diff, each with the data it is compared with."""
+    from .experiments.linearity import diff_and_pure
+
+    checkpoints = ds.attrs["checkpoints"]
+    grid_diff = diff_and_pure(ds, "output")["diff"]
+    rows = [("X+N", ds.output.sel(set="X+N"), ds.spline + ds.noise), ("X", ds.output.sel(set="X"), ds.spline),
+            ("N", ds.output.sel(set="N"), ds.noise), ("diff", grid_diff, ds.noise)]
+    fig, axes = plt.subplots(len(rows), len(checkpoints), figsize=(3.2 * len(checkpoints), 2.6 * len(rows)), dpi=dpi, layout="constrained", squeeze=False, sharex=True, sharey="row")
+    for r, (name, out, target) in enumerate(rows):
+        for c, epoch in enumerate(checkpoints):
+            ax = axes[r, c]
+            ax.plot(ds.data_x, target, "k.", ms=3)
+            for trial in out.trial.values:
+                ax.plot(ds.x, out.sel(trial=trial, epoch=epoch), lw=1)
+            if r == 0:
+                ax.set_title(f"epoch {epoch}")
+            if c == 0:
+                ax.set_ylabel(ROW_LABELS[name])
+            if r == len(rows) - 1:
+                ax.set_xlabel("x")
+    fig.suptitle(f"Linearity of training: {ds.sizes['trial']} trials per training set")
+    return fig
+
+
+def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
+    """Figure 5 (E5): MSE against N on the training inputs of the pure and
+    diff fits at equally spaced epochs; mean over trials and its range."""
+    from .experiments.linearity import diff_and_pure
+
+    epochs = ds.attrs["mse_epochs"]
+    parts = diff_and_pure(ds.sel(epoch=epochs))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=dpi, layout="constrained")
+    for name, var in (("pure", "mse_pure"), ("diff", "mse_diff")):
+        m = parts[var]
+        ax.plot(m.epoch, m.mean("trial"), marker="o", label=f"{name} (mean of {m.sizes['trial']} trials)")
+        ax.fill_between(m.epoch, m.min("trial"), m.max("trial"), alpha=0.25, label=f"{name}: min to max")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE against N on the training inputs")
+    ax.set_yscale("log")
+    ax.legend()
+    ax.set_title("Is the noise learned at the same rate with and without X?")
+    return fig
+
+
+def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120) -> Figure:
+    """E1: fraction of dead neurons per hidden layer, mean and standard error
+    over experiments, at initialisation and after training, on the data and
+    on a fresh sample; the paper's layers marked."""
+    frac = ds.dead / ds.attrs["width"]
+    trials = ds.sizes["trial"]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=dpi, layout="constrained")
+    styles = {("init", "data"): ("C0", "--"), ("init", "fresh"): ("C1", "--"), ("trained", "data"): ("C0", "-"), ("trained", "fresh"): ("C1", "-")}
+    for (stage, sample), (color, ls) in styles.items():
+        f = frac.sel(stage=stage, sample=sample)
+        err = f.std("trial", ddof=1) / np.sqrt(trials) if trials > 1 else None
+        ax.errorbar(f.layer, f.mean("trial"), yerr=err, color=color, ls=ls, marker="o", ms=3, capsize=2, label=f"{stage}, dead on {sample}")
+    for layer in marked:
+        ax.axvline(layer, color="0.6", lw=0.8, ls=":")
+        ax.annotate(f"layer {layer}", (layer, 1), xycoords=("data", "axes fraction"), xytext=(2, -10), textcoords="offset points", fontsize="small", color="0.4")
+    ax.set_xlabel("hidden layer (from the input)")
+    ax.set_ylabel("fraction of neurons dead")
+    ax.set_title(f"Degenerate neurons (mean ± s.e. of {trials} experiments)")
+    ax.legend(fontsize="small")
+    return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -18,7 +19,7 @@ MAX_INDEX_BYTES = 256 * 2**20  # cap on one call's mini-batch index array
 
 def record_epochs(epochs: int, record_every: int) -> np.ndarray:
     """The epochs after which metrics are recorded: record_every, 2*record_every, ..."""
-    if record_every < 1 or epochs < record_every:
+    if record_every is None or epochs is None or record_every < 1 or epochs < record_every:
         raise ValueError(f"need 1 <= record_every <= epochs, got record_every={record_every}, epochs={epochs}")
     return np.arange(record_every, epochs + 1, record_every)
 
@@ -28,33 +29,42 @@ def train_and_record(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    epochs: int,
-    record_every: int,
+    epochs: int | None = None,
+    record_every: int | None = None,
+    marks: Sequence[int] | None = None,
+    measure: Callable[[Trainer, object, object], dict[str, np.ndarray]] | None = None,
     plan: BatchPlan | None = None,
     shuffle_rngs: list[np.random.Generator] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
-    """Train for ``epochs`` epochs; every ``record_every`` epochs record each
-    trial's training MSE and size on the full training data.
+    """Train and record measures of every trial after chosen epochs.
 
-    Returns ``epoch (R,)``, ``mse (T, R)``, ``size (T, R)``.
+    The epochs are ``marks`` (increasing), or every ``record_every`` up to
+    ``epochs``. ``measure(trainer, x, y)`` returns per-trial arrays (leading
+    axis trials); by default each trial's training MSE and size on the full
+    training data. Returns ``epoch (R,)`` and each measure stacked as
+    ``(T, R, ...)``.
     """
     trials = x.shape[0]
     plan = plan or BatchPlan(n=x.shape[1])
     if not plan.full_batch and shuffle_rngs is None:
         raise ValueError("mini-batch training needs one shuffle generator per trial")
-    marks = record_epochs(epochs, record_every)
+    if marks is None:
+        marks = record_epochs(epochs, record_every)
+    marks = np.asarray(marks, dtype=int)
+    if marks.size == 0 or marks[0] < 0 or np.any(np.diff(marks) <= 0):
+        raise ValueError(f"record epochs must be non-negative and increasing, got {marks.tolist()}")
+    measure = measure or mse_and_size
     xt, yt = trainer.cast(x), trainer.cast(y)
-    mse = np.empty((trials, len(marks)))
-    size = np.empty((trials, len(marks)))
-    progress = progress or Progress(epochs)
+    records: dict[str, list[np.ndarray]] = {}
+    progress = progress or Progress(int(marks[-1]))
 
     done = 0
     per_call = 1  # epochs per compiled call; the first call also compiles
     if not plan.full_batch:
         index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
         per_call_cap = max(1, MAX_INDEX_BYTES // index_bytes)
-    for r, mark in enumerate(marks):
+    for mark in marks:
         while done < mark:
             todo = min(per_call, mark - done)
             start = time.perf_counter()
@@ -69,6 +79,12 @@ def train_and_record(
             if not plan.full_batch:
                 per_call = min(per_call, per_call_cap)
             progress.update(done)
-        mse[:, r], size[:, r] = trainer.evaluate(xt, yt)
+        for name, value in measure(trainer, xt, yt).items():
+            records.setdefault(name, []).append(np.asarray(value))
     progress.update(done, force=True)
-    return {"epoch": marks, "mse": mse, "size": size}
+    return {"epoch": marks, **{name: np.stack(v, axis=1) for name, v in records.items()}}
+
+
+def mse_and_size(trainer: Trainer, xt, yt) -> dict[str, np.ndarray]:
+    mse, size = trainer.evaluate(xt, yt)
+    return {"mse": mse, "size": size}

@@ -45,3 +45,20 @@ def as_json(obj):
 
 def size_spec(wildcards):
     return as_json(grid.size_spec(config, **wildcards))
+
+
+def batching_spec(wildcards):
+    return as_json(grid.batching_spec(config, **wildcards))
+
+
+def minima_spec(wildcards):
+    return as_json(grid.minima_spec(config, **wildcards))
+
+
+TRAIN_NOISE_CODE = TRAIN_CODE + [
+    str(PKG / "experiments" / f) for f in ("common.py", "noise_fit.py")
+]
+TRAIN_FUNCTION_CODE = TRAIN_CODE + [
+    str(PKG / f)
+    for f in ("targets.py", "experiments/common.py", "experiments/function_fit.py")
+]

@@ -10,7 +10,7 @@ wildcard_constraints:
 
 rule size_train:
     input:
-        code=TRAIN_CODE + [str(PKG / "experiments" / "noise_fit.py")],
+        code=TRAIN_NOISE_CODE,
     output:
         grid.SIZE_JOB,
     log:

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding
+from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
 from ..batching import BatchPlan
 from ..progress import Progress
 
@@ -24,7 +25,7 @@ log = logging.getLogger("empirical_size")
 
 
 @dataclass(frozen=True)
-class NoiseFitJob:
+class NoiseFitJob(JobSpec):
     depth: int
     n: int
     first_trial: int
@@ -39,19 +40,8 @@ class NoiseFitJob:
     batch_size: int | None = None
     batch_mode: str = "keep"
     shuffle: bool = True
-    optimizer: dict = field(default_factory=lambda: {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8})
-
-    @classmethod
-    def from_dict(cls, spec: dict) -> "NoiseFitJob":
-        known = set(cls.__dataclass_fields__)
-        unknown = set(spec) - known
-        if unknown:
-            raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**spec)
-
-    @property
-    def trial_ids(self) -> np.ndarray:
-        return np.arange(self.first_trial, self.first_trial + self.trials)
+    variant: str | None = None  # E3's batching variant, a grid coordinate of its merge
+    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
 
     @property
     def sizes(self) -> list[int]:
@@ -59,22 +49,13 @@ class NoiseFitJob:
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``x (T, n, inputs)``, ``y (T, n, 1)`` in float64."""
-        pairs = [
-            networks.noise_data(seeding.generator(self.seed, self.namespace, "data", self.n, t), self.n, self.inputs)
-            for t in self.trial_ids
-        ]
-        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        return noise_sets(self.seed, self.namespace, (self.n,), self.trial_ids, self.n, self.inputs)
 
     def initial_weights(self) -> networks.Weights:
-        return networks.stack_trials(
-            [
-                networks.glorot_uniform(seeding.generator(self.seed, self.namespace, "init", self.depth, self.n, t), self.sizes)
-                for t in self.trial_ids
-            ]
-        )
+        return glorot_trials(self.seed, self.namespace, (self.depth, self.n), self.trial_ids, self.sizes)
 
     def shuffle_rngs(self) -> list[np.random.Generator]:
-        return [seeding.generator(self.seed, self.namespace, "shuffle", self.depth, self.n, t) for t in self.trial_ids]
+        return per_trial(self.seed, self.namespace, "shuffle", (self.depth, self.n), self.trial_ids, lambda rng: rng)
 
     def plan(self) -> BatchPlan:
         return BatchPlan(self.n, self.batch_size, self.batch_mode, self.shuffle)
@@ -115,6 +96,9 @@ def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
             "n": ((), job.n, {"long_name": "training points"}),
         },
     )
+    if job.variant is not None:
+        ds = ds.assign_coords(variant=((), job.variant, {"long_name": "batching variant"}))
+        ds.attrs["batches_per_epoch"] = plan.steps_per_epoch
     streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
     if not plan.full_batch:
         streams["shuffle"] = ("depth", "n", "trial")

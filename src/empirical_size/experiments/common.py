@@ -1,0 +1,44 @@
+"""What every experiment's job shares: spec parsing and per-trial streams."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .. import networks, seeding
+
+PAPER_ADADELTA = {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}
+
+
+class JobSpec:
+    """Mixin for frozen dataclasses that describe one job."""
+
+    @classmethod
+    def from_dict(cls, spec: dict):
+        known = set(cls.__dataclass_fields__)
+        unknown = set(spec) - known
+        if unknown:
+            raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**spec)
+
+    @property
+    def trial_ids(self) -> np.ndarray:
+        return np.arange(self.first_trial, self.first_trial + self.trials)
+
+
+def per_trial(seed: int, namespace: str, purpose: str, key: Sequence[int], trial_ids, make: Callable):
+    """``make(rng)`` for each trial, each from its own stream ``(*key, trial)``."""
+    return [make(seeding.generator(seed, namespace, purpose, *key, int(t))) for t in trial_ids]
+
+
+def noise_sets(seed, namespace, key, trial_ids, n, inputs):
+    """Stacked noise data sets, ``x (T, n, inputs)`` and ``y (T, n, 1)``."""
+    pairs = per_trial(seed, namespace, "data", key, trial_ids, lambda rng: networks.noise_data(rng, n, inputs))
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def glorot_trials(seed, namespace, key, trial_ids, sizes, bias_scale: float = 0.0) -> networks.Weights:
+    return networks.stack_trials(
+        per_trial(seed, namespace, "init", key, trial_ids, lambda rng: networks.glorot_uniform(rng, sizes, bias_scale))
+    )

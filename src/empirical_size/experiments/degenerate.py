@@ -1,0 +1,115 @@
+"""E1, degenerate neurons (paper section 2.1): how many neurons of a deep,
+narrow ReLU network are identically zero on the data, at initialisation and
+after a few full-batch steps, and on a large fresh sample of inputs.
+
+One job runs every experiment (trial): each has its own data, fresh sample
+and initial weights, from streams keyed by the trial index.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from .. import networks, seeding
+from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
+from ..measures import dead_neurons
+
+log = logging.getLogger("empirical_size")
+
+
+@dataclass(frozen=True)
+class DegenerateJob(JobSpec):
+    trials: int = 10
+    depth: int = 20
+    width: int = 64
+    inputs: int = 3
+    n: int = 1000
+    steps: int = 5
+    fresh_samples: int = 100_000
+    first_trial: int = 0
+    seed: int = 0
+    namespace: str = "degenerate"
+    dtype: str = "float32"
+    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+
+    @property
+    def sizes(self) -> list[int]:
+        return networks.layer_sizes(self.inputs, self.width, self.depth)
+
+    def data(self):
+        return noise_sets(self.seed, self.namespace, (), self.trial_ids, self.n, self.inputs)
+
+    def fresh(self) -> np.ndarray:
+        make = lambda rng: rng.standard_normal((self.fresh_samples, self.inputs))  # noqa: E731
+        return np.stack(per_trial(self.seed, self.namespace, "fresh", (), self.trial_ids, make))
+
+    def initial_weights(self) -> networks.Weights:
+        return glorot_trials(self.seed, self.namespace, (), self.trial_ids, self.sizes)
+
+
+def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
+    from ..engine import AdadeltaSettings, make_trainer
+    from ..storage import provenance
+
+    start = time.perf_counter()
+    x, y = job.data()
+    fresh = job.fresh()
+    weights = job.initial_weights()
+    trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
+    trainer.set_weights(weights)
+    trainer.train_full(trainer.cast(x), trainer.cast(y), job.steps)
+    trained = [(k.astype(np.float64), b.astype(np.float64)) for k, b in trainer.get_weights()]
+    log.info("trained %d trials for %d steps; counting dead neurons", job.trials, job.steps)
+
+    counts = {}
+    for stage, w in (("init", weights), ("trained", trained)):
+        for sample, inputs in (("data", x), ("fresh", fresh)):
+            counts[stage, sample] = dead_neurons(w, inputs).sum(axis=-1)  # (trial, layer)
+    dead = np.stack([np.stack([counts[st, sa] for sa in ("data", "fresh")]) for st in ("init", "trained")])
+    ds = xr.Dataset(
+        {
+            "dead": (
+                ("stage", "sample", "trial", "layer"),
+                dead,
+                {
+                    "long_name": "dead neurons",
+                    "description": "hidden neurons whose ReLU output is exactly 0 on every input of the sample",
+                },
+            ),
+        },
+        coords={
+            "stage": ("stage", ["init", "trained"], {"description": f"at initialisation; after {job.steps} full-batch steps"}),
+            "sample": ("sample", ["data", "fresh"], {"description": f"the {job.n} training inputs; {job.fresh_samples} fresh N(0, I) inputs"}),
+            "trial": ("trial", job.trial_ids),
+            "layer": ("layer", np.arange(1, job.depth + 1), {"description": "hidden layer, counted from the input"}),
+        },
+        attrs={"width": job.width},
+    )
+    streams = {"data": ("trial",), "fresh": ("trial",), "init": ("trial",)}
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
+    return ds
+
+
+def table(ds: xr.Dataset):
+    """Fraction dead per layer: mean and standard error over experiments,
+    one column pair per (stage, sample). Returns a pandas DataFrame."""
+    import pandas as pd
+
+    frac = ds.dead / ds.attrs["width"]
+    trials = ds.sizes["trial"]
+    mean = frac.mean("trial")
+    sem = frac.std("trial", ddof=1) / np.sqrt(trials) if trials > 1 else xr.full_like(mean, np.nan)
+    out = pd.DataFrame({"layer": ds.layer.values})
+    for stage in ds.stage.values:
+        for sample in ds.sample.values:
+            out[f"{stage}_{sample}_mean"] = mean.sel(stage=stage, sample=sample).values
+            out[f"{stage}_{sample}_sem"] = sem.sel(stage=stage, sample=sample).values
+    return out
+
+
+Job = DegenerateJob

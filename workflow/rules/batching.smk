@@ -1,0 +1,117 @@
+# E3: mini-batches and the remainder batch (the paper's Figure 2), with the
+# two remedies the paper suggests (drop, resample) as variants.
+
+
+wildcard_constraints:
+    variant=r"keep|drop|resample",
+
+
+rule batching_train:
+    input:
+        code=TRAIN_NOISE_CODE,
+    output:
+        grid.BATCHING_JOB,
+    log:
+        "results/logs/batching/train_{variant}_depth{depth}_n{n}_trials{first}-{last}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["threads"]
+    params:
+        spec=batching_spec,
+        backend=config["backend"],
+        progress_every=config["progress_every"],
+    shell:
+        "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
+        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule batching_merge:
+    input:
+        grid.batching_jobs(config),
+    output:
+        "results/data/batching.nc",
+    log:
+        "results/logs/batching/merge.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        config=as_json(config["batching"]),
+        attrs=as_json(
+            {
+                k: config["batching"][k]
+                for k in ("batch_size", "full_batch_below", "shuffle")
+            }
+        ),
+    shell:
+        "python -m empirical_size merge --experiment batching --grid variant depth n"
+        " --config {params.config:q} --attrs {params.attrs:q}"
+        " --out {output:q} {input:q} > {log:q} 2>&1"
+
+
+rule fig2:
+    input:
+        data="results/data/batching.nc",
+        code=PLOT_CODE,
+    output:
+        report(
+            "results/fig2.png",
+            caption="../report/fig2.rst",
+            category="Figure 2: batching",
+        ),
+    log:
+        "results/logs/fig2.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        cmap=config["plot"]["cmap"],
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot fig2 --variant keep --data {input.data:q} --cmap {params.cmap:q}"
+        " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
+
+
+rule fig2_remedy:
+    input:
+        data="results/data/batching.nc",
+        code=PLOT_CODE,
+    output:
+        report(
+            "results/fig2_{variant}.png",
+            caption="../report/fig2_remedy.rst",
+            category="Figure 2: batching",
+        ),
+    log:
+        "results/logs/fig2_{variant}.log",
+    wildcard_constraints:
+        variant=r"drop|resample",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        cmap=config["plot"]["cmap"],
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot fig2 --variant {wildcards.variant} --data {input.data:q}"
+        " --cmap {params.cmap:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
+
+
+rule fig2_compare:
+    input:
+        data="results/data/batching.nc",
+        code=PLOT_CODE,
+    output:
+        report(
+            "results/fig2_compare.png",
+            caption="../report/fig2_compare.rst",
+            category="Figure 2: batching",
+        ),
+    log:
+        "results/logs/fig2_compare.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        cmap=config["plot"]["cmap"],
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot fig2_compare --data {input.data:q} --cmap {params.cmap:q}"
+        " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

@@ -1,0 +1,64 @@
+# E5: linearity of training (the paper's Figures 4 and 5).
+
+
+rule linearity_train:
+    input:
+        code=TRAIN_FUNCTION_CODE + [str(PKG / "experiments" / "linearity.py")],
+    output:
+        "results/jobs/linearity/all.nc",
+    log:
+        "results/logs/linearity/train.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["threads"]
+    params:
+        spec=as_json(grid.linearity_spec(config)),
+        backend=config["backend"],
+        progress_every=config["progress_every"],
+    shell:
+        "python -m empirical_size train --job linearity --backend {params.backend} --threads {threads}"
+        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule linearity_merge:
+    input:
+        "results/jobs/linearity/all.nc",
+    output:
+        "results/data/linearity.nc",
+    log:
+        "results/logs/linearity/merge.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        config=as_json(config["linearity"]),
+    shell:
+        "python -m empirical_size merge --job linearity --experiment linearity"
+        " --config {params.config:q} --out {output:q} {input:q} > {log:q} 2>&1"
+
+
+rule fig4_fig5:
+    input:
+        data="results/data/linearity.nc",
+        code=PLOT_CODE + [str(PKG / "experiments" / "linearity.py")],
+    output:
+        fig4=report(
+            "results/fig4.png",
+            caption="../report/fig4.rst",
+            category="Figures 4 and 5: linearity",
+        ),
+        fig5=report(
+            "results/fig5.png",
+            caption="../report/fig5.rst",
+            category="Figures 4 and 5: linearity",
+        ),
+    log:
+        "results/logs/fig4_fig5.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dpi=config["plot"]["dpi"],
+    shell:
+        "(python -m empirical_size plot fig4 --data {input.data:q} --dpi {params.dpi} --out {output.fig4:q}"
+        " && python -m empirical_size plot fig5 --data {input.data:q} --dpi {params.dpi}"
+        " --out {output.fig5:q}) > {log:q} 2>&1"

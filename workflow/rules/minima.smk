@@ -1,0 +1,63 @@
+# E4: local minima on a sawtooth (the paper's Figure 3), zero initial biases
+# (the paper) against non-zero ones.
+
+
+wildcard_constraints:
+    bias=r"zero|uniform",
+
+
+rule minima_train:
+    input:
+        code=TRAIN_FUNCTION_CODE + [str(PKG / "experiments" / "minima.py")],
+    output:
+        grid.MINIMA_JOB,
+    log:
+        "results/logs/minima/train_{bias}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["threads"]
+    params:
+        spec=minima_spec,
+        backend=config["backend"],
+        progress_every=config["progress_every"],
+    shell:
+        "python -m empirical_size train --job minima --backend {params.backend} --threads {threads}"
+        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule minima_merge:
+    input:
+        grid.minima_jobs(config),
+    output:
+        "results/data/minima.nc",
+    log:
+        "results/logs/minima/merge.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        config=as_json(config["minima"]),
+    shell:
+        "python -m empirical_size merge --job minima --experiment minima --grid variant"
+        " --config {params.config:q} --out {output:q} {input:q} > {log:q} 2>&1"
+
+
+rule fig3:
+    input:
+        data="results/data/minima.nc",
+        code=PLOT_CODE,
+    output:
+        report(
+            "results/fig3.png",
+            caption="../report/fig3.rst",
+            category="Figure 3: local minima",
+        ),
+    log:
+        "results/logs/fig3.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot fig3 --data {input.data:q} --dpi {params.dpi}"
+        " --out {output:q} > {log:q} 2>&1"
