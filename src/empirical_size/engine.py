@@ -116,9 +116,11 @@ class Trainer:
         if steps > 0:
             self._full(x, y, steps)
 
-    def train_batches(self, x, y, plan: BatchPlan, indices: np.ndarray) -> None:
-        """One step per (epoch, batch) of ``indices (E,S,T,B)`` from ``plan``."""
-        epochs, steps = indices.shape[:2]
+    def train_batches(self, x, y, plan: BatchPlan, indices: np.ndarray, epochs: int | None = None) -> None:
+        """One step per (epoch, batch) of the first ``epochs`` epochs of
+        ``indices (E,S,T,B)`` from ``plan`` (all ``E`` by default)."""
+        steps = indices.shape[1]
+        epochs = indices.shape[0] if epochs is None else epochs
         if epochs:
             idx = ops.convert_to_tensor(indices)
             mask = self.cast(plan.mask())

@@ -21,6 +21,7 @@ ENGINE = "netcdf4"
 def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    ds = _netcdf_safe(ds)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
@@ -30,6 +31,19 @@ def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """NetCDF attributes cannot be booleans or None: store 0/1 and ''."""
+
+    def fix(attrs):
+        return {k: (int(v) if isinstance(v, bool) else "" if v is None else v) for k, v in attrs.items()}
+
+    ds = ds.copy()
+    ds.attrs = fix(ds.attrs)
+    for var in ds.variables.values():
+        var.attrs = fix(var.attrs)
+    return ds
 
 
 def load(path: str | os.PathLike, required: tuple[str, ...] = ()) -> xr.Dataset:

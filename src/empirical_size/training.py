@@ -59,25 +59,32 @@ def train_and_record(
     records: dict[str, list[np.ndarray]] = {}
     progress = progress or Progress(int(marks[-1]))
 
-    done = 0
-    per_call = 1  # epochs per compiled call; the first call also compiles
+    done, calls = 0, 0
+    # Epochs per compiled call: 1 while compiling and timing, then a fixed
+    # power of two lasting about TARGET_CALL_SECONDS. Mini-batch index arrays
+    # are padded to that block so the compiled loop keeps one shape.
+    block = 1
+    cap = 1 << 20
     if not plan.full_batch:
         index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
-        per_call_cap = max(1, MAX_INDEX_BYTES // index_bytes)
+        cap = max(1, MAX_INDEX_BYTES // index_bytes)
     for mark in marks:
         while done < mark:
-            todo = min(per_call, mark - done)
+            todo = min(block, mark - done)
             start = time.perf_counter()
             if plan.full_batch:
                 trainer.train_full(xt, yt, todo)
             else:
-                trainer.train_batches(xt, yt, plan, plan.indices(shuffle_rngs, todo))
+                idx = plan.indices(shuffle_rngs, todo)
+                if todo < block:
+                    idx = np.concatenate([idx, np.zeros((block - todo, *idx.shape[1:]), idx.dtype)])
+                trainer.train_batches(xt, yt, plan, idx, epochs=todo)
             seconds = time.perf_counter() - start
             done += todo
-            if todo == per_call and seconds < TARGET_CALL_SECONDS / 2:
-                per_call *= 2
-            if not plan.full_batch:
-                per_call = min(per_call, per_call_cap)
+            calls += 1
+            if calls == 2:  # the first call compiled; the second is a clean timing
+                per_epoch = max(seconds / todo, 1e-9)
+                block = int(min(cap, 2 ** max(0, int(np.floor(np.log2(TARGET_CALL_SECONDS / per_epoch))))))
             progress.update(done)
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))

@@ -1,0 +1,128 @@
+"""The measures and generators of E1, E4 and E5, on cases with known answers."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from empirical_size import targets
+from empirical_size.batching import BatchPlan
+from empirical_size.experiments import degenerate, linearity
+from empirical_size.measures import dead_neurons
+
+
+def stacked(layers):
+    """One trial's [(kernel, bias), ...] as a stack of one trial."""
+    return [(np.asarray(k, float)[None], np.asarray(b, float)[None]) for k, b in layers]
+
+
+def test_dead_neurons_on_a_network_built_by_hand():
+    # 1 input, two hidden layers of 3, one output.
+    # layer 1: n0 = relu(x) (alive where x > 0), n1 = relu(-x - 10) (dead for x > -10),
+    #          n2 = relu(-x) (alive where x < 0)
+    # layer 2: m0 = relu(n0 + n2) = |x| (alive unless x == 0 everywhere),
+    #          m1 = relu(-n0 - n2 - 1) (always dead), m2 = relu(n1) (dead where n1 is)
+    w1 = ([[1.0, -1.0, -1.0]], [0.0, -10.0, 0.0])
+    w2 = ([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0], [1.0, -1.0, 0.0]], [0.0, -1.0, 0.0])
+    out = ([[1.0], [1.0], [1.0]], [0.0])
+    weights = stacked([w1, w2, out])
+    both_signs = np.array([[[-2.0], [-0.5], [1.0], [3.0]]])
+    dead = dead_neurons(weights, both_signs)
+    assert dead.shape == (1, 2, 3)
+    assert dead[0].tolist() == [[False, True, False], [False, True, True]]
+    # on positive inputs only, n2 is dead too: dead on part of the input space
+    positive = np.array([[[0.5], [1.0], [2.0]]])
+    assert dead_neurons(weights, positive)[0].tolist() == [[False, True, True], [False, True, True]]
+    # on inputs below -10, n1 wakes up and so does m2
+    far = np.array([[[-20.0], [-11.0]]])
+    assert dead_neurons(weights, far)[0].tolist() == [[True, False, False], [False, True, False]]
+
+
+def test_dead_neurons_chunking_does_not_change_the_answer():
+    rng = np.random.default_rng(0)
+    sizes = [3, 8, 8, 8, 1]
+    weights = [(rng.normal(size=(2, a, b)), rng.normal(size=(2, b))) for a, b in zip(sizes[:-1], sizes[1:])]
+    x = rng.normal(size=(2, 500, 3))
+    np.testing.assert_array_equal(dead_neurons(weights, x, chunk=7), dead_neurons(weights, x))
+
+
+def test_degenerate_table_means_and_standard_errors():
+    dead = np.zeros((2, 2, 3, 2))  # stage, sample, trial, layer; width 4
+    dead[1, 0, :, 1] = [1, 2, 3]  # trained, data, layer 2
+    ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead)},
+                    coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": [0, 1, 2], "layer": [1, 2]},
+                    attrs={"width": 4})
+    table = degenerate.table(ds)
+    assert table.layer.tolist() == [1, 2]
+    assert table.trained_data_mean.tolist() == [0.0, 0.5]
+    np.testing.assert_allclose(table.trained_data_sem[1], np.std([0.25, 0.5, 0.75], ddof=1) / np.sqrt(3))
+    assert table.init_fresh_mean.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("teeth", [1, 4, 10])
+def test_sawtooth_has_its_teeth(teeth):
+    x = np.linspace(-1, 1, 20001)
+    y = targets.sawtooth(x, (-1, 1), teeth, 2.0)
+    drops = np.sum(np.diff(y) < -1.0)
+    assert drops == teeth - 1  # a drop between neighbouring teeth
+    assert y.min() == pytest.approx(-2.0) and y.max() == pytest.approx(2.0, abs=1e-3)
+    rises = np.diff(y)[np.diff(y) > -1.0]
+    np.testing.assert_allclose(rises, rises[0], rtol=1e-6)  # linear inside each tooth
+
+
+def test_random_spline_has_8_knots_and_is_linear_between_them():
+    rng = np.random.default_rng(1)
+    kx, ky = targets.random_spline(rng, 8, (-1, 1), 1.0)
+    assert len(kx) == len(ky) == 8 and kx[0] == -1 and kx[-1] == 1 and np.all(np.diff(kx) > 0)
+    for a, b, ya, yb in zip(kx[:-1], kx[1:], ky[:-1], ky[1:]):
+        t = np.linspace(0, 1, 11)
+        np.testing.assert_allclose(targets.spline(a + t * (b - a), kx, ky), ya + t * (yb - ya), atol=1e-12)
+    even, _ = targets.random_spline(rng, 8, (0, 7), 1.0, positions="even")
+    np.testing.assert_allclose(even, np.arange(8))
+
+
+def test_inputs_lie_on_the_domain():
+    rng = np.random.default_rng(2)
+    grid = targets.sample_inputs(rng, 5, (0, 1), "grid")
+    assert grid[:, 0].tolist() == [0, 0.25, 0.5, 0.75, 1]
+    uni = targets.sample_inputs(rng, 100, (2, 3), "uniform")
+    assert uni.shape == (100, 1) and uni.min() >= 2 and uni.max() <= 3 and np.all(np.diff(uni[:, 0]) >= 0)
+    with pytest.raises(ValueError, match="sampling"):
+        targets.sample_inputs(rng, 5, (0, 1), "sobol")
+
+
+def test_linearity_diff_and_pure_are_as_defined():
+    # two trials, one sample point, two epochs; outputs chosen by hand
+    out = np.zeros((3, 2, 2, 1))
+    out[0, :, :, 0] = [[5.0, 6.0], [7.0, 8.0]]  # X+N trials 0, 1 at epochs a, b
+    out[1, :, :, 0] = [[1.0, 2.0], [3.0, 2.0]]  # X: mean over trials = [2.0, 2.0]
+    out[2, :, :, 0] = [[0.5, 1.0], [1.5, 1.0]]  # N
+    ds = xr.Dataset(
+        {"output_data": (("set", "trial", "epoch", "sample"), out), "noise": (("sample",), [1.0])},
+        coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [10, 20]},
+    )
+    res = linearity.diff_and_pure(ds)
+    np.testing.assert_allclose(res["diff"].values[..., 0], [[3.0, 4.0], [5.0, 6.0]])
+    np.testing.assert_allclose(res["mse_diff"].values, [[4.0, 9.0], [16.0, 25.0]])
+    np.testing.assert_allclose(res["mse_pure"].values, [[0.25, 0.0], [0.25, 0.0]])
+
+
+def test_linearity_records_its_checkpoints_and_ten_equal_times():
+    job = linearity.LinearityJob(checkpoints=(20, 100, 200, 1000, 2000, 4000), mse_times=10)
+    assert job.mse_epochs.tolist() == list(range(400, 4001, 400))
+    assert set(job.marks) == set(job.checkpoints) | set(job.mse_epochs.tolist())
+    x, spline, noise, (kx, ky) = job.data()
+    assert x.shape == (64, 1) and len(kx) == 8
+    np.testing.assert_allclose(spline, targets.spline(x, kx, ky))
+    assert 0.1 < noise.std() < 0.3  # noise_scale 0.2
+
+
+@pytest.mark.parametrize("n, mode, steps, last", [(1000, "keep", 4, 232), (1100, "keep", 5, 76), (1100, "drop", 4, 256), (1100, "resample", 5, 256), (500, "resample", 2, 256)])
+def test_batch_plans_for_sizes_around_the_threshold(n, mode, steps, last):
+    plan = BatchPlan(n, 256, mode)
+    assert plan.steps_per_epoch == steps and plan.batch_lengths[-1] == last
+    idx = plan.indices([np.random.default_rng(0)], epochs=2)
+    assert idx.shape == (2, steps, 1, 256) and idx.min() >= 0 and idx.max() < n
+    if mode == "resample":
+        for e in range(2):
+            for s in range(steps):
+                assert len(set(idx[e, s, 0].tolist())) == 256  # without replacement inside a batch

@@ -1,0 +1,117 @@
+"""Each figure function returns its figure; panels and labels are checked
+on the figure object (no pixel comparisons)."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from empirical_size import plots
+
+rng = np.random.default_rng(0)
+
+
+def panels(fig):
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def colorbars(fig):
+    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+
+
+@pytest.fixture
+def batching():
+    shape = (3, 2, 3, 4, 5)  # variant, depth, n, trial, epoch
+    return xr.Dataset(
+        {"mse": (("variant", "depth", "n", "trial", "epoch"), rng.random(shape))},
+        coords={"variant": ["drop", "keep", "resample"], "depth": [2, 4], "n": [500, 1100, 1300], "trial": range(4), "epoch": [10, 20, 30, 40, 50]},
+        attrs={"batch_size": 256, "full_batch_below": 1024},
+    )
+
+
+def test_figure2_one_mse_map_per_depth(batching):
+    fig = plots.figure2(batching, "keep")
+    ax = panels(fig)
+    assert [a.get_title() for a in ax] == ["depth 2: training MSE", "depth 4: training MSE"]
+    assert len(colorbars(fig)) == 2
+    np.testing.assert_allclose(ax[1].collections[0].get_array().reshape(3, 5), batching.mse.sel(variant="keep", depth=4).mean("trial"))
+    assert "batch 256" in fig._suptitle.get_text()
+
+
+def test_figure2_compare_shares_one_colour_scale(batching):
+    fig = plots.figure2_compare(batching)
+    ax = panels(fig)
+    assert len(ax) == 6
+    assert [a.get_title() for a in ax[:3]] == ["keep, depth 2", "drop, depth 2", "resample, depth 2"]
+    limits = {a.collections[0].get_clim() for a in ax}
+    assert len(limits) == 1 and limits.pop()[1] == pytest.approx(float(batching.mse.mean("trial").max()))
+
+
+def test_figure3_targets_and_two_trials_per_checkpoint():
+    x = np.linspace(-1, 1, 50)
+    ds = xr.Dataset(
+        {
+            "output": (("variant", "trial", "epoch", "x"), rng.random((2, 2, 3, 50))),
+            "target": (("variant", "x"), np.tile(x, (2, 1))),
+            "data_x": (("sample",), x[::2]),
+            "data_y": (("sample",), x[::2]),
+        },
+        coords={"variant": ["uniform", "zero"], "trial": [0, 1], "epoch": [8, 16, 20], "x": x},
+    )
+    fig = plots.figure3(ds)
+    ax = panels(fig)
+    assert len(ax) == 6
+    assert ax[0].get_title() == "zero biases, epoch 8" and ax[3].get_title() == "uniform biases, epoch 8"
+    labels = [line.get_label() for line in ax[0].get_lines()]
+    assert labels == ["target", "data", "trial 0", "trial 1"]
+    np.testing.assert_allclose(ax[5].get_lines()[3].get_ydata(), ds.output.sel(variant="uniform", trial=1, epoch=20))
+
+
+@pytest.fixture
+def linearity():
+    x = np.linspace(-1, 1, 30)
+    data_x = np.linspace(-1, 1, 8)
+    epochs = [20, 40, 60, 80]
+    return xr.Dataset(
+        {
+            "output": (("set", "trial", "epoch", "x"), rng.random((3, 2, 4, 30))),
+            "output_data": (("set", "trial", "epoch", "sample"), rng.random((3, 2, 4, 8))),
+            "data_x": (("sample",), data_x),
+            "spline": (("sample",), data_x),
+            "noise": (("sample",), rng.normal(size=8)),
+        },
+        coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": epochs, "x": x},
+        attrs={"checkpoints": [20, 60, 80], "mse_epochs": [40, 80]},
+    )
+
+
+def test_figure4_four_rows_by_checkpoints(linearity):
+    fig = plots.figure4(linearity)
+    ax = np.array(panels(fig)).reshape(4, 3)
+    assert [a.get_ylabel() for a in ax[:, 0]] == [plots.ROW_LABELS[k] for k in ("X+N", "X", "N", "diff")]
+    assert [a.get_title() for a in ax[0]] == ["epoch 20", "epoch 60", "epoch 80"]
+    diff_line = ax[3, 1].get_lines()[1].get_ydata()  # trial 0 at epoch 60
+    want = linearity.output.sel(set="X+N", trial=0, epoch=60) - linearity.output.sel(set="X", epoch=60).mean("trial")
+    np.testing.assert_allclose(diff_line, want)
+    assert len(ax[0, 0].get_lines()) == 1 + 2  # data and two trials
+
+
+def test_figure5_pure_and_diff_at_the_mse_epochs(linearity):
+    fig = plots.figure5(linearity)
+    (ax,) = panels(fig)
+    assert ax.get_xlabel() == "epoch" and "MSE against N" in ax.get_ylabel()
+    lines = ax.get_lines()
+    assert [line.get_xdata().tolist() for line in lines] == [[40, 80], [40, 80]]
+    pure = ((linearity.output_data.sel(set="N", epoch=[40, 80]) - linearity.noise) ** 2).mean("sample").mean("trial")
+    np.testing.assert_allclose(lines[0].get_ydata(), pure)
+
+
+def test_degenerate_figure_marks_the_papers_layers():
+    dead = rng.integers(0, 8, size=(2, 2, 3, 20))
+    ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead)},
+                    coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": range(3), "layer": range(1, 21)},
+                    attrs={"width": 8})
+    fig = plots.degenerate_figure(ds, marked=(3, 10, 20))
+    (ax,) = panels(fig)
+    assert ax.get_xlabel() == "hidden layer (from the input)" and ax.get_ylabel() == "fraction of neurons dead"
+    assert [t.get_text() for t in ax.texts] == ["layer 3", "layer 10", "layer 20"]
+    assert len(ax.get_legend().get_texts()) == 4
