@@ -95,3 +95,14 @@ def test_figure1_has_heat_maps_and_final_size_panels(job_files):
     labels = [line.get_label() for line in final.get_lines()]
     assert any("sum(y" in label for label in labels)
     assert bars[0].get_ylabel() == "mean MSE over trials"
+
+
+def test_merge_keeps_string_grid_labels_whole(tmp_path):
+    paths = []
+    for variant in ("keep", "resample", "drop"):
+        ds = fake_job(2, 20, (0,)).assign_coords(variant=variant)
+        paths.append(str(write_atomic(ds, tmp_path / f"{variant}.nc")))
+    merged = merge_jobs(paths, ("variant", "depth", "n"), REQUIRED, "batching")
+    assert merged.variant.values.tolist() == ["drop", "keep", "resample"]
+    merged = merge_jobs(paths, ("variant",), REQUIRED, "batching")
+    assert merged.variant.values.tolist() == ["drop", "keep", "resample"]

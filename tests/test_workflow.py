@@ -21,7 +21,23 @@ TINY = {
         "trials_per_job": 2,
     },
     "plot": {"dpi": 40},
+    "degenerate": {"depth": 4, "width": 8, "n": 50, "steps": 2, "trials": 3, "fresh_samples": 500, "report_layers": [1, 4]},
+    "batching": {
+        "depths": [2],
+        "width": 8,
+        "sizes": [20, 40],
+        "trials": 2,
+        "epochs": 20,
+        "record_every": 10,
+        "trials_per_job": 2,
+        "batch_size": 16,
+        "full_batch_below": 30,
+    },
+    "minima": {"width": 8, "n": 40, "batch_size": 20, "checkpoints": [5, 10], "grid_points": 50},
+    "linearity": {"width": 8, "n": 16, "trials": 2, "checkpoints": [5, 10, 20], "mse_times": 4, "grid_points": 30},
 }
+
+FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate"]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -57,6 +73,29 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
+@pytest.mark.workflow
+def test_tiny_config_runs_every_target(workdir):
+    cfg = write_config(workdir, TINY)
+    snakemake(workdir, "--configfile", cfg)
+    for fig in FIGURES:
+        assert (workdir / f"results/{fig}.png").stat().st_size > 5_000, fig
+    table = (workdir / "results/degenerate.csv").read_text().splitlines()
+    assert table[0].startswith("layer,init_data_mean,init_data_sem") and len(table) == 1 + 4
+    batching = xr.load_dataset(workdir / "results/data/batching.nc")
+    assert batching.mse.dims == ("variant", "depth", "n", "trial", "epoch")
+    assert sorted(batching.variant.values.tolist()) == ["drop", "keep", "resample"]
+    job = xr.load_dataset(workdir / "results/jobs/batching/keep/depth2/n40/trials0-1.nc")
+    assert job.attrs["batches_per_epoch"] == 3  # 40 samples in batches of 16: 16, 16, 8
+    small = xr.load_dataset(workdir / "results/jobs/batching/keep/depth2/n20/trials0-1.nc")
+    assert small.attrs["batches_per_epoch"] == 1  # below full_batch_below
+    minima = xr.load_dataset(workdir / "results/data/minima.nc")
+    assert minima.output.dims == ("variant", "trial", "epoch", "x") and minima.epoch.values.tolist() == [5, 10]
+    lin = xr.load_dataset(workdir / "results/data/linearity.nc")
+    assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
+    again = snakemake(workdir, "-n", "--configfile", cfg)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
 @pytest.mark.parametrize(
     "section, key, value, message",
     [
@@ -67,6 +106,11 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
         ("optimizer", "epsilon", 0, "epsilon"),
         (None, "dtype", "float16", "dtype"),
         ("size", "record_every", 7, "size.epochs"),
+        ("batching", "variants", ["keep", "shuffle"], "variants"),
+        ("minima", "domain", [1.0, -1.0], "minima.domain"),
+        ("linearity", "checkpoints", [200, 100], "linearity.checkpoints"),
+        ("degenerate", "report_layers", [3, 30], "degenerate.report_layers"),
+        ("plot", "dpi", 0, "dpi"),
     ],
 )
 def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, value, message):
@@ -83,6 +127,8 @@ def test_paper_config_expands_to_the_full_grid(workdir):
     proc = snakemake(workdir, "results/fig1.png", "-n", "--configfile", "config/paper.yaml", timeout=300)
     out = proc.stdout
     assert re.search(r"size_train\s+300\b", out)  # 3 depths x 100 sizes x 1 chunk of 128
+    everything = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", timeout=300).stdout
+    assert re.search(r"batching_train\s+900\b", everything)  # 3 variants x 3 depths x 100 sizes
     paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())["size"]
     assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
     assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
@@ -96,6 +142,12 @@ def test_default_config_has_the_papers_settings_at_smaller_scale():
     assert paper["optimizer"] == {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}
     for key in ("depths", "width", "inputs"):
         assert default["size"][key] == paper["size"][key]
+    assert default["degenerate"] == paper["degenerate"]
+    assert default["linearity"] == paper["linearity"]
+    for key in ("batch_size", "full_batch_below", "variants", "shuffle", "depths", "width"):
+        assert default["batching"][key] == paper["batching"][key]
+    for key in ("depth", "n", "batch_size", "domain", "teeth", "amplitude", "variants", "bias_scale"):
+        assert default["minima"][key] == paper["minima"][key]
 
 
 def test_lint_and_format_are_clean(workdir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import pandas as pd
 import xarray as xr
 
 from .storage import load
@@ -31,7 +32,7 @@ def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str
             if (point, t) in seen:
                 raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
             seen[(point, t)] = path
-        parts.append((point, ds))
+        parts.append((point, ds.drop_vars(list(grid))))
     wall = sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts)
     devices = sorted({str(ds.attrs.get("device", "")) for _, ds in parts})
     # Chunks of one grid point join along trial; points then stack along a
@@ -44,11 +45,15 @@ def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str
         for _, chunks in sorted(points.items())
     ]
     if grid:
+        # Label the points from Python values: concatenating the jobs' own
+        # scalar string coordinates would truncate longer labels.
         merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="outer", combine_attrs="drop_conflicts")
+        labels = sorted(points)
         if len(grid) == 1:
-            merged = merged.swap_dims(point=grid[0])
+            merged = merged.assign_coords({grid[0]: ("point", [p[0] for p in labels])}).swap_dims(point=grid[0])
         else:
-            merged = merged.set_index(point=list(grid)).unstack("point")
+            index = pd.MultiIndex.from_tuples(labels, names=list(grid))
+            merged = merged.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
         merged = merged.transpose(*grid, "trial", ...).sortby(list(grid) + ["trial"])
     else:
         merged = joined[0]

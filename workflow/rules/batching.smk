@@ -28,7 +28,8 @@ rule batching_train:
 
 rule batching_merge:
     input:
-        grid.batching_jobs(config),
+        jobs=grid.batching_jobs(config),
+        code=MERGE_CODE,
     output:
         "results/data/batching.nc",
     log:
@@ -46,7 +47,7 @@ rule batching_merge:
     shell:
         "python -m empirical_size merge --experiment batching --grid variant depth n"
         " --config {params.config:q} --attrs {params.attrs:q}"
-        " --out {output:q} {input:q} > {log:q} 2>&1"
+        " --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig2:

@@ -37,6 +37,7 @@ TRAIN_CODE = [
     )
 ]
 PLOT_CODE = [str(PKG / "plots.py")]
+MERGE_CODE = [str(PKG / f) for f in ("merge.py", "storage.py")]
 
 
 def as_json(obj):

@@ -31,7 +31,8 @@ rule degenerate_train:
 
 rule degenerate_merge:
     input:
-        "results/jobs/degenerate/all.nc",
+        jobs="results/jobs/degenerate/all.nc",
+        code=MERGE_CODE,
     output:
         "results/data/degenerate.nc",
     log:
@@ -42,7 +43,7 @@ rule degenerate_merge:
         config=as_json(config["degenerate"]),
     shell:
         "python -m empirical_size merge --job degenerate --experiment degenerate"
-        " --config {params.config:q} --out {output:q} {input:q} > {log:q} 2>&1"
+        " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule degenerate_table:

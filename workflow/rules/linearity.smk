@@ -23,7 +23,8 @@ rule linearity_train:
 
 rule linearity_merge:
     input:
-        "results/jobs/linearity/all.nc",
+        jobs="results/jobs/linearity/all.nc",
+        code=MERGE_CODE,
     output:
         "results/data/linearity.nc",
     log:
@@ -34,7 +35,7 @@ rule linearity_merge:
         config=as_json(config["linearity"]),
     shell:
         "python -m empirical_size merge --job linearity --experiment linearity"
-        " --config {params.config:q} --out {output:q} {input:q} > {log:q} 2>&1"
+        " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig4_fig5:

@@ -28,7 +28,8 @@ rule minima_train:
 
 rule minima_merge:
     input:
-        grid.minima_jobs(config),
+        jobs=grid.minima_jobs(config),
+        code=MERGE_CODE,
     output:
         "results/data/minima.nc",
     log:
@@ -39,7 +40,7 @@ rule minima_merge:
         config=as_json(config["minima"]),
     shell:
         "python -m empirical_size merge --job minima --experiment minima --grid variant"
-        " --config {params.config:q} --out {output:q} {input:q} > {log:q} 2>&1"
+        " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig3:

@@ -30,7 +30,8 @@ rule size_train:
 
 rule size_merge:
     input:
-        grid.size_jobs(config),
+        jobs=grid.size_jobs(config),
+        code=MERGE_CODE,
     output:
         "results/data/size.nc",
     log:
@@ -41,7 +42,7 @@ rule size_merge:
         config=as_json(config["size"]),
     shell:
         "python -m empirical_size merge --experiment size --grid depth n --config {params.config:q}"
-        " --out {output:q} {input:q} > {log:q} 2>&1"
+        " --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig1:
