@@ -153,3 +153,18 @@ def test_records_fall_every_record_every_epochs():
     ds = run(job(trials=2, epochs=100, record_every=25))
     assert ds.epoch.values.tolist() == [25, 50, 75, 100]
     assert ds.mse.dims == ("trial", "epoch") and ds.trial.values.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("mode", ["keep", "resample"])
+def test_mini_batch_trial_in_a_chunk_equals_the_trial_alone_float64(mode, monkeypatch):
+    """Also through the padded, multi-epoch compiled calls."""
+    from empirical_size import training
+
+    monkeypatch.setattr(training, "TARGET_CALL_SECONDS", 1e6)  # blocks as long as a record interval
+    spec = dict(n=50, batch_size=16, batch_mode=mode, epochs=30, record_every=10)
+    chunk = run(job(trials=4, **spec))
+    alone = run(job(first_trial=2, trials=1, **spec))
+    assert int(chunk.steps_per_epoch) == 4  # keep: 16, 16, 16, 2; resample: ceil(50 / 16) batches of 16
+    for var in ("mse", "size"):
+        np.testing.assert_allclose(chunk[var].sel(trial=2).values, alone[var].sel(trial=2).values, rtol=0, atol=1e-9)
+    assert (chunk.mse.isel(epoch=-1) < chunk.mse.isel(epoch=0)).all()

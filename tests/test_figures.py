@@ -103,6 +103,9 @@ def test_figure5_pure_and_diff_at_the_mse_epochs(linearity):
     assert [line.get_xdata().tolist() for line in lines] == [[40, 80], [40, 80]]
     pure = ((linearity.output_data.sel(set="N", epoch=[40, 80]) - linearity.noise) ** 2).mean("sample").mean("trial")
     np.testing.assert_allclose(lines[0].get_ydata(), pure)
+    x_mean = linearity.output_data.sel(set="X", epoch=[40, 80]).mean("trial")
+    diff = ((linearity.output_data.sel(set="X+N", epoch=[40, 80]) - x_mean - linearity.noise) ** 2).mean("sample")
+    np.testing.assert_allclose(lines[1].get_ydata(), diff.mean("trial"))
 
 
 def test_degenerate_figure_marks_the_papers_layers():

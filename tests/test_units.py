@@ -94,3 +94,50 @@ def test_size_spec_holds_only_what_the_job_depends_on():
     assert grid.size_spec(changed, depth=2, n=40, first=2, last=3) == spec
     NoiseFitJob.from_dict(spec)  # every key is one the job knows
     assert len(grid.size_jobs(config)) == 1 * 2 * 2
+
+
+def paper_like_config():
+    import yaml
+
+    from conftest import ROOT
+
+    return yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+
+
+def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
+    config = paper_like_config()
+    jobs = grid.batching_jobs(config)
+    assert len(jobs) == len(set(jobs))
+    small = [j for j in jobs if "/n20/" in j]
+    assert small == [grid.SIZE_JOB.format(depth=d, n=20, first=0, last=127) for d in (2, 3, 4)]  # E2's own files
+    big = [j for j in jobs if "/n2500/" in j]
+    assert len(big) == 3 * 3
+    config["batching"]["epochs"] = 1000  # no longer E2's settings: one shared full-batch job per point
+    small = [j for j in grid.batching_jobs(config) if "/n20/" in j]
+    assert small == [grid.BATCHING_JOB.format(variant="full", depth=d, n=20, first=0, last=127) for d in (2, 3, 4)]
+    full = grid.batching_spec(config, "full", 2, 20, 0, 127)
+    assert "batch_size" not in full and "variant" not in full
+    mini = grid.batching_spec(config, "drop", 2, 2500, 0, 127)
+    assert (mini["batch_size"], mini["batch_mode"], mini["variant"]) == (256, "drop", "drop")
+    with pytest.raises(grid.ConfigError):
+        grid.batching_spec(config, "keep", 2, 20, 0, 127)
+
+
+def test_minima_zero_bias_spec_ignores_the_bias_scale():
+    config = paper_like_config()
+    zero, uniform = grid.minima_spec(config, "zero"), grid.minima_spec(config, "uniform")
+    assert "bias_scale" not in zero and uniform["bias_scale"] == 0.5
+    from empirical_size.experiments.minima import MinimaJob
+
+    MinimaJob.from_dict(zero), MinimaJob.from_dict(uniform)
+
+
+def test_every_spec_is_one_its_job_accepts():
+    from empirical_size.experiments import degenerate, linearity, noise_fit
+
+    config = paper_like_config()
+    degenerate.Job.from_dict(grid.degenerate_spec(config))
+    linearity.Job.from_dict(grid.linearity_spec(config))
+    noise_fit.Job.from_dict(grid.batching_spec(config, "resample", 4, 2500, 0, 127))
+    merged = grid.merge_config(config, "degenerate")
+    assert "report_layers" not in merged["degenerate"] and merged["optimizer"]["epsilon"] == 1e-8

@@ -84,16 +84,34 @@ def test_tiny_config_runs_every_target(workdir):
     batching = xr.load_dataset(workdir / "results/data/batching.nc")
     assert batching.mse.dims == ("variant", "depth", "n", "trial", "epoch")
     assert sorted(batching.variant.values.tolist()) == ["drop", "keep", "resample"]
-    job = xr.load_dataset(workdir / "results/jobs/batching/keep/depth2/n40/trials0-1.nc")
-    assert job.attrs["batches_per_epoch"] == 3  # 40 samples in batches of 16: 16, 16, 8
-    small = xr.load_dataset(workdir / "results/jobs/batching/keep/depth2/n20/trials0-1.nc")
-    assert small.attrs["batches_per_epoch"] == 1  # below full_batch_below
+    steps = batching.steps_per_epoch.sel(depth=2)
+    assert steps.sel(variant="keep", n=40) == 3  # 40 samples in batches of 16: 16, 16, 8
+    assert steps.sel(variant="drop", n=40) == 2
+    assert (steps.sel(n=20) == 1).all()  # below full_batch_below: full batch in every variant
+    # the full-batch point is trained once and serves every variant
+    assert not (workdir / "results/jobs/batching/keep/depth2/n20").exists()
+    np.testing.assert_array_equal(batching.mse.sel(variant="keep", n=20), batching.mse.sel(variant="drop", n=20))
     minima = xr.load_dataset(workdir / "results/data/minima.nc")
     assert minima.output.dims == ("variant", "trial", "epoch", "x") and minima.epoch.values.tolist() == [5, 10]
     lin = xr.load_dataset(workdir / "results/data/linearity.nc")
     assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
     again = snakemake(workdir, "-n", "--configfile", cfg)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # changing a setting reruns only the jobs that depend on it
+    def planned(change):
+        changed = yaml.safe_load(yaml.safe_dump(TINY))
+        for section, key, value in change:
+            (changed.setdefault(section, {}) if section else changed)[key] = value
+        out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
+        return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
+
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "all", "total"}
+    assert set(planned([("plot", "dpi", 41)])) == figures
+    assert planned([(None, "progress_every", 3)]) == {}
+    assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "all", "total"}
+    assert planned([("minima", "bias_scale", 0.25)])["minima_train"] == "1"  # the zero-bias job does not use it
+    assert set(planned([("degenerate", "report_layers", [2])])) == {"degenerate_plot", "all", "total"}
 
 
 @pytest.mark.parametrize(
@@ -116,7 +134,8 @@ def test_tiny_config_runs_every_target(workdir):
 def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, value, message):
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
     (cfg.setdefault(section, {}) if section else cfg)[key] = value
-    proc = snakemake(workdir, "-n", "--configfile", write_config(workdir, cfg, "bad.yaml"), check=False, timeout=120)
+    # not a dry run: had validation let the value through, jobs would start
+    proc = snakemake(workdir, "--configfile", write_config(workdir, cfg, "bad.yaml"), check=False, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert message in out
@@ -128,8 +147,12 @@ def test_paper_config_expands_to_the_full_grid(workdir):
     out = proc.stdout
     assert re.search(r"size_train\s+300\b", out)  # 3 depths x 100 sizes x 1 chunk of 128
     everything = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", timeout=300).stdout
-    assert re.search(r"batching_train\s+900\b", everything)  # 3 variants x 3 depths x 100 sizes
-    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())["size"]
+    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
+    mini = [n for n in paper["batching"]["sizes"] if n >= paper["batching"]["full_batch_below"]]
+    # 3 variants x 3 depths x the mini-batch sizes; the full-batch points are E2's own jobs
+    assert re.search(rf"batching_train\s+{3 * 3 * len(mini)}\b", everything)
+    assert re.search(r"size_train\s+300\b", everything)
+    paper = paper["size"]
     assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
     assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
 

@@ -81,8 +81,8 @@ class BatchPlan:
         out = np.zeros((epochs, steps, len(rngs), width), dtype=np.int32)
         for t, rng in enumerate(rngs):
             if self.mode == "resample":
-                keys = rng.random((epochs, steps, self.n))
-                out[:, :, t, :] = np.argsort(keys, axis=-1)[..., :width]
+                rows = np.tile(np.arange(self.n, dtype=np.int32), (epochs * steps, 1))
+                out[:, :, t, :] = rng.permuted(rows, axis=1)[:, :width].reshape(epochs, steps, width)
                 continue
             order = np.tile(np.arange(self.n, dtype=np.int32), (epochs, 1))
             if self.shuffle:

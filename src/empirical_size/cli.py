@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -57,7 +58,11 @@ def _merge(args) -> None:
     from .merge import merge_jobs
     from .storage import write_atomic
 
-    ds = merge_jobs(args.inputs, args.grid or (), JOBS[args.job][1], args.experiment)
+    broadcast = {}
+    for item in args.broadcast or []:
+        name, _, values = item.partition("=")
+        broadcast[name] = values.split(",")
+    ds = merge_jobs(args.inputs, args.grid or (), JOBS[args.job][1], args.experiment, broadcast)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     if args.attrs:
@@ -108,7 +113,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--spec", required=True, help="job spec as JSON, or @file")
     t.add_argument("--out", required=True)
     t.add_argument("--threads", type=int, default=None, help="CPU threads for TensorFlow")
-    t.add_argument("--progress-every", type=float, default=10.0, help="seconds between progress lines")
+    t.add_argument(
+        "--progress-every", type=float, default=float(os.environ.get("EMPIRICAL_SIZE_PROGRESS_EVERY", 10.0)),
+        help="seconds between progress lines (default: $EMPIRICAL_SIZE_PROGRESS_EVERY or 10)",
+    )
     t.set_defaults(func=_train)
 
     m = sub.add_parser("merge", help="merge job files into one data set")
@@ -117,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--grid", nargs="*", default=[], help="scalar coordinates that index the jobs")
     m.add_argument("--config", help="the experiment's config section (JSON), stored as an attribute")
     m.add_argument("--attrs", help="extra attributes (JSON object) for the merged data set")
+    m.add_argument("--broadcast", nargs="*", metavar="DIM=V1,V2", help="files without coordinate DIM stand for each listed value")
     m.add_argument("--out", required=True)
     m.add_argument("inputs", nargs="+")
     m.set_defaults(func=_merge)

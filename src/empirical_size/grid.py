@@ -45,6 +45,16 @@ def trial_chunks(trials: int, per_job: int) -> list[tuple[int, int]]:
     return [(f, min(f + per_job, trials) - 1) for f in range(0, trials, per_job)]
 
 
+def merge_config(config: dict, section: str) -> dict:
+    """What a merged data set records of the config it came from (plot-only
+    keys left out, so that changing them redraws figures only)."""
+    part = {k: v for k, v in config[section].items() if k not in PLOT_ONLY.get(section, ())}
+    return {section: part, "backend": config["backend"], **common_spec(config)}
+
+
+PLOT_ONLY = {"degenerate": ("report_layers",)}
+
+
 def common_spec(config: dict) -> dict:
     """Settings every training job depends on."""
     return {"seed": config["seed"], "dtype": config["dtype"], "optimizer": dict(config["optimizer"])}
@@ -80,29 +90,50 @@ def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
 
 
 BATCHING_JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
+BATCHING_VARIANTS = ("keep", "drop", "resample")
+FULL = "full"  # the "variant" of E3's full-batch points, shared by every variant
+
+
+def _shares_size_job(config: dict, depth: int, n: int) -> bool:
+    """Whether E2 already trains this full-batch point with the same settings."""
+    b, s = config["batching"], config["size"]
+    same = ("width", "inputs", "epochs", "record_every", "trials", "trials_per_job")
+    return depth in s["depths"] and n in s["sizes"] and all(b[k] == s[k] for k in same)
+
+
+def batching_job(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> str:
+    """The file of one E3 point. Below ``full_batch_below`` every variant is
+    the same full-batch training: one shared job, or E2's own when E2 has it."""
+    if n >= config["batching"]["full_batch_below"]:
+        return BATCHING_JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
+    if _shares_size_job(config, depth, n):
+        return SIZE_JOB.format(depth=depth, n=n, first=first, last=last)
+    return BATCHING_JOB.format(variant=FULL, depth=depth, n=n, first=first, last=last)
 
 
 def batching_jobs(config: dict) -> list[str]:
     s = config["batching"]
-    return [
-        BATCHING_JOB.format(variant=v, depth=d, n=n, first=first, last=last)
+    paths = [
+        batching_job(config, v, d, n, first, last)
         for v in s["variants"]
         for d in s["depths"]
         for n in s["sizes"]
         for first, last in trial_chunks(s["trials"], s["trials_per_job"])
     ]
+    return list(dict.fromkeys(paths))
 
 
 def batching_spec(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> dict:
     """E3: E2's networks and seeds (paired trials), mini-batches from
-    ``full_batch_below`` on. Below it every variant is full batch."""
+    ``full_batch_below`` on; ``variant`` is ``full`` below it."""
     s = config["batching"]
     n = int(n)
     mini = n >= s["full_batch_below"]
-    return {
+    if mini == (variant == FULL):
+        raise ConfigError(f"E3 job variant {variant!r} does not fit n={n} (batching.full_batch_below={s['full_batch_below']})")
+    spec = {
         **common_spec(config),
         "namespace": "size",
-        "variant": variant,
         "depth": int(depth),
         "n": n,
         "first_trial": int(first),
@@ -111,10 +142,10 @@ def batching_spec(config: dict, variant: str, depth: int, n: int, first: int, la
         "inputs": s["inputs"],
         "epochs": s["epochs"],
         "record_every": s["record_every"],
-        "batch_size": s["batch_size"] if mini else None,
-        "batch_mode": variant,
-        "shuffle": s["shuffle"],
     }
+    if mini:
+        spec.update(variant=variant, batch_size=s["batch_size"], batch_mode=variant, shuffle=s["shuffle"])
+    return spec
 
 
 def _section_spec(config: dict, section: str, drop=()) -> dict:
@@ -134,7 +165,8 @@ def minima_jobs(config: dict) -> list[str]:
 
 
 def minima_spec(config: dict, bias: str) -> dict:
-    return {**_section_spec(config, "minima", drop=("variants",)), "variant": bias, "namespace": "minima"}
+    drop = ("variants",) if bias == "uniform" else ("variants", "bias_scale")  # zero biases ignore the scale
+    return {**_section_spec(config, "minima", drop=drop), "variant": bias, "namespace": "minima"}
 
 
 def linearity_spec(config: dict) -> dict:

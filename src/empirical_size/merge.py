@@ -2,37 +2,51 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .storage import load
 
 
-def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str], experiment: str) -> xr.Dataset:
+def merge_jobs(
+    paths: Sequence[str],
+    grid: Sequence[str],
+    required: Sequence[str],
+    experiment: str,
+    broadcast: dict[str, Sequence] | None = None,
+) -> xr.Dataset:
     """Concatenate job files along ``trial`` and stack them over the ``grid``
     dimensions (each job holds scalar coordinates for those).
 
+    A job file without one of the ``broadcast`` coordinates stands for every
+    listed value of it (E3's full-batch points serve every variant).
     Attributes shared by every job are kept; those that differ (wall time,
     host, ...) are summarised. Fails naming the file when one is unreadable,
-    lacks a variable or a grid coordinate, or repeats another's trials.
+    lacks a variable or a grid coordinate, or repeats another's trials, and
+    naming the grid point when points differ in trials or epochs.
     """
+    broadcast = dict(broadcast or {})
     if not paths:
         raise ValueError(f"{experiment}: no job files to merge")
     parts, seen = [], {}
     for path in paths:
         ds = load(path, required=tuple(required))
-        missing = [g for g in grid if g not in ds.coords or ds[g].ndim != 0]
+        missing = [g for g in grid if (g not in ds.coords or ds[g].ndim != 0) and g not in broadcast]
         if missing or "trial" not in ds.dims:
             raise ValueError(f"{path}: not a {experiment} job file (needs scalar coordinates {list(grid)} and a 'trial' dimension)")
-        point = tuple(ds[g].item() for g in grid)
-        for t in ds.trial.values.tolist():
-            if (point, t) in seen:
-                raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
-            seen[(point, t)] = path
-        parts.append((point, ds.drop_vars(list(grid))))
+        options = [[ds[g].item()] if g in ds.coords else list(broadcast[g]) for g in grid]
+        base = ds.drop_vars([g for g in grid if g in ds.coords])
+        for point in itertools.product(*options):
+            for t in ds.trial.values.tolist():
+                if (point, t) in seen:
+                    raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
+                seen[(point, t)] = path
+            parts.append((point, base))
     wall = sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts)
     devices = sorted({str(ds.attrs.get("device", "")) for _, ds in parts})
     # Chunks of one grid point join along trial; points then stack along a
@@ -44,10 +58,18 @@ def merge_jobs(paths: Sequence[str], grid: Sequence[str], required: Sequence[str
         xr.concat(chunks, dim="trial", data_vars="minimal", coords="minimal", compat="equals", combine_attrs="drop_conflicts").sortby("trial")
         for _, chunks in sorted(points.items())
     ]
+    first = joined[0]
+    for point, ds in zip(sorted(points), joined):
+        for dim in ("trial", "epoch"):
+            if dim in first.dims and not np.array_equal(ds[dim].values, first[dim].values):
+                raise ValueError(
+                    f"{experiment}: grid point {dict(zip(grid, point))} has {dim}s {ds[dim].values.tolist()}, "
+                    f"another has {first[dim].values.tolist()} (a missing or foreign job file?)"
+                )
     if grid:
         # Label the points from Python values: concatenating the jobs' own
         # scalar string coordinates would truncate longer labels.
-        merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="outer", combine_attrs="drop_conflicts")
+        merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="exact", combine_attrs="drop_conflicts")
         labels = sorted(points)
         if len(grid) == 1:
             merged = merged.assign_coords({grid[0]: ("point", [p[0] for p in labels])}).swap_dims(point=grid[0])

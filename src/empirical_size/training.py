@@ -64,10 +64,10 @@ def train_and_record(
     # power of two lasting about TARGET_CALL_SECONDS. Mini-batch index arrays
     # are padded to that block so the compiled loop keeps one shape.
     block = 1
-    cap = 1 << 20
+    cap = int(np.diff(marks, prepend=0).max())  # never more than one record interval
     if not plan.full_batch:
         index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
-        cap = max(1, MAX_INDEX_BYTES // index_bytes)
+        cap = max(1, min(cap, MAX_INDEX_BYTES // index_bytes))
     for mark in marks:
         while done < mark:
             todo = min(block, mark - done)

@@ -3,7 +3,7 @@
 
 
 wildcard_constraints:
-    variant=r"keep|drop|resample",
+    variant=r"keep|drop|resample|full",
 
 
 rule batching_train:
@@ -19,10 +19,9 @@ rule batching_train:
     params:
         spec=batching_spec,
         backend=config["backend"],
-        progress_every=config["progress_every"],
     shell:
         "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
-        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --spec {params.spec:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -37,7 +36,8 @@ rule batching_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(config["batching"]),
+        config=as_json(grid.merge_config(config, "batching")),
+        variants=",".join(config["batching"]["variants"]),
         attrs=as_json(
             {
                 k: config["batching"][k]
@@ -46,7 +46,7 @@ rule batching_merge:
         ),
     shell:
         "python -m empirical_size merge --experiment batching --grid variant depth n"
-        " --config {params.config:q} --attrs {params.attrs:q}"
+        " --broadcast variant={params.variants} --config {params.config:q} --attrs {params.attrs:q}"
         " --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 

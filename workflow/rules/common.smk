@@ -12,6 +12,9 @@ SRC = Path(workflow.basedir) / "src"
 _paths = [p for p in os.getenv("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ.update(PYTHONPATH=os.pathsep.join([str(SRC)] + _paths))
 sys.path.insert(0, str(SRC))
+# Log cadence reaches jobs through the environment, not params: changing it
+# must not rerun training.
+os.environ.update(EMPIRICAL_SIZE_PROGRESS_EVERY=str(config["progress_every"]))
 
 from snakemake.exceptions import WorkflowError
 from empirical_size import grid

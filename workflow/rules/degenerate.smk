@@ -22,10 +22,9 @@ rule degenerate_train:
     params:
         spec=as_json(grid.degenerate_spec(config)),
         backend=config["backend"],
-        progress_every=config["progress_every"],
     shell:
         "python -m empirical_size train --job degenerate --backend {params.backend} --threads {threads}"
-        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --spec {params.spec:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -40,7 +39,7 @@ rule degenerate_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(config["degenerate"]),
+        config=as_json(grid.merge_config(config, "degenerate")),
     shell:
         "python -m empirical_size merge --job degenerate --experiment degenerate"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
@@ -48,7 +47,8 @@ rule degenerate_merge:
 
 rule degenerate_table:
     input:
-        "results/data/degenerate.nc",
+        data="results/data/degenerate.nc",
+        code=[str(PKG / "experiments" / "degenerate.py")],
     output:
         report(
             "results/degenerate.csv",
@@ -60,7 +60,7 @@ rule degenerate_table:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "python -m empirical_size table degenerate --data {input:q} --out {output:q} > {log:q} 2>&1"
+        "python -m empirical_size table degenerate --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule degenerate_plot:

@@ -14,10 +14,9 @@ rule linearity_train:
     params:
         spec=as_json(grid.linearity_spec(config)),
         backend=config["backend"],
-        progress_every=config["progress_every"],
     shell:
         "python -m empirical_size train --job linearity --backend {params.backend} --threads {threads}"
-        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --spec {params.spec:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -32,7 +31,7 @@ rule linearity_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(config["linearity"]),
+        config=as_json(grid.merge_config(config, "linearity")),
     shell:
         "python -m empirical_size merge --job linearity --experiment linearity"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"

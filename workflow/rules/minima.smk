@@ -19,10 +19,9 @@ rule minima_train:
     params:
         spec=minima_spec,
         backend=config["backend"],
-        progress_every=config["progress_every"],
     shell:
         "python -m empirical_size train --job minima --backend {params.backend} --threads {threads}"
-        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --spec {params.spec:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -37,7 +36,7 @@ rule minima_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(config["minima"]),
+        config=as_json(grid.merge_config(config, "minima")),
     shell:
         "python -m empirical_size merge --job minima --experiment minima --grid variant"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"

@@ -21,10 +21,9 @@ rule size_train:
     params:
         spec=size_spec,
         backend=config["backend"],
-        progress_every=config["progress_every"],
     shell:
         "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
-        " --progress-every {params.progress_every} --spec {params.spec:q}"
+        " --spec {params.spec:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -39,7 +38,7 @@ rule size_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(config["size"]),
+        config=as_json(grid.merge_config(config, "size")),
     shell:
         "python -m empirical_size merge --experiment size --grid depth n --config {params.config:q}"
         " --out {output:q} {input.jobs:q} > {log:q} 2>&1"

@@ -63,7 +63,12 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
     trainer.set_weights(weights)
     trainer.train_full(trainer.cast(x), trainer.cast(y), job.steps)
-    trained = [(k.astype(np.float64), b.astype(np.float64)) for k, b in trainer.get_weights()]
+    trained = trainer.get_weights()
+    # Count in the precision the network trained in: a pre-activation at the
+    # edge of zero must be judged as the network itself computes it.
+    dt = np.dtype(job.dtype)
+    weights = [(k.astype(dt), b.astype(dt)) for k, b in weights]
+    x, fresh = x.astype(dt), fresh.astype(dt)
     log.info("trained %d trials for %d steps; counting dead neurons", job.trials, job.steps)
 
     counts = {}

@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding, targets
+from ..batching import BatchPlan
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials
 from .function_fit import train_functions
 
@@ -38,6 +39,8 @@ class LinearityJob(JobSpec):
     checkpoints: tuple = (20, 100, 200, 1000, 2000, 4000)
     mse_times: int = 10
     shared_init: bool = True
+    batch_size: int | None = None  # None: full batch (our choice; the paper is silent)
+    shuffle: bool = True
     grid_points: int = 400
     seed: int = 0
     namespace: str = "linearity"
@@ -86,7 +89,9 @@ def run(job: LinearityJob, progress_every: float = 10.0) -> xr.Dataset:
         )
     trainer = make_trainer(job.sizes, S * T, job.dtype, AdadeltaSettings(**job.optimizer))
     grid = np.linspace(*job.domain, job.grid_points)
-    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, progress_every=progress_every)
+    plan = BatchPlan(job.n, job.batch_size, "keep", job.shuffle)
+    rngs = [seeding.generator(job.seed, job.namespace, "shuffle", s, int(t)) for s in range(S) for t in job.trial_ids]
+    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, plan, rngs, progress_every)
 
     def by_set(a):
         return a.reshape(S, T, *a.shape[1:])
@@ -111,6 +116,8 @@ def run(job: LinearityJob, progress_every: float = 10.0) -> xr.Dataset:
         attrs={"checkpoints": list(map(int, job.checkpoints)), "mse_epochs": job.mse_epochs.tolist()},
     )
     streams = {"inputs": (), "spline": (), "noise": (), "init": ("trial",) if job.shared_init else ("set", "trial")}
+    if not plan.full_batch:
+        streams["shuffle"] = ("set", "trial")
     ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
     return ds
 

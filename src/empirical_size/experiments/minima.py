@@ -38,7 +38,7 @@ class MinimaJob(JobSpec):
     teeth: int = 10
     amplitude: float = 1.0
     sampling: str = "uniform"
-    bias_scale: float = 0.5
+    bias_scale: float = 0.0  # half-width of uniform initial biases; used by the 'uniform' variant
     grid_points: int = 1000
     seed: int = 0
     namespace: str = "minima"
@@ -48,6 +48,8 @@ class MinimaJob(JobSpec):
     def __post_init__(self):
         if self.variant not in BIAS_VARIANTS:
             raise ValueError(f"variant must be one of {BIAS_VARIANTS}, got {self.variant!r}")
+        if self.variant == "uniform" and self.bias_scale <= 0:
+            raise ValueError("the 'uniform' bias variant needs bias_scale > 0")
 
     @property
     def sizes(self):

@@ -88,6 +88,7 @@ def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
             "mse": (("trial", "epoch"), rec["mse"], {"long_name": "training mean squared error", "description": "mean over the n training points of (f(x_i) - y_i)^2"}),
             "size": (("trial", "epoch"), rec["size"], {"long_name": "empirical size", "description": "sum over the n training points of f(x_i)^2"}),
             "sum_y2": (("trial",), (y[..., 0] ** 2).sum(axis=1), {"long_name": "perfect-fit size", "description": "sum over the n training points of y_i^2 (chi-squared, n degrees of freedom)"}),
+            "steps_per_epoch": ((), plan.steps_per_epoch, {"long_name": "gradient steps per epoch", "description": f"batch sizes {plan.batch_lengths}"}),
         },
         coords={
             "trial": ("trial", job.trial_ids, {"long_name": "trial index"}),
@@ -98,7 +99,6 @@ def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
     )
     if job.variant is not None:
         ds = ds.assign_coords(variant=((), job.variant, {"long_name": "batching variant"}))
-        ds.attrs["batches_per_epoch"] = plan.steps_per_epoch
     streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
     if not plan.full_batch:
         streams["shuffle"] = ("depth", "n", "trial")
