@@ -12,6 +12,24 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# Merges, tables and figures are light: they run where Snakemake runs.
+localrules:
+    all,
+    degenerate_merge,
+    degenerate_table,
+    degenerate_plot,
+    size_merge,
+    fig1,
+    batching_merge,
+    fig2,
+    fig2_remedy,
+    fig2_compare,
+    minima_merge,
+    fig3,
+    linearity_merge,
+    fig4_fig5,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/degenerate.smk"
 include: "workflow/rules/size.smk"

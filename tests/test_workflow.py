@@ -1,5 +1,6 @@
 """The pipeline end to end on a tiny config, and its refusals of bad configs."""
 
+import os
 import re
 
 import numpy as np
@@ -15,7 +16,7 @@ TINY = {
         "width": 8,
         "inputs": 3,
         "sizes": [20, 35],
-        "trials": 3,
+        "trials": 4,
         "epochs": 40,
         "record_every": 20,
         "trials_per_job": 2,
@@ -55,14 +56,14 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
     assert ds.mse.dims == ("depth", "n", "trial", "epoch")
     assert ds.depth.values.tolist() == [2, 3]
     assert ds.n.values.tolist() == [20, 35]
-    assert ds.trial.values.tolist() == [0, 1, 2]
+    assert ds.trial.values.tolist() == [0, 1, 2, 3]
     assert ds.epoch.values.tolist() == [20, 40]
     assert set(ds.data_vars) >= {"mse", "size", "sum_y2"}
     for var in ("mse", "size", "sum_y2"):
         assert ds[var].attrs["description"]
         assert np.isfinite(ds[var].values).all()
     # the job files carry provenance
-    job = xr.load_dataset(workdir / "results/jobs/size/depth2/n20/trials2-2.nc")
+    job = xr.load_dataset(workdir / "results/jobs/size/depth2/n20/trials2-3.nc")
     for key in ("config", "seeds", "backend", "versions", "device", "wall_seconds"):
         assert key in job.attrs
     assert '"epochs": 40' in job.attrs["config"]
@@ -112,6 +113,29 @@ def test_tiny_config_runs_every_target(workdir):
     assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "all", "total"}
     assert planned([("minima", "bias_scale", 0.25)])["minima_train"] == "1"  # the zero-bias job does not use it
     assert set(planned([("degenerate", "report_layers", [2])])) == {"degenerate_plot", "all", "total"}
+    mini = planned([("batching", "batch_size", 8)])
+    assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "all", "total"}
+    assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
+    more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, n)
+    assert more == {"size_train": "4", "size_merge": "1", "fig1": "1", "all": "1", "total": "7"}
+
+    # the code trigger: an edited library file used by training reruns training
+    # (Snakemake 9 compares checksums: touching alone, content unchanged, does not)
+    engine = workdir / "src/empirical_size/engine.py"
+    later = engine.stat().st_mtime + 3600
+    engine.write_text(engine.read_text() + "\n# edited\n")
+    os.utime(engine, (later, later))
+    touched = planned([])
+    assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train"} <= set(touched)
+    assert touched["size_train"] == "8"
+
+    # the report embeds every figure with its caption
+    snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
+    report = (workdir / "results/report.html").read_text()
+    for fig in FIGURES:
+        assert f"{fig}.png" in report, fig
+    assert "degenerate.csv" in report
+    assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
 
 
 @pytest.mark.parametrize(

@@ -171,3 +171,35 @@ def minima_spec(config: dict, bias: str) -> dict:
 
 def linearity_spec(config: dict) -> dict:
     return {**_section_spec(config, "linearity"), "namespace": "linearity"}
+
+
+# -- cluster resources -------------------------------------------------------
+def _params(inputs: int, width: int, depth: int) -> int:
+    sizes = [inputs] + [width] * depth + [1]
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def job_work(spec: dict) -> tuple[float, float]:
+    """``(flops, bytes)`` a training job needs, roughly: 6 flops per parameter
+    per sample per epoch (forward and backward), and its activations."""
+    inputs = spec.get("inputs", 1)
+    depth, width, trials = spec["depth"], spec["width"], spec["trials"]
+    epochs = spec.get("epochs") or max(spec.get("checkpoints", [1]))
+    n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
+    if "steps" in spec:  # E1: a few steps, then a large fresh sample
+        epochs, n = spec["steps"], spec["n"] + spec["fresh_samples"]
+    flops = 6.0 * _params(inputs, width, depth) * n * epochs * trials
+    memory = 8.0 * trials * n * width * (depth + 2) * 3
+    return flops, memory
+
+
+def runtime_minutes(spec: dict, cluster: dict) -> int:
+    """Minutes to request: the job's work at the assumed speed, times a safety factor."""
+    flops, _ = job_work(spec)
+    minutes = flops / (cluster["gflops"] * 1e9) / 60 * cluster["safety"]
+    return int(max(cluster["min_runtime"], round(minutes + 2)))
+
+
+def mem_mb(spec: dict) -> int:
+    _, memory = job_work(spec)
+    return int(2000 + 2 * memory / 2**20)

@@ -16,6 +16,10 @@ rule batching_train:
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
+    resources:
+        gpu=config["cluster"]["gpus"],
+        runtime=runtime_of(batching_spec),
+        mem_mb=mem_mb_of(batching_spec),
     params:
         spec=batching_spec,
         backend=config["backend"],

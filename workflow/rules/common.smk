@@ -59,6 +59,25 @@ def minima_spec(wildcards):
     return as_json(grid.minima_spec(config, **wildcards))
 
 
+def degenerate_spec(wildcards):
+    return as_json(grid.degenerate_spec(config))
+
+
+def linearity_spec(wildcards):
+    return as_json(grid.linearity_spec(config))
+
+
+def runtime_of(spec):
+    """Cluster runtime request (minutes) of a training rule, from its spec."""
+    return lambda wildcards: grid.runtime_minutes(
+        json.loads(spec(wildcards)), config["cluster"]
+    )
+
+
+def mem_mb_of(spec):
+    return lambda wildcards: grid.mem_mb(json.loads(spec(wildcards)))
+
+
 TRAIN_NOISE_CODE = TRAIN_CODE + [
     str(PKG / "experiments" / f) for f in ("common.py", "noise_fit.py")
 ]

@@ -19,8 +19,12 @@ rule degenerate_train:
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
+    resources:
+        gpu=config["cluster"]["gpus"],
+        runtime=runtime_of(degenerate_spec),
+        mem_mb=mem_mb_of(degenerate_spec),
     params:
-        spec=as_json(grid.degenerate_spec(config)),
+        spec=degenerate_spec,
         backend=config["backend"],
     shell:
         "python -m empirical_size train --job degenerate --backend {params.backend} --threads {threads}"

@@ -11,8 +11,12 @@ rule linearity_train:
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
+    resources:
+        gpu=config["cluster"]["gpus"],
+        runtime=runtime_of(linearity_spec),
+        mem_mb=mem_mb_of(linearity_spec),
     params:
-        spec=as_json(grid.linearity_spec(config)),
+        spec=linearity_spec,
         backend=config["backend"],
     shell:
         "python -m empirical_size train --job linearity --backend {params.backend} --threads {threads}"

@@ -16,6 +16,10 @@ rule minima_train:
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
+    resources:
+        gpu=config["cluster"]["gpus"],
+        runtime=runtime_of(minima_spec),
+        mem_mb=mem_mb_of(minima_spec),
     params:
         spec=minima_spec,
         backend=config["backend"],

@@ -18,6 +18,10 @@ rule size_train:
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
+    resources:
+        gpu=config["cluster"]["gpus"],
+        runtime=runtime_of(size_spec),
+        mem_mb=mem_mb_of(size_spec),
     params:
         spec=size_spec,
         backend=config["backend"],

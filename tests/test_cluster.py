@@ -1,0 +1,78 @@
+"""The pipeline through a real SLURM: a single-node cluster on this machine.
+
+Starts munged, slurmctld and slurmd (installing Debian's packages if
+missing), submits a tiny config with --profile profiles/slurm (GPU request
+off), checks the outputs and that SLURM ran the jobs, and stops the daemons
+it started. Skips, with the reason, where the daemons cannot start.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ROOT
+from test_workflow import TINY
+
+HERE = Path(__file__).parent / "cluster"
+BASE = Path("/tmp/empirical-size-slurm")
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    if os.geteuid() != 0:
+        pytest.skip("starting SLURM daemons needs root")
+    if importlib_missing("snakemake_executor_plugin_slurm"):
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    env = {**os.environ, "FIX_HOSTS": "1"}
+    start = subprocess.run(["bash", str(HERE / "start-slurm.sh"), str(BASE)], capture_output=True, text=True, env=env, timeout=600)
+    if start.returncode != 0:
+        pytest.skip(f"SLURM daemons did not start: {start.stderr[-800:]}")
+    try:
+        yield BASE
+    finally:
+        subprocess.run(["bash", str(HERE / "stop-slurm.sh"), str(BASE), "--purge"], capture_output=True, timeout=120)
+
+
+def importlib_missing(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is None
+
+
+def test_tiny_config_through_slurm(slurm, workdir):
+    cfg = yaml.safe_load(yaml.safe_dump(TINY))
+    cfg["cluster"] = {"gpus": 0, "min_runtime": 5}
+    (workdir / "config" / "slurm-test.yaml").write_text(yaml.safe_dump(cfg))
+    comp = slurm / "log" / "jobcomp.txt"
+    before = comp.read_text().count("JobId=") if comp.exists() else 0
+    cmd = [
+        sys.executable, "-m", "snakemake", "results/fig1.png",
+        "--profile", "profiles/slurm",
+        "--configfile", "config/slurm-test.yaml",
+        "--default-resources", "slurm_partition=debug", "runtime=5", "mem_mb=500",
+        "--slurm-status-command", "squeue",
+        "--slurm-init-seconds-before-status-checks", "2",
+        "--jobs", "2", "--latency-wait", "5",
+    ]
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)  # Snakemake ignores SIGTERM while waiting on SLURM
+        out, _ = proc.communicate(timeout=60)
+        pytest.fail(f"snakemake on SLURM timed out:\n{out[-3000:]}")
+    assert proc.returncode == 0, out[-4000:]
+    ds = xr.load_dataset(workdir / "results/data/size.nc")
+    assert ds.depth.values.tolist() == TINY["size"]["depths"] and ds.n.values.tolist() == TINY["size"]["sizes"]
+    assert (workdir / "results/fig1.png").stat().st_size > 10_000
+    # SLURM, not the local executor, ran the training jobs (8 of them); merges and figures ran locally
+    after = comp.read_text().count("JobId=")
+    assert after - before == 8, out[-3000:]
+    assert "size_train" in comp.read_text() or "SLURM" in out
