@@ -1,0 +1,215 @@
+"""Benchmark: our engine against plain per-trial Keras, and against the
+machine's matrix-multiply rate, in one run on one machine and backend.
+
+    python -m empirical_size.bench                      # E2 shapes, default backend
+    python -m empirical_size.bench --backend jax        # JAX (GPU if present)
+    python -m empirical_size.bench --quick              # a smoke run in seconds
+
+For each (depth, n) it measures trial-steps per second of
+- the baseline: one ``keras.Sequential`` per trial, ``model.fit`` with the
+  full batch and a callback recording MSE and size every ``record_every``
+  epochs, as a Keras user would write it (steady state, after a warm-up fit);
+- the engine: a chunk of ``--trials`` trials in one compiled loop;
+and prints the ratio, the engine's GFLOP/s (6 x parameters x n flops per
+trial-step) as a fraction of the measured float32 matmul rate, peak memory
+and the device. ``--check`` first verifies, in float64 on a short run, that
+the engine's trial equals the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(prog="python -m empirical_size.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backend", choices=("tensorflow", "jax"), default=os.environ.get("KERAS_BACKEND", "tensorflow"))
+    p.add_argument("--depths", type=int, nargs="+", default=[2, 4])
+    p.add_argument("--sizes", type=int, nargs="+", default=[20, 500, 2500])
+    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--inputs", type=int, default=3)
+    p.add_argument("--trials", type=int, default=128, help="engine chunk (the pipeline's trials_per_job)")
+    p.add_argument("--record-every", type=int, default=500)
+    p.add_argument("--seconds", type=float, default=3.0, help="target seconds per timed measurement")
+    p.add_argument("--baseline-trials", type=int, default=2, help="trials timed for the baseline (it is per trial)")
+    p.add_argument("--no-check", dest="check", action="store_false", help="skip the float64 equality check")
+    p.add_argument("--quick", action="store_true", help="tiny shapes and short timings (smoke test)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.depths, args.sizes, args.trials, args.seconds, args.baseline_trials, args.record_every = [2], [20], 4, 0.2, 1, 5
+    return args
+
+
+def matmul_gflops(seconds: float) -> float:
+    """float32 GEMM rate of the backend's matmul on this device."""
+    import numpy as np
+    from keras import ops
+
+    size = 1024
+    a = ops.convert_to_tensor(np.random.default_rng(0).standard_normal((size, size)).astype("float32"))
+    _block(ops.matmul(a, a))
+    reps, elapsed = 1, 0.0
+    while elapsed < seconds:
+        start = time.perf_counter()
+        out = a
+        for _ in range(reps):
+            out = ops.matmul(a, a)
+        _block(out)
+        elapsed = time.perf_counter() - start
+        if elapsed < seconds:
+            reps *= 2
+    return 2 * size**3 * reps / elapsed / 1e9
+
+
+def _block(x):
+    import numpy as np
+
+    np.asarray(x[:1, :1] if getattr(x, "ndim", 0) == 2 else x)
+
+
+def problem(depth, n, trials, args, dtype="float32"):
+    from .experiments.noise_fit import NoiseFitJob
+
+    job = NoiseFitJob(depth=depth, n=n, first_trial=0, trials=trials, epochs=1, record_every=1, width=args.width, inputs=args.inputs, dtype=dtype)
+    x, y = job.data()
+    return job.sizes, job.initial_weights(), x, y
+
+
+def baseline_model(sizes, weights, t, dtype):
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((sizes[0],), dtype=dtype)]
+        + [keras.layers.Dense(u, activation="relu" if i < len(sizes) - 2 else None, dtype=dtype) for i, u in enumerate(sizes[1:])]
+    )
+    model.set_weights([a[t] for pair in weights for a in pair])
+    model.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-8), loss="mse")
+    return model
+
+
+class Recorder:
+    """The callback a user would write: MSE and size every ``every`` epochs."""
+
+    def __new__(cls, x, y, every):
+        import keras
+        import numpy as np
+
+        class _Recorder(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.records = []
+
+            def on_epoch_end(self, epoch, logs=None):
+                if (epoch + 1) % every == 0:
+                    f = np.asarray(self.model(x))
+                    self.records.append((float(((f - y) ** 2).mean()), float((f**2).sum())))
+
+        return _Recorder()
+
+
+def baseline_rate(depth, n, args) -> float:
+    """Trial-steps per second of per-trial ``model.fit`` (steady state)."""
+    sizes, weights, x, y = problem(depth, n, args.baseline_trials, args)
+    x, y = x.astype("float32"), y.astype("float32")
+    steps = done = 0
+    elapsed = 0.0
+    for t in range(args.baseline_trials):
+        model = baseline_model(sizes, weights, t, "float32")
+        model.fit(x[t], y[t], batch_size=n, epochs=2, shuffle=False, verbose=0)  # build and compile
+        epochs = max(args.record_every, 1)
+        start = time.perf_counter()
+        model.fit(x[t], y[t], batch_size=n, epochs=epochs, shuffle=False, verbose=0, callbacks=[Recorder(x[t], y[t], args.record_every)])
+        elapsed += time.perf_counter() - start
+        steps += epochs
+        done += 1
+        if elapsed > args.seconds * 2 and done >= 1:
+            break
+    return steps / elapsed
+
+
+def engine_rate(depth, n, args) -> float:
+    """Trial-steps per second of the engine on a chunk of ``args.trials``."""
+    from .engine import make_trainer
+
+    sizes, weights, x, y = problem(depth, n, args.trials, args)
+    trainer = make_trainer(sizes, args.trials, "float32")
+    trainer.set_weights(weights)
+    xt, yt = trainer.cast(x), trainer.cast(y)
+    trainer.train_full(xt, yt, 2)  # compile the loop
+    trainer.evaluate(xt, yt)  # and the measures
+    steps = 4
+    while True:
+        start = time.perf_counter()
+        trainer.train_full(xt, yt, steps)
+        trainer.evaluate(xt, yt)  # forces completion (and is what a record costs)
+        elapsed = time.perf_counter() - start
+        if elapsed >= args.seconds:
+            return args.trials * steps / elapsed
+        steps = int(steps * max(2.0, 1.2 * args.seconds / max(elapsed, 1e-6)))
+
+
+def check_equal(args) -> float:
+    """Max |difference| of MSE between engine and baseline, float64, 20 epochs."""
+    import keras
+    import numpy as np
+
+    from .engine import make_trainer
+
+    old = keras.config.floatx()
+    keras.config.set_floatx("float64")  # fit casts numpy inputs to floatx
+    try:
+        sizes, weights, x, y = problem(2, 50, 2, args, "float64")
+        trainer = make_trainer(sizes, 2, "float64")
+        trainer.set_weights(weights)
+        trainer.train_full(trainer.cast(x), trainer.cast(y), 20)
+        mine, _ = trainer.evaluate(trainer.cast(x), trainer.cast(y))
+        worst = 0.0
+        for t in range(2):
+            model = baseline_model(sizes, weights, t, "float64")
+            model.fit(x[t], y[t], batch_size=50, epochs=20, shuffle=False, verbose=0)
+            f = np.asarray(model(x[t]))
+            worst = max(worst, abs(float(((f - y[t]) ** 2).mean()) - float(mine[t])))
+        return worst
+    finally:
+        keras.config.set_floatx(old)
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    from . import backend
+
+    backend.select(args.backend, "float64" if args.check else "float32")  # x64 on JAX for the check
+    from . import networks
+    from .backend import device
+
+    print(f"device: {device()}   backend: {args.backend}   engine chunk: {args.trials} trials", flush=True)
+    if args.check:
+        diff = check_equal(args)
+        print(f"check: engine vs per-trial model.fit, float64, 20 epochs: max |MSE difference| = {diff:.2e}", flush=True)
+        if diff > 1e-9:
+            print("check FAILED: the engine does not reproduce the baseline", file=sys.stderr)
+            return 1
+    peak = matmul_gflops(args.seconds)
+    print(f"float32 matmul (1024^2, backend): {peak:.1f} GFLOP/s", flush=True)
+    header = f"{'depth':>5} {'n':>6} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8} {'engine GFLOP/s':>15} {'of matmul':>10}"
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for depth in args.depths:
+        for n in args.sizes:
+            base = baseline_rate(depth, n, args)
+            mine = engine_rate(depth, n, args)
+            flops = 6 * networks.parameter_count(networks.layer_sizes(args.inputs, args.width, depth)) * n
+            gflops = mine * flops / 1e9
+            rows.append((depth, n, base, mine))
+            print(f"{depth:>5} {n:>6} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x {gflops:>15.1f} {gflops / peak:>9.0%}", flush=True)
+    print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
