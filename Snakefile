@@ -28,6 +28,8 @@ localrules:
     fig3,
     linearity_merge,
     fig4_fig5,
+    knots_merge,
+    knots_plot,
 
 
 include: "workflow/rules/common.smk"
@@ -36,6 +38,7 @@ include: "workflow/rules/size.smk"
 include: "workflow/rules/batching.smk"
 include: "workflow/rules/minima.smk"
 include: "workflow/rules/linearity.smk"
+include: "workflow/rules/knots.smk"
 
 
 rule all:
@@ -51,8 +54,10 @@ rule all:
         "results/fig3.png",
         "results/fig4.png",
         "results/fig5.png",
+        "results/knots.png",
         "results/data/degenerate.nc",
         "results/data/size.nc",
         "results/data/batching.nc",
         "results/data/minima.nc",
         "results/data/linearity.nc",
+        "results/data/knots.nc",

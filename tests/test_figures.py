@@ -118,3 +118,23 @@ def test_degenerate_figure_marks_the_papers_layers():
     assert ax.get_xlabel() == "hidden layer (from the input)" and ax.get_ylabel() == "fraction of neurons dead"
     assert [t.get_text() for t in ax.texts] == ["layer 3", "layer 10", "layer 20"]
     assert len(ax.get_legend().get_texts()) == 4
+
+
+def test_knots_figure_has_references_and_training_panels():
+    init = rng.integers(1, 40, size=(2, 2, 3))
+    ds = xr.Dataset(
+        {
+            "pieces": (("width", "depth", "trial"), init),
+            "pieces_minima": (("minima_variant", "minima_trial", "minima_epoch"), rng.integers(1, 50, size=(2, 2, 3)), {"width": 8, "depth": 4}),
+        },
+        coords={"width": [4, 8], "depth": [1, 2], "trial": range(3), "minima_variant": ["zero", "uniform"], "minima_trial": [0, 1], "minima_epoch": [5, 10, 15]},
+    )
+    fig = plots.knots_figure(ds)
+    left, right = panels(fig)
+    assert left.get_xlabel() == "N (neurons per layer)" and left.get_yscale() == "log"
+    labels = left.get_legend_handles_labels()[1]
+    assert "N·K" in labels and "N^K" in labels and "K = 2 layers" in labels
+    dotted = [line for line in left.get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
+    np.testing.assert_allclose(dotted[1].get_ydata(), [4.0**2, 8.0**2])  # N^K for K = 2
+    assert right.get_title() == "E4 (sawtooth) during training"
+    assert any(line.get_label() == "N·K = 32" for line in right.get_lines())

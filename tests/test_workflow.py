@@ -36,9 +36,10 @@ TINY = {
     },
     "minima": {"width": 8, "n": 40, "batch_size": 20, "checkpoints": [5, 10], "grid_points": 50},
     "linearity": {"width": 8, "n": 16, "trials": 2, "checkpoints": [5, 10, 20], "mse_times": 4, "grid_points": 30},
+    "knots": {"widths": [4, 8], "depths": [1, 2], "trials": 2},
 }
 
-FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate"]
+FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots"]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -94,6 +95,11 @@ def test_tiny_config_runs_every_target(workdir):
     np.testing.assert_array_equal(batching.mse.sel(variant="keep", n=20), batching.mse.sel(variant="drop", n=20))
     minima = xr.load_dataset(workdir / "results/data/minima.nc")
     assert minima.output.dims == ("variant", "trial", "epoch", "x") and minima.epoch.values.tolist() == [5, 10]
+    knots = xr.load_dataset(workdir / "results/data/knots.nc")
+    assert knots.pieces.dims == ("width", "depth", "trial") and knots.width.values.tolist() == [4, 8]
+    assert (knots.pieces >= 1).all() and (knots.pieces.sel(depth=1) <= knots.width + 1).all()
+    assert knots.pieces_minima.dims == ("minima_variant", "minima_trial", "minima_epoch")
+    assert knots.pieces_linearity.sizes["linearity_set"] == 3
     lin = xr.load_dataset(workdir / "results/data/linearity.nc")
     assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
     again = snakemake(workdir, "-n", "--configfile", cfg)
@@ -107,10 +113,10 @@ def test_tiny_config_runs_every_target(workdir):
         out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
-    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "all", "total"}
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "all", "total"}
     assert set(planned([("plot", "dpi", 41)])) == figures
     assert planned([(None, "progress_every", 3)]) == {}
-    assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "all", "total"}
+    assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "all", "total"}
     assert planned([("minima", "bias_scale", 0.25)])["minima_train"] == "1"  # the zero-bias job does not use it
     assert set(planned([("degenerate", "report_layers", [2])])) == {"degenerate_plot", "all", "total"}
     mini = planned([("batching", "batch_size", 8)])

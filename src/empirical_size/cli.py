@@ -22,8 +22,9 @@ JOBS = {
     "degenerate": ("empirical_size.experiments.degenerate", ("dead",)),
     "minima": ("empirical_size.experiments.minima", ("output", "mse", "target")),
     "linearity": ("empirical_size.experiments.linearity", ("output", "output_data", "mse")),
+    "knots": ("empirical_size.experiments.knots", ("pieces",)),
 }
-FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate")
+FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots")
 
 
 def _spec(text: str) -> dict:
@@ -84,6 +85,7 @@ def _plot(args) -> None:
         "fig4": lambda: plots.figure4(ds, dpi=args.dpi),
         "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
         "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
+        "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
     }
     fig = draw[args.figure]()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +102,20 @@ def _table(args) -> None:
     tmp = Path(args.out).with_suffix(".csv.part")
     frame.to_csv(tmp, index=False, float_format="%.6g")
     tmp.replace(args.out)
+    log.info("wrote %s", args.out)
+
+
+def _knots(args) -> None:
+    from .experiments import knots
+    from .storage import load, write_atomic
+
+    init = load(args.init, required=("pieces",))
+    minima = load(args.minima, required=("kernel_0",)) if args.minima else None
+    linearity = load(args.linearity, required=("kernel_0",)) if args.linearity else None
+    ds = knots.summarise(init, minima, linearity)
+    if args.config:
+        ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
+    write_atomic(ds, args.out)
     log.info("wrote %s", args.out)
 
 
@@ -139,6 +155,14 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--variant", default="keep", help="fig2: the batching variant")
     f.add_argument("--marked", type=int, nargs="*", default=[3, 10, 20], help="degenerate: layers to mark")
     f.set_defaults(func=_plot)
+
+    k = sub.add_parser("knots", help="E6: pieces at initialisation and during E4/E5 training, in one data set")
+    k.add_argument("--init", required=True, help="the knots job file (pieces at initialisation)")
+    k.add_argument("--minima", help="merged E4 data set (with recorded weights)")
+    k.add_argument("--linearity", help="merged E5 data set (with recorded weights)")
+    k.add_argument("--config")
+    k.add_argument("--out", required=True)
+    k.set_defaults(func=_knots)
 
     tb = sub.add_parser("table", help="write an experiment's summary table (CSV)")
     tb.add_argument("table", choices=("degenerate",))

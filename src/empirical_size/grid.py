@@ -203,3 +203,8 @@ def runtime_minutes(spec: dict, cluster: dict) -> int:
 def mem_mb(spec: dict) -> int:
     _, memory = job_work(spec)
     return int(2000 + 2 * memory / 2**20)
+
+
+def knots_spec(config: dict) -> dict:
+    s = config["knots"]
+    return {"seed": config["seed"], "namespace": "knots", "widths": s["widths"], "depths": s["depths"], "trials": s["trials"], "bias_scale": s["bias_scale"]}

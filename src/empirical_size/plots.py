@@ -198,3 +198,45 @@ def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120) -> Fig
     ax.set_title(f"Degenerate neurons (mean ± s.e. of {trials} experiments)")
     ax.legend(fontsize="small")
     return fig
+
+
+def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
+    """E6: exact linear pieces at initialisation against width and depth,
+    beside ``N*K`` and ``N^K``; and during training of the E4 and E5 networks."""
+    from .experiments.knots import reference_lines
+
+    extra = [name for name in ("minima", "linearity") if f"pieces_{name}" in ds]
+    fig, axes = plt.subplots(1, 1 + len(extra), figsize=(6 * (1 + len(extra)), 4.6), dpi=dpi, layout="constrained", squeeze=False)
+    ax = axes[0, 0]
+    for i, depth in enumerate(ds.depth.values):
+        p = ds.pieces.sel(depth=depth)
+        widths = p.width.values
+        ax.errorbar(widths, p.mean("trial"), yerr=p.std("trial"), marker="o", color=f"C{i}", capsize=2, label=f"K = {depth} layers")
+        ax.plot(widths, [reference_lines(w, depth)[0] for w in widths], ls="--", color=f"C{i}", lw=0.8)
+        ax.plot(widths, [reference_lines(w, depth)[1] for w in widths], ls=":", color=f"C{i}", lw=0.8)
+    ax.plot([], [], "k--", lw=0.8, label="N·K")
+    ax.plot([], [], "k:", lw=0.8, label="N^K")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    top = float(ds.pieces.max()) * 30
+    ax.set_ylim(1, top)
+    ax.set_xlabel("N (neurons per layer)")
+    ax.set_ylabel("linear pieces")
+    ax.set_title(f"At initialisation (mean ± s.d. of {ds.sizes['trial']} trials)")
+    ax.legend(fontsize="small")
+    for ax, name in zip(axes[0, 1:], extra):
+        p = ds[f"pieces_{name}"]
+        lead = [d for d in p.dims if not d.endswith("epoch")]
+        epoch = f"{name}_epoch"
+        for k, index in enumerate(np.ndindex(*[p.sizes[d] for d in lead])):
+            sel = {d: p[d].values[i] for d, i in zip(lead, index)}
+            label = ", ".join(str(v) for v in sel.values())
+            ax.plot(p[epoch], p.sel(**sel), marker=".", color=f"C{k % 10}", label=label)
+        nk = p.attrs["width"] * p.attrs["depth"]
+        ax.axhline(nk, color="k", ls="--", lw=0.8, label=f"N·K = {nk}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("linear pieces on the data's domain")
+        ax.set_title({"minima": "E4 (sawtooth) during training", "linearity": "E5 (X + N, X, N) during training"}[name])
+        ax.legend(fontsize="x-small", ncol=2)
+    fig.suptitle("Knots: exact linear pieces of networks with one input")
+    return fig

@@ -67,6 +67,10 @@ def linearity_spec(wildcards):
     return as_json(grid.linearity_spec(config))
 
 
+def knots_spec(wildcards):
+    return as_json(grid.knots_spec(config))
+
+
 def runtime_of(spec):
     """Cluster runtime request (minutes) of a training rule, from its spec."""
     return lambda wildcards: grid.runtime_minutes(

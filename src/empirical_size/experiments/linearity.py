@@ -18,7 +18,7 @@ import xarray as xr
 from .. import networks, seeding, targets
 from ..batching import BatchPlan
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials
-from .function_fit import train_functions
+from .function_fit import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
 
@@ -106,6 +106,7 @@ def run(job: LinearityJob, progress_every: float = 10.0) -> xr.Dataset:
             "noise": (("sample",), noise[:, 0], {"long_name": "N: Gaussian noise"}),
             "knot_x": (("knot",), kx),
             "knot_y": (("knot",), ky),
+            **weight_variables(rec, ("set", "trial", "epoch"), by_set),
         },
         coords={
             "set": ("set", list(TRAINING_SETS), {"long_name": "training set"}),

@@ -18,7 +18,7 @@ import xarray as xr
 from .. import networks, seeding, targets
 from ..batching import BatchPlan
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, per_trial
-from .function_fit import train_functions
+from .function_fit import train_functions, weight_variables
 
 BIAS_VARIANTS = ("zero", "uniform")
 
@@ -84,6 +84,7 @@ def run(job: MinimaJob, progress_every: float = 10.0) -> xr.Dataset:
             "target": (("x",), targets.sawtooth(grid, job.domain, job.teeth, job.amplitude), {"long_name": "sawtooth target"}),
             "data_x": (("sample",), x[:, 0], {"long_name": "training inputs"}),
             "data_y": (("sample",), y[:, 0], {"long_name": "training targets"}),
+            **weight_variables(rec, ("trial", "epoch")),
         },
         coords={"trial": job.trial_ids, "epoch": rec["epoch"], "x": grid, "variant": ((), job.variant, {"long_name": "initial biases"})},
     )
