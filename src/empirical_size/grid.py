@@ -73,8 +73,9 @@ def size_jobs(config: dict) -> list[str]:
     ]
 
 
-def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
-    s = config["size"]
+def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
+    """E2's job spec from ``section``; E3 uses the same seeds ("size")."""
+    s = config[section]
     return {
         **common_spec(config),
         "namespace": "size",
@@ -82,11 +83,12 @@ def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
         "n": int(n),
         "first_trial": int(first),
         "trials": int(last) - int(first) + 1,
-        "width": s["width"],
-        "inputs": s["inputs"],
-        "epochs": s["epochs"],
-        "record_every": s["record_every"],
+        **{k: s[k] for k in ("width", "inputs", "epochs", "record_every")},
     }
+
+
+def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
+    return _noise_fit_spec(config, "size", depth, n, first, last)
 
 
 BATCHING_JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
@@ -131,18 +133,7 @@ def batching_spec(config: dict, variant: str, depth: int, n: int, first: int, la
     mini = n >= s["full_batch_below"]
     if mini == (variant == FULL):
         raise ConfigError(f"E3 job variant {variant!r} does not fit n={n} (batching.full_batch_below={s['full_batch_below']})")
-    spec = {
-        **common_spec(config),
-        "namespace": "size",
-        "depth": int(depth),
-        "n": n,
-        "first_trial": int(first),
-        "trials": int(last) - int(first) + 1,
-        "width": s["width"],
-        "inputs": s["inputs"],
-        "epochs": s["epochs"],
-        "record_every": s["record_every"],
-    }
+    spec = _noise_fit_spec(config, "batching", depth, n, first, last)
     if mini:
         spec.update(variant=variant, batch_size=s["batch_size"], batch_mode=variant, shuffle=s["shuffle"])
     return spec
