@@ -96,3 +96,20 @@ def test_zero_biases_make_two_pieces():
     w = networks.glorot_uniform(rng, [1, 32, 32, 32, 1])  # f(x) = x f(1) or x f(-1)
     assert pieces(w).count <= 2
     assert math.isinf(pieces.__defaults__[0][0])
+
+
+def test_end_pieces_on_the_whole_line_match_the_network_far_out():
+    # ReLU(a x + c): the crossing just added evaluates to about 1e-17, not 0
+    single = [(np.array([[1.6501217528309111]]), np.array([0.10520315032328138])), (np.array([[1.0]]), np.array([0.0]))]
+    p = pieces(single)
+    assert p.count == 2 and p.slopes.tolist() == [0.0, 1.6501217528309111]
+    rng = np.random.default_rng(7)
+    for sizes in ([1, 4, 1], [1, 8, 8, 1], [1, 16, 16, 16, 1]):
+        for _ in range(30):
+            weights = networks.glorot_uniform(rng, sizes, bias_scale=0.5)
+            p = pieces(weights)
+            far = 10 * (1 + np.abs(p.breakpoints).max(initial=0.0))
+            f = lambda x: networks.forward(weights, np.array([[x]], float))[0, 0]  # noqa: E731
+            np.testing.assert_allclose(f(-far) - f(-far - 1), p.slopes[0], atol=1e-9)
+            np.testing.assert_allclose(f(far + 1) - f(far), p.slopes[-1], atol=1e-9)
+            assert p.count == pieces(weights, (-far, far)).count

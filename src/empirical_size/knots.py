@@ -47,7 +47,7 @@ def _evaluate(points, values, left, right, x):
 def _crossings(points, values, left, right, lo, hi):
     """Zero crossings of every column strictly inside ``(lo, hi)``."""
     v0, v1 = values[:-1], values[1:]
-    i, j = np.nonzero(v0 * v1 < 0)
+    i, j = np.nonzero((np.sign(v0) * np.sign(v1)) < 0)  # no underflow for tiny values
     roots = [points[i] + v0[i, j] / (v0[i, j] - v1[i, j]) * (points[i + 1] - points[i])]
     with np.errstate(divide="ignore", invalid="ignore"):
         root = points[0] - values[0] / left
@@ -68,9 +68,10 @@ def _merge_close(x, rtol=1e-12):
     return x[keep]
 
 
-def pieces(weights: Weights, interval: tuple[float, float] = (-math.inf, math.inf), rtol: float = 1e-9) -> Pieces:
+def pieces(weights: Weights, interval: tuple[float, float] = (-math.inf, math.inf), rtol: float = 1e-9, atol: float = 1e-12) -> Pieces:
     """The exact linear pieces of one network ``[(kernel (fi, fo), bias (fo,)), ...]``
-    with one input and one output, on ``interval`` (the whole line by default)."""
+    with one input and one output, on ``interval`` (the whole line by default).
+    Slopes closer than ``rtol`` times the largest slope plus ``atol`` count as equal."""
     lo, hi = map(float, interval)
     if not lo < hi:
         raise ValueError(f"interval must be increasing, got {interval}")
@@ -88,9 +89,11 @@ def pieces(weights: Weights, interval: tuple[float, float] = (-math.inf, math.in
             values = _evaluate(points, values, left, right, merged)
             points = merged
         # Beyond the end points each neuron keeps one sign (its crossings there
-        # are points now); the ReLU keeps an end slope where it is positive.
-        alive_left = (values[0] > 0) | ((values[0] == 0) & (left < 0))
-        alive_right = (values[-1] > 0) | ((values[-1] == 0) & (right > 0))
+        # are points now): the sign of its slope towards infinity, or of its
+        # value where it is flat. Not the value at the end point: a crossing
+        # just added there evaluates to about +-1e-17, not exactly 0.
+        alive_left = np.where(left != 0, left < 0, values[0] > 0)
+        alive_right = np.where(right != 0, right > 0, values[-1] > 0)
         left, right = np.where(alive_left, left, 0.0) @ kernel, np.where(alive_right, right, 0.0) @ kernel
         values = np.maximum(values, 0.0) @ kernel + bias
     f = values[:, 0]
@@ -99,7 +102,7 @@ def pieces(weights: Weights, interval: tuple[float, float] = (-math.inf, math.in
     )
     candidates = points[int(math.isfinite(lo)) : len(points) - int(math.isfinite(hi))]
     scale = max(float(np.abs(slopes).max(initial=0.0)), np.finfo(float).tiny)
-    change = np.abs(np.diff(slopes)) > rtol * scale
+    change = np.abs(np.diff(slopes)) > rtol * scale + atol
     return Pieces(breakpoints=candidates[change], slopes=np.concatenate([slopes[:1], slopes[1:][change]]))
 
 
