@@ -1,0 +1,78 @@
+"""Hostile configs: every random change to the default config is accepted
+(and expands into valid job specs) or refused with a message naming the key;
+never a traceback from deep inside."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ROOT
+from empirical_size import grid
+
+pytest.importorskip("snakemake")
+from snakemake.exceptions import WorkflowError  # noqa: E402
+from snakemake.utils import validate  # noqa: E402
+
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def leaf_paths(node, prefix=()):
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from leaf_paths(value, prefix + (key,))
+        else:
+            yield prefix + (key,)
+
+
+PATHS = list(leaf_paths(DEFAULT)) + [(s,) for s in DEFAULT]
+values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+typo = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10)
+
+
+def expand(config):
+    """What the workflow does with a config before any job starts."""
+    grid.check(config)
+    from empirical_size.experiments import degenerate, knots, linearity, minima, noise_fit
+
+    for path in grid.size_jobs(config)[:3]:
+        parts = Path(path).parts
+        depth, n = int(parts[3][5:]), int(parts[4][1:])
+        first, last = map(int, Path(path).stem[6:].split("-"))
+        noise_fit.Job.from_dict(grid.size_spec(config, depth, n, first, last))
+    for v in config["batching"]["variants"]:
+        for n in config["batching"]["sizes"][:2]:
+            variant = v if n >= config["batching"]["full_batch_below"] else grid.FULL
+            noise_fit.Job.from_dict(grid.batching_spec(config, variant, config["batching"]["depths"][0], n, 0, 0))
+    for bias in config["minima"]["variants"]:
+        minima.Job.from_dict(grid.minima_spec(config, bias))
+    degenerate.Job.from_dict(grid.degenerate_spec(config))
+    linearity.Job.from_dict(grid.linearity_spec(config))
+    knots.Job.from_dict(grid.knots_spec(config))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(PATHS), value=values, misspell=st.booleans(), extra=typo)
+def test_random_config_is_accepted_or_refused_naming_the_key(path, value, misspell, extra):
+    config = copy.deepcopy(DEFAULT)
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    key = path[-1]
+    if misspell:
+        key = key + extra  # a key the schema does not know
+    node[key] = value
+    try:
+        validate(config, SCHEMA)
+        expand(config)
+    except (WorkflowError, grid.ConfigError, ValueError) as err:
+        message = str(err)
+        assert key in message or path[-1] in message, f"{path} -> {value!r}: message does not name the key:\n{message[:600]}"
