@@ -168,3 +168,30 @@ def test_mini_batch_trial_in_a_chunk_equals_the_trial_alone_float64(mode, monkey
     for var in ("mse", "size"):
         np.testing.assert_allclose(chunk[var].sel(trial=2).values, alone[var].sel(trial=2).values, rtol=0, atol=1e-9)
     assert (chunk.mse.isel(epoch=-1) < chunk.mse.isel(epoch=0)).all()
+
+
+def test_a_diverging_trial_is_flagged_and_leaves_its_chunk_alone():
+    from empirical_size.training import divergence
+
+    sizes, weights, x, y = small_problem(trials=3, n=30)
+    y_bad = y.copy()
+    y_bad[1, 0, 0] = np.inf  # trial 1's loss is infinite from the first step
+    trainer = make_trainer(sizes, 3, "float64", PAPER)
+    trainer.set_weights(weights)
+    rec = train_and_record(trainer, x, y_bad, epochs=20, record_every=5)
+    diverged, first = divergence(rec, rec["epoch"])
+    assert diverged.tolist() == [False, True, False] and first.tolist() == [-1, 5, -1]
+    pair = make_trainer(sizes, 2, "float64", PAPER)
+    pair.set_weights([(k[[0, 2]], b[[0, 2]]) for k, b in weights])
+    alone = train_and_record(pair, x[[0, 2]], y[[0, 2]], epochs=20, record_every=5)
+    np.testing.assert_array_equal(rec["mse"][[0, 2]], alone["mse"])
+    np.testing.assert_array_equal(rec["size"][[0, 2]], alone["size"])
+
+
+def test_divergence_flags_the_first_bad_record():
+    from empirical_size.training import divergence
+
+    mse = np.array([[1.0, 0.5, 0.4], [1.0, np.nan, np.nan], [1.0, 0.9, np.inf]])
+    size = np.ones_like(mse)
+    diverged, first = divergence({"mse": mse, "size": size}, np.array([10, 20, 30]))
+    assert diverged.tolist() == [False, True, True] and first.tolist() == [-1, 20, 30]

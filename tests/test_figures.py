@@ -138,3 +138,21 @@ def test_knots_figure_has_references_and_training_panels():
     np.testing.assert_allclose(dotted[1].get_ydata(), [4.0**2, 8.0**2])  # N^K for K = 2
     assert right.get_title() == "E4 (sawtooth) during training"
     assert any(line.get_label() == "N·K = 32" for line in right.get_lines())
+
+
+def test_figure1_leaves_out_diverged_trials_and_says_so():
+    ds = xr.Dataset(
+        {
+            "mse": (("depth", "n", "trial", "epoch"), np.ones((1, 2, 3, 2))),
+            "size": (("depth", "n", "trial", "epoch"), np.ones((1, 2, 3, 2))),
+            "sum_y2": (("depth", "n", "trial"), np.ones((1, 2, 3))),
+            "diverged": (("depth", "n", "trial"), np.zeros((1, 2, 3), dtype=np.int8)),
+        },
+        coords={"depth": [2], "n": [20, 40], "trial": [0, 1, 2], "epoch": [5, 10]},
+    )
+    ds["mse"][0, 1, 2] = [1e6, np.nan]
+    ds["diverged"][0, 1, 2] = 1
+    fig = plots.figure1(ds)
+    assert "1 of 6 trial runs diverged" in fig._suptitle.get_text()
+    mesh = panels(fig)[0].collections[0]
+    np.testing.assert_allclose(mesh.get_array().reshape(2, 2), 1.0)  # the diverged trial is not in the mean

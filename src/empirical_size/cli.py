@@ -70,6 +70,8 @@ def _merge(args) -> None:
         ds.attrs.update(_spec(args.attrs))
     write_atomic(ds, args.out)
     log.info("merged %d job files into %s: %s", len(args.inputs), args.out, dict(ds.sizes))
+    if ds.attrs.get("diverged_trials"):
+        log.warning("%d trial runs diverged (NaN or infinite); figures leave them out", ds.attrs["diverged_trials"])
 
 
 def _plot(args) -> None:

@@ -80,6 +80,8 @@ def merge_jobs(
     else:
         merged = joined[0]
     merged.attrs.pop("wall_seconds", None)
+    if "diverged" in merged:
+        merged.attrs["diverged_trials"] = int(merged.diverged.fillna(0).sum())
     merged.attrs.update(
         experiment=experiment,
         jobs=len(parts),

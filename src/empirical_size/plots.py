@@ -39,9 +39,27 @@ def heatmap(ax, field: xr.DataArray, cmap: str, title: str, label: str):
     return mesh
 
 
+def without_diverged(ds: xr.Dataset) -> tuple[xr.Dataset, int]:
+    """The data set with diverged trials masked out (NaN), and how many there were."""
+    if "diverged" not in ds:
+        return ds, 0
+    bad = ds.diverged.astype(bool)
+    kept = ds.copy()
+    for var in ("mse", "size", "sum_y2"):
+        if var in kept:
+            kept[var] = kept[var].where(~bad)
+    return kept, int(bad.sum())
+
+
+def _divergence_note(count: int, total: int) -> str:
+    return f"; {count} of {total} trial runs diverged and are left out" if count else ""
+
+
 def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
     """Figure 1: per depth, mean MSE and mean size over trials against data
-    size and epoch, and the final size against ``n`` beside ``sum(y^2)``."""
+    size and epoch, and the final size against ``n`` beside ``sum(y^2)``.
+    Diverged trials are left out of the means, and counted in the title."""
+    ds, diverged = without_diverged(ds)
     depths = ds.depth.values
     mean = ds[["mse", "size", "sum_y2"]].mean("trial")
     sem = ds[["size", "sum_y2"]].std("trial", ddof=1) / np.sqrt(ds.sizes["trial"]) if ds.sizes["trial"] > 1 else None
@@ -61,7 +79,8 @@ def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
         ax.set_title(f"depth {depth}: final size")
         ax.legend(fontsize="small")
     trials = ds.sizes["trial"]
-    fig.suptitle(f"Error and size of ReLU networks fitting noise (mean of {trials} trials)")
+    total = int(np.prod([ds.sizes[d] for d in ("depth", "n", "trial")]))
+    fig.suptitle(f"Error and size of ReLU networks fitting noise (mean of {trials} trials{_divergence_note(diverged, total)})")
     return fig
 
 
@@ -72,8 +91,8 @@ def save(fig: Figure, path: str) -> None:
 
 def figure2(ds: xr.Dataset, variant: str, cmap: str = "jet", dpi: int = 120, vmax: float | None = None) -> Figure:
     """Figure 2 (E3): mean training MSE per depth with mini-batches of the
-    given variant (``keep`` is the paper's)."""
-    data = ds.sel(variant=variant)
+    given variant (``keep`` is the paper's); diverged trials left out."""
+    data, diverged = without_diverged(ds.sel(variant=variant))
     depths = data.depth.values
     fig, axes = plt.subplots(1, len(depths), figsize=(5.2 * len(depths), 4.2), dpi=dpi, layout="constrained", squeeze=False)
     mean = data.mse.mean("trial")
@@ -82,7 +101,9 @@ def figure2(ds: xr.Dataset, variant: str, cmap: str = "jet", dpi: int = 120, vma
         if vmax is not None:
             mesh.set_clim(0, vmax)
     batch = ds.attrs.get("batch_size", "?")
-    fig.suptitle(f"Mini-batch training ({variant}: batch {batch} when n >= {ds.attrs.get('full_batch_below', '?')}), mean of {data.sizes['trial']} trials")
+    total = int(np.prod([data.sizes[d] for d in ("depth", "n", "trial")]))
+    note = _divergence_note(diverged, total)
+    fig.suptitle(f"Mini-batch training ({variant}: batch {batch} when n >= {ds.attrs.get('full_batch_below', '?')}), mean of {data.sizes['trial']} trials{note}")
     return fig
 
 
@@ -94,7 +115,8 @@ def _ordered(values, preferred) -> list:
 
 def figure2_compare(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
     """The batching variants side by side (columns) for each depth (rows),
-    on one colour scale."""
+    on one colour scale; diverged trials left out."""
+    ds, diverged = without_diverged(ds)
     mean = ds.mse.mean("trial")
     vmax = float(mean.max())
     variants, depths = _ordered(ds.variant.values, ("keep", "drop", "resample")), ds.depth.values
@@ -103,7 +125,8 @@ def figure2_compare(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure
         for c, variant in enumerate(variants):
             mesh = heatmap(axes[r, c], mean.sel(depth=depth, variant=variant), cmap, f"{variant}, depth {depth}", "mean MSE")
             mesh.set_clim(0, vmax)
-    fig.suptitle("Training MSE by batching variant (equal colour scale)")
+    total = int(np.prod([ds.sizes[d] for d in ("variant", "depth", "n", "trial")]))
+    fig.suptitle(f"Training MSE by batching variant (equal colour scale{_divergence_note(diverged, total)})")
     return fig
 
 

@@ -95,3 +95,16 @@ def train_and_record(
 def mse_and_size(trainer: Trainer, xt, yt) -> dict[str, np.ndarray]:
     mse, size = trainer.evaluate(xt, yt)
     return {"mse": mse, "size": size}
+
+
+def divergence(records: dict[str, np.ndarray], epochs: np.ndarray, names=("mse", "size")) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial: whether any recorded measure became NaN or infinite, and the
+    first recorded epoch where it did (-1 if never). A diverged trial does not
+    disturb the others of its chunk: each trial's gradient is its own."""
+    bad = np.zeros(records[names[0]].shape[:2], dtype=bool)
+    for name in names:
+        values = records[name].reshape(*records[name].shape[:2], -1)
+        bad |= ~np.isfinite(values).all(axis=-1)
+    diverged = bad.any(axis=1)
+    first = np.where(diverged, np.asarray(epochs)[bad.argmax(axis=1)], -1)
+    return diverged, first
