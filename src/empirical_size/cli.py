@@ -50,8 +50,17 @@ def _train(args) -> None:
     from .storage import write_atomic
 
     job = module.Job.from_dict(spec)
-    ds = module.run(job, progress_every=args.progress_every)
+    kwargs = {}
+    if args.checkpoint:
+        from .checkpoint import Checkpoint
+
+        if args.job != "noise_fit":
+            raise ValueError(f"--checkpoint is supported for noise_fit jobs, not {args.job}")
+        kwargs["checkpoint"] = Checkpoint(args.checkpoint, spec, args.checkpoint_every)
+    ds = module.run(job, progress_every=args.progress_every, **kwargs)
     write_atomic(ds, args.out)
+    if args.checkpoint:
+        kwargs["checkpoint"].remove()
     log.info("wrote %s (%.1f s)", args.out, ds.attrs["wall_seconds"])
 
 
@@ -134,6 +143,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--progress-every", type=float, default=float(os.environ.get("EMPIRICAL_SIZE_PROGRESS_EVERY", 10.0)),
         help="seconds between progress lines (default: $EMPIRICAL_SIZE_PROGRESS_EVERY or 10)",
+    )
+    t.add_argument("--checkpoint", help="save the training state here and resume from it (noise_fit jobs)")
+    t.add_argument(
+        "--checkpoint-every", type=int, default=int(os.environ.get("EMPIRICAL_SIZE_CHECKPOINT_EVERY", 1)),
+        help="records between checkpoints (default: $EMPIRICAL_SIZE_CHECKPOINT_EVERY or 1)",
     )
     t.set_defaults(func=_train)
 

@@ -101,6 +101,17 @@ class Trainer:
         flat = [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in self.model.get_weights()]
         return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
+    def get_state(self) -> list[np.ndarray]:
+        """Every number training depends on: weights and optimizer variables
+        (accumulators and the iteration count), for checkpoints."""
+        self._sync_to_keras()
+        return [np.array(v.numpy() if hasattr(v, "numpy") else v) for v in [*self.model.trainable_variables, *self.optimizer.variables]]
+
+    def set_state(self, state: list[np.ndarray]) -> None:
+        for var, value in zip([*self.model.trainable_variables, *self.optimizer.variables], state, strict=True):
+            var.assign(value)
+        self._sync_from_keras()
+
     def _sync_from_keras(self):  # stateless backends copy Keras' variables in
         pass
 

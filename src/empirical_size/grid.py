@@ -45,6 +45,11 @@ def trial_chunks(trials: int, per_job: int) -> list[tuple[int, int]]:
     return [(f, min(f + per_job, trials) - 1) for f in range(0, trials, per_job)]
 
 
+def checkpoint_path(job_path: str) -> str:
+    """Where a training job keeps its checkpoint: beside, never as, its output."""
+    return job_path.replace("results/jobs/", "results/checkpoints/", 1).removesuffix(".nc") + ".npz"
+
+
 def merge_config(config: dict, section: str) -> dict:
     """What a merged data set records of the config it came from (plot-only
     keys left out, so that changing them redraws figures only)."""

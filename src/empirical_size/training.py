@@ -36,6 +36,7 @@ def train_and_record(
     plan: BatchPlan | None = None,
     shuffle_rngs: list[np.random.Generator] | None = None,
     progress: Progress | None = None,
+    checkpoint=None,
 ) -> dict[str, np.ndarray]:
     """Train and record measures of every trial after chosen epochs.
 
@@ -43,7 +44,9 @@ def train_and_record(
     ``epochs``. ``measure(trainer, x, y)`` returns per-trial arrays (leading
     axis trials); by default each trial's training MSE and size on the full
     training data. Returns ``epoch (R,)`` and each measure stacked as
-    ``(T, R, ...)``.
+    ``(T, R, ...)``. With a :class:`~empirical_size.checkpoint.Checkpoint` the
+    state is saved every ``checkpoint.every`` records, and a saved state of
+    the same job is resumed from.
     """
     trials = x.shape[0]
     plan = plan or BatchPlan(n=x.shape[1])
@@ -60,6 +63,12 @@ def train_and_record(
     progress = progress or Progress(int(marks[-1]))
 
     done, calls = 0, 0
+    if checkpoint is not None and (saved := checkpoint.load()) is not None:
+        done, state, records, rng_states = saved
+        trainer.set_state(state)
+        for rng, rng_state in zip(shuffle_rngs or [], rng_states):
+            rng.bit_generator.state = rng_state
+        progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
     # Epochs per compiled call: 1 while compiling and timing, then a fixed
     # power of two lasting about TARGET_CALL_SECONDS. Mini-batch index arrays
     # are padded to that block so the compiled loop keeps one shape.
@@ -68,7 +77,9 @@ def train_and_record(
     if not plan.full_batch:
         index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
         cap = max(1, min(cap, MAX_INDEX_BYTES // index_bytes))
-    for mark in marks:
+    for r, mark in enumerate(marks):
+        if mark <= done:  # recorded before a resume
+            continue
         while done < mark:
             todo = min(block, mark - done)
             start = time.perf_counter()
@@ -88,6 +99,8 @@ def train_and_record(
             progress.update(done)
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))
+        if checkpoint is not None and ((r + 1) % checkpoint.every == 0) and mark < marks[-1]:
+            checkpoint.save(done, trainer.get_state(), records, shuffle_rngs)
     progress.update(done, force=True)
     return {"epoch": marks, **{name: np.stack(v, axis=1) for name, v in records.items()}}
 

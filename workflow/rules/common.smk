@@ -14,7 +14,10 @@ os.environ.update(PYTHONPATH=os.pathsep.join([str(SRC)] + _paths))
 sys.path.insert(0, str(SRC))
 # Log cadence reaches jobs through the environment, not params: changing it
 # must not rerun training.
-os.environ.update(EMPIRICAL_SIZE_PROGRESS_EVERY=str(config["progress_every"]))
+os.environ.update(
+    EMPIRICAL_SIZE_PROGRESS_EVERY=str(config["progress_every"]),
+    EMPIRICAL_SIZE_CHECKPOINT_EVERY=str(config["checkpoint_every"]),
+)
 
 from snakemake.exceptions import WorkflowError
 from empirical_size import grid

@@ -61,7 +61,7 @@ class NoiseFitJob(JobSpec):
         return BatchPlan(self.n, self.batch_size, self.batch_mode, self.shuffle)
 
 
-def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
+def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``, ``epoch``)."""
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
@@ -81,6 +81,7 @@ def run(job: NoiseFitJob, progress_every: float = 10.0) -> xr.Dataset:
         trainer, x, y, epochs=job.epochs, record_every=job.record_every, plan=plan,
         shuffle_rngs=None if plan.full_batch else job.shuffle_rngs(),
         progress=Progress(job.epochs, every=progress_every),
+        checkpoint=checkpoint,
     )
     wall = time.perf_counter() - start
     diverged, diverged_epoch = divergence(rec, rec["epoch"])

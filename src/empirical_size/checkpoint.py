@@ -1,0 +1,62 @@
+"""Checkpoints of a training job, so that a killed job resumes where it was.
+
+A checkpoint holds the trainer's state (weights, optimizer variables), the
+records so far, the epochs done and the shuffle generators' states, with the
+job's spec: one written for another spec is ignored. It is written to a
+temporary file and renamed, so a kill while writing leaves the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("empirical_size")
+
+
+class Checkpoint:
+    def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1):
+        self.path = Path(path)
+        self.key = json.dumps(spec, sort_keys=True)
+        self.every = max(1, int(every))
+
+    def save(self, done: int, state: list[np.ndarray], records: dict[str, list[np.ndarray]], rngs=None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"state_{i}": a for i, a in enumerate(state)}
+        for name, values in records.items():
+            arrays[f"record_{name}"] = np.stack(values)
+        meta = {"key": self.key, "done": int(done), "records": sorted(records), "rngs": [r.bit_generator.state for r in rngs or []]}
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
+        os.close(fd)
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def load(self):
+        """``(done, state, records, rng_states)`` or None when there is no usable checkpoint."""
+        if not self.path.exists():
+            return None
+        try:
+            with np.load(self.path) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta["key"] != self.key:
+                    log.info("ignoring checkpoint %s: written for another job spec", self.path)
+                    return None
+                state = [data[f"state_{i}"] for i in range(sum(k.startswith("state_") for k in data.files))]
+                records = {name: list(data[f"record_{name}"]) for name in meta["records"]}
+        except Exception as err:  # noqa: BLE001 - a damaged checkpoint only costs a restart
+            log.warning("ignoring unreadable checkpoint %s: %s", self.path, err)
+            return None
+        return meta["done"], state, records, meta["rngs"]
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)

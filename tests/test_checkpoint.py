@@ -1,0 +1,63 @@
+"""A training job killed with SIGKILL and rerun resumes from its checkpoint
+and writes the same numbers as an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from conftest import ROOT
+
+SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 3000, "record_every": 100, "width": 32}
+
+
+def command(out, ckpt, spec):
+    return [sys.executable, "-m", "empirical_size", "train", "--spec", json.dumps(spec), "--out", str(out), "--checkpoint", str(ckpt)]
+
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_CHECKPOINT_EVERY": "2"}
+
+
+@pytest.mark.parametrize("extra", [{}, {"batch_size": 64, "batch_mode": "keep"}], ids=["full-batch", "mini-batch"])
+def test_killed_job_resumes_to_the_same_numbers(tmp_path, extra):
+    spec = {**SPEC, **extra}
+    whole = tmp_path / "whole.nc"
+    subprocess.run(command(whole, tmp_path / "whole.ckpt.npz", spec), check=True, env=ENV, capture_output=True, timeout=600)
+    assert not (tmp_path / "whole.ckpt.npz").exists()  # removed once the output is written
+
+    out, ckpt = tmp_path / "killed.nc", tmp_path / "killed.ckpt.npz"
+    proc = subprocess.Popen(command(out, ckpt, spec), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the job finished before it could be killed: make SPEC longer"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists() and ckpt.exists()
+    done = json.loads(str(np.load(ckpt)["meta"]))["done"]
+    assert 0 < done < spec["epochs"]
+
+    rerun = subprocess.run(command(out, ckpt, spec), env=ENV, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "resumed from" in rerun.stderr
+    a, b = xr.load_dataset(whole), xr.load_dataset(out)
+    for var in ("mse", "size", "sum_y2"):
+        np.testing.assert_array_equal(a[var].values, b[var].values)
+
+
+def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
+    from empirical_size.checkpoint import Checkpoint
+
+    ckpt = Checkpoint(tmp_path / "c.npz", {"epochs": 10})
+    ckpt.save(5, [np.zeros(3)], {"mse": [np.ones(2)]})
+    assert Checkpoint(tmp_path / "c.npz", {"epochs": 10}).load()[0] == 5
+    assert Checkpoint(tmp_path / "c.npz", {"epochs": 20}).load() is None
+    (tmp_path / "c.npz").write_bytes(b"garbage")
+    assert Checkpoint(tmp_path / "c.npz", {"epochs": 10}).load() is None
