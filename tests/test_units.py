@@ -141,3 +141,16 @@ def test_every_spec_is_one_its_job_accepts():
     noise_fit.Job.from_dict(grid.batching_spec(config, "resample", 4, 2500, 0, 127))
     merged = grid.merge_config(config, "degenerate")
     assert "report_layers" not in merged["degenerate"] and merged["optimizer"]["epsilon"] == 1e-8
+
+
+def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
+    from empirical_size.experiments.noise_fit import NoiseFitJob, check_memory, memory_estimate
+
+    job = NoiseFitJob(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5)
+    need = memory_estimate(job)
+    assert memory_estimate(job, 64) == pytest.approx(need / 2)
+    check_memory(job, available=10 * need)  # fits: no error
+    with pytest.raises(ValueError, match=r"needs about .* GiB.*trials_per_job to at most (\d+)") as err:
+        check_memory(job, available=need / 2)
+    fits = int(err.value.args[0].rsplit(" ", 1)[-1])
+    assert 0 < fits < 128 and memory_estimate(job, fits) <= 0.8 * need / 2

@@ -74,3 +74,33 @@ def device() -> str:
             return f"tensorflow:gpu:{details.get('device_name', gpus[0].name)}"
         return f"tensorflow:cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
     return name
+
+
+def available_memory() -> float | None:
+    """Bytes a job may use on its device: $EMPIRICAL_SIZE_MEMORY_LIMIT if set,
+    else the GPU's limit (JAX) or the machine's available memory; None if unknown."""
+    if os.environ.get("EMPIRICAL_SIZE_MEMORY_LIMIT"):
+        return float(os.environ["EMPIRICAL_SIZE_MEMORY_LIMIT"])
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        d = jax.devices()[0]
+        if d.platform != "cpu":
+            stats = d.memory_stats() or {}
+            if "bytes_limit" in stats:
+                return float(stats["bytes_limit"])
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return None  # TensorFlow tells a GPU's size only after allocating
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None

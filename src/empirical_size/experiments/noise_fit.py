@@ -61,12 +61,43 @@ class NoiseFitJob(JobSpec):
         return BatchPlan(self.n, self.batch_size, self.batch_mode, self.shuffle)
 
 
+def memory_estimate(job: NoiseFitJob, trials: int | None = None) -> float:
+    """Bytes a chunk of ``trials`` needs, roughly: data, weights with gradients
+    and two Adadelta accumulators, and per layer the activations and their
+    gradients for the batch, with a factor 2 for the compiler's temporaries."""
+    trials = job.trials if trials is None else trials
+    word = 8 if job.dtype == "float64" else 4
+    plan = job.plan()
+    params = networks.parameter_count(job.sizes)
+    data = job.n * (job.inputs + 1)
+    activations = plan.width * sum(job.sizes) * 4
+    index = 0 if plan.full_batch else 4 * plan.steps_per_epoch * plan.width  # per epoch of indices
+    return 2.0 * trials * (word * (data + 4 * params + activations) + index)
+
+
+def check_memory(job: NoiseFitJob, available: float | None) -> None:
+    """Refuse up front a chunk that would not fit, saying what would."""
+    need = memory_estimate(job)
+    if available is None or need <= 0.8 * available:
+        return
+    per_trial = memory_estimate(job, 1)
+    fits = int(0.8 * available // per_trial)
+    raise ValueError(
+        f"a chunk of {job.trials} trials at depth {job.depth}, n={job.n} needs about {need / 2**30:.2f} GiB, "
+        f"but {available / 2**30:.2f} GiB are available; set trials_per_job to at most {max(fits, 0)}"
+        + ("" if fits >= 1 else " (not even one trial fits: reduce n or use a larger device)")
+    )
+
+
 def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``, ``epoch``)."""
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
     from ..training import divergence, train_and_record
 
+    from ..backend import available_memory
+
+    check_memory(job, available_memory())
     start = time.perf_counter()
     x, y = job.data()
     trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
