@@ -7,7 +7,6 @@ it started. Skips, with the reason, where the daemons cannot start.
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import pytest
 import xarray as xr
 import yaml
 
-from conftest import ROOT
 from test_workflow import TINY
 
 HERE = Path(__file__).parent / "cluster"

@@ -97,7 +97,6 @@ def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
 
 
 BATCHING_JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
-BATCHING_VARIANTS = ("keep", "drop", "resample")
 FULL = "full"  # the "variant" of E3's full-batch points, shared by every variant
 
 
