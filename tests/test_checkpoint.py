@@ -17,22 +17,32 @@ from conftest import ROOT
 SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 3000, "record_every": 100, "width": 32}
 
 
-def command(out, ckpt, spec):
-    return [sys.executable, "-m", "empirical_size", "train", "--spec", json.dumps(spec), "--out", str(out), "--checkpoint", str(ckpt)]
+def command(out, ckpt, spec, job="noise_fit"):
+    return [sys.executable, "-m", "empirical_size", "train", "--job", job, "--spec", json.dumps(spec), "--out", str(out), "--checkpoint", str(ckpt)]
+
+
+MINIMA = {"variant": "uniform", "bias_scale": 0.5, "width": 16, "n": 200, "batch_size": 100, "checkpoints": list(range(100, 2001, 100)), "grid_points": 50}
 
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_CHECKPOINT_EVERY": "2"}
 
 
-@pytest.mark.parametrize("extra", [{}, {"batch_size": 64, "batch_mode": "keep"}], ids=["full-batch", "mini-batch"])
-def test_killed_job_resumes_to_the_same_numbers(tmp_path, extra):
-    spec = {**SPEC, **extra}
+@pytest.mark.parametrize(
+    "job, spec, variables",
+    [
+        ("noise_fit", SPEC, ("mse", "size", "sum_y2")),
+        ("noise_fit", {**SPEC, "batch_size": 64, "batch_mode": "keep"}, ("mse", "size", "sum_y2")),
+        ("minima", MINIMA, ("mse", "output", "kernel_1")),
+    ],
+    ids=["full-batch", "mini-batch", "minima"],
+)
+def test_killed_job_resumes_to_the_same_numbers(tmp_path, job, spec, variables):
     whole = tmp_path / "whole.nc"
-    subprocess.run(command(whole, tmp_path / "whole.ckpt.npz", spec), check=True, env=ENV, capture_output=True, timeout=600)
+    subprocess.run(command(whole, tmp_path / "whole.ckpt.npz", spec, job), check=True, env=ENV, capture_output=True, timeout=600)
     assert not (tmp_path / "whole.ckpt.npz").exists()  # removed once the output is written
 
     out, ckpt = tmp_path / "killed.nc", tmp_path / "killed.ckpt.npz"
-    proc = subprocess.Popen(command(out, ckpt, spec), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command(out, ckpt, spec, job), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -42,13 +52,13 @@ def test_killed_job_resumes_to_the_same_numbers(tmp_path, extra):
     proc.wait()
     assert not out.exists() and ckpt.exists()
     done = json.loads(str(np.load(ckpt)["meta"]))["done"]
-    assert 0 < done < spec["epochs"]
+    assert 0 < done < spec.get("epochs", max(spec.get("checkpoints", [0])))
 
-    rerun = subprocess.run(command(out, ckpt, spec), env=ENV, capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(command(out, ckpt, spec, job), env=ENV, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "resumed from" in rerun.stderr
     a, b = xr.load_dataset(whole), xr.load_dataset(out)
-    for var in ("mse", "size", "sum_y2"):
+    for var in variables:
         np.testing.assert_array_equal(a[var].values, b[var].values)
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
@@ -54,8 +55,8 @@ def _train(args) -> None:
     if args.checkpoint:
         from .checkpoint import Checkpoint
 
-        if args.job != "noise_fit":
-            raise ValueError(f"--checkpoint is supported for noise_fit jobs, not {args.job}")
+        if "checkpoint" not in inspect.signature(module.run).parameters:
+            raise ValueError(f"--checkpoint is not supported by {args.job} jobs")
         kwargs["checkpoint"] = Checkpoint(args.checkpoint, spec, args.checkpoint_every)
     ds = module.run(job, progress_every=args.progress_every, **kwargs)
     write_atomic(ds, args.out)
@@ -144,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
         "--progress-every", type=float, default=float(os.environ.get("EMPIRICAL_SIZE_PROGRESS_EVERY", 10.0)),
         help="seconds between progress lines (default: $EMPIRICAL_SIZE_PROGRESS_EVERY or 10)",
     )
-    t.add_argument("--checkpoint", help="save the training state here and resume from it (noise_fit jobs)")
+    t.add_argument("--checkpoint", help="save the training state here and resume from it (training jobs)")
     t.add_argument(
         "--checkpoint-every", type=int, default=int(os.environ.get("EMPIRICAL_SIZE_CHECKPOINT_EVERY", 1)),
         help="records between checkpoints (default: $EMPIRICAL_SIZE_CHECKPOINT_EVERY or 1)",

@@ -18,9 +18,10 @@ rule linearity_train:
     params:
         spec=linearity_spec,
         backend=config["backend"],
+        checkpoint=lambda wildcards, output: grid.checkpoint_path(output[0]),
     shell:
         "python -m empirical_size train --job linearity --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q}"
+        " --spec {params.spec:q} --checkpoint {params.checkpoint:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 

@@ -9,7 +9,7 @@ from ..batching import BatchPlan
 from ..progress import Progress
 
 
-def train_functions(trainer, x, y, weights, grid, marks, plan: BatchPlan | None = None, shuffle_rngs=None, progress_every=10.0):
+def train_functions(trainer, x, y, weights, grid, marks, plan: BatchPlan | None = None, shuffle_rngs=None, progress_every=10.0, checkpoint=None):
     """Train from ``weights`` on ``x (T, n, 1)``, ``y (T, n, 1)``; after each
     epoch in ``marks`` record each trial's training MSE, its outputs on the
     training inputs and on ``grid (G,)``. Returns ``epoch``, ``mse (T, R)``,
@@ -30,7 +30,7 @@ def train_functions(trainer, x, y, weights, grid, marks, plan: BatchPlan | None 
     trainer.set_weights(weights)
     return train_and_record(
         trainer, x, y, marks=marks, measure=measure, plan=plan, shuffle_rngs=shuffle_rngs,
-        progress=Progress(int(max(marks)), every=progress_every),
+        progress=Progress(int(max(marks)), every=progress_every), checkpoint=checkpoint,
     )
 
 

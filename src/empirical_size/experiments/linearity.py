@@ -69,7 +69,7 @@ class LinearityJob(JobSpec):
         return x, targets.spline(x, kx, ky), noise, (kx, ky)
 
 
-def run(job: LinearityJob, progress_every: float = 10.0) -> xr.Dataset:
+def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
 
@@ -91,7 +91,7 @@ def run(job: LinearityJob, progress_every: float = 10.0) -> xr.Dataset:
     grid = np.linspace(*job.domain, job.grid_points)
     plan = BatchPlan(job.n, job.batch_size, "keep", job.shuffle)
     rngs = [seeding.generator(job.seed, job.namespace, "shuffle", s, int(t)) for s in range(S) for t in job.trial_ids]
-    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, plan, rngs, progress_every)
+    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, plan, rngs, progress_every, checkpoint)
 
     def by_set(a):
         return a.reshape(S, T, *a.shape[1:])

@@ -63,7 +63,7 @@ class MinimaJob(JobSpec):
         return np.linspace(*self.domain, self.grid_points)
 
 
-def run(job: MinimaJob, progress_every: float = 10.0) -> xr.Dataset:
+def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
 
@@ -76,7 +76,7 @@ def run(job: MinimaJob, progress_every: float = 10.0) -> xr.Dataset:
     plan = BatchPlan(job.n, job.batch_size, "keep", job.shuffle)
     rngs = per_trial(job.seed, job.namespace, "shuffle", (), job.trial_ids, lambda rng: rng)
     grid = job.grid()
-    rec = train_functions(trainer, xs, ys, weights, grid, list(job.checkpoints), plan, rngs, progress_every)
+    rec = train_functions(trainer, xs, ys, weights, grid, list(job.checkpoints), plan, rngs, progress_every, checkpoint)
     ds = xr.Dataset(
         {
             "output": (("trial", "epoch", "x"), rec["on_grid"], {"long_name": "network output f(x) on the plotting grid"}),
