@@ -73,6 +73,12 @@ def test_progress_reports_elapsed_and_time_left_at_its_interval():
     p.update(1000, force=True)
     assert len(lines) == 2  # the end is reported once
 
+    resumed = Progress(1000, every=30, emit=lines.append, clock=lambda: now[0])
+    resumed.resume(600)  # from a checkpoint: 600 epochs were trained by an earlier process
+    now[0] += 40
+    resumed.update(700)
+    assert "700/1000 epochs" in lines[-1] and "left ~0:02:00" in lines[-1]  # 100 epochs in 40 s, 300 to go
+
 
 def test_trial_chunks_add_chunks_without_changing_old_ones():
     assert grid.trial_chunks(4, 2) == [(0, 1), (2, 3)]

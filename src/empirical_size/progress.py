@@ -26,6 +26,12 @@ class Progress:
         self.start = clock()
         self.last = self.start
         self.reported = -1
+        self.resumed_at = 0  # epochs done before this process started
+
+    def resume(self, done: int) -> None:
+        """Count the time left from the work this process does, not from a
+        checkpoint's epochs it never trained."""
+        self.resumed_at = int(done)
 
     def update(self, done: int, force: bool = False) -> None:
         now = self.clock()
@@ -34,6 +40,6 @@ class Progress:
             return
         self.last, self.reported = now, done
         elapsed = now - self.start
-        left = elapsed / done * (self.total - done) if done else float("nan")
-        eta = _clock(left) if done else "?"
+        trained = done - self.resumed_at
+        eta = _clock(elapsed / trained * (self.total - done)) if trained > 0 else "?"
         self.emit(f"{done}/{self.total} {self.label} ({100 * done / max(self.total, 1):.0f}%), elapsed {_clock(elapsed)}, left ~{eta}")

@@ -68,6 +68,7 @@ def train_and_record(
         trainer.set_state(state)
         for rng, rng_state in zip(shuffle_rngs or [], rng_states):
             rng.bit_generator.state = rng_state
+        progress.resume(done)
         progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
     # Epochs per compiled call: 1 while compiling and timing, then a fixed
     # power of two lasting about TARGET_CALL_SECONDS. Mini-batch index arrays
