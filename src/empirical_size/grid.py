@@ -7,6 +7,8 @@ setting reruns only the jobs it touches.
 
 from __future__ import annotations
 
+from .networks import layer_sizes, parameter_count
+
 
 class ConfigError(ValueError):
     """A config value that the schema cannot reject; names the key."""
@@ -169,11 +171,6 @@ def linearity_spec(config: dict) -> dict:
 
 
 # -- cluster resources -------------------------------------------------------
-def _params(inputs: int, width: int, depth: int) -> int:
-    sizes = [inputs] + [width] * depth + [1]
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-
-
 def job_work(spec: dict) -> tuple[float, float]:
     """``(flops, bytes)`` a training job needs, roughly: 6 flops per parameter
     per sample per epoch (forward and backward), and its activations."""
@@ -183,7 +180,7 @@ def job_work(spec: dict) -> tuple[float, float]:
     n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
     if "steps" in spec:  # E1: a few steps, then a large fresh sample
         epochs, n = spec["steps"], spec["n"] + spec["fresh_samples"]
-    flops = 6.0 * _params(inputs, width, depth) * n * epochs * trials
+    flops = 6.0 * parameter_count(layer_sizes(inputs, width, depth)) * n * epochs * trials
     memory = 8.0 * trials * n * width * (depth + 2) * 3
     return flops, memory
 
