@@ -5,7 +5,7 @@ fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
 each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
 layers and the optimizer; the loop runs many steps per compiled call
-(``tf.function`` + XLA on TensorFlow, ``jax.jit`` + ``fori_loop`` on JAX).
+(``tf.function`` on TensorFlow, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 
 Import this module only after :func:`empirical_size.backend.select`.
 """
@@ -148,23 +148,34 @@ class Trainer:
 
 
 class _TensorFlowTrainer(Trainer):
+    """On a CPU the loop runs as a TensorFlow graph whose batched matmuls go
+    to oneDNN, with only the optimizer update compiled by XLA: XLA's CPU
+    batched matmul is slow for the kernel gradient (contraction over the
+    samples), while its fusion of Adadelta's element-wise ops saves many
+    passes over memory. On a GPU everything is compiled by XLA."""
+
     def _compile(self):
         import tensorflow as tf
 
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
+        loop_jit = bool(tf.config.list_logical_devices("GPU"))
+
+        @tf.function(jit_compile=True)
+        def update(grads):
+            optimizer.apply(grads, variables)
 
         def step(x, y, mask):
             with tf.GradientTape() as tape:
                 loss = ops.sum(per_trial_mse(model(x), y, mask))
-            optimizer.apply(tape.gradient(loss, variables), variables)
+            update(tape.gradient(loss, variables))
 
-        @tf.function(jit_compile=True, reduce_retracing=True)
+        @tf.function(jit_compile=loop_jit, reduce_retracing=True)
         def full(x, y, steps):
             for _ in tf.range(steps):
                 step(x, y, None)
 
-        @tf.function(jit_compile=True, reduce_retracing=True)
+        @tf.function(jit_compile=loop_jit, reduce_retracing=True)
         def batched(x, y, idx, mask, steps):
             per_epoch = tf.shape(idx)[1]
             for i in tf.range(steps):
