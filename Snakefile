@@ -30,6 +30,10 @@ localrules:
     fig4_fig5,
     knots_merge,
     knots_plot,
+    sensitivity_merge,
+    sensitivity_table,
+    sensitivity_plot,
+    reproduction,
 
 
 include: "workflow/rules/common.smk"
@@ -39,6 +43,8 @@ include: "workflow/rules/batching.smk"
 include: "workflow/rules/minima.smk"
 include: "workflow/rules/linearity.smk"
 include: "workflow/rules/knots.smk"
+include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/reproduction.smk"
 
 
 rule all:
@@ -55,9 +61,13 @@ rule all:
         "results/fig4.png",
         "results/fig5.png",
         "results/knots.png",
+        "results/sensitivity.png",
+        "results/sensitivity.csv",
+        "results/reproduction.csv",
         "results/data/degenerate.nc",
         "results/data/size.nc",
         "results/data/batching.nc",
         "results/data/minima.nc",
         "results/data/linearity.nc",
         "results/data/knots.nc",
+        "results/data/sensitivity.nc",

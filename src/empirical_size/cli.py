@@ -25,7 +25,7 @@ JOBS = {
     "linearity": ("empirical_size.experiments.linearity", ("output", "output_data", "mse")),
     "knots": ("empirical_size.experiments.knots", ("pieces",)),
 }
-FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots")
+FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity")
 
 
 def _spec(text: str) -> dict:
@@ -98,6 +98,7 @@ def _plot(args) -> None:
         "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
         "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
         "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
+        "sensitivity": lambda: plots.sensitivity_figure(ds, _paper_band(ds), dpi=args.dpi),
     }
     fig = draw[args.figure]()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -105,16 +106,71 @@ def _plot(args) -> None:
     log.info("drew %s", args.out)
 
 
+def _paper_band(ds) -> tuple[float, float] | None:
+    """The paper's interval for E7's E1 layer, if the run can be compared with it."""
+    from . import reproduction
+
+    settings, claims = reproduction.load_reference()
+    config = reproduction.run_config(ds)
+    for claim in claims:
+        if claim.measure == "dead_fraction" and claim.args.get("layer") == int(ds.layer.max()):
+            if not reproduction.differences(claim, config, settings):
+                return claim.low, claim.high
+    return None
+
+
+def _write_csv(frame, out: str) -> None:
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(out).with_suffix(".csv.part")
+    frame.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(out)
+    log.info("wrote %s", out)
+
+
 def _table(args) -> None:
-    from .experiments import degenerate
     from .storage import load
 
-    frame = degenerate.table(load(args.data, required=("dead",)))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".csv.part")
-    frame.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(args.out)
-    log.info("wrote %s", args.out)
+    if args.table == "degenerate":
+        from .experiments import degenerate
+
+        frame = degenerate.table(load(args.data, required=("dead",)))
+    else:
+        from .sensitivity import summarise
+
+        frame = summarise(load(args.data, required=("dead", "size")))
+    _write_csv(frame, args.out)
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{what}: expected NAME=PATH, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _reproduce(args) -> None:
+    from . import reproduction
+    from .storage import load
+
+    data = {name: (path, load(path)) for name, path in _pairs(args.data, "--data").items()}
+    frame = reproduction.table(data)
+    _write_csv(frame, args.out)
+    for row in frame.itertuples():
+        log.info("%-22s %-15s %s", row.claim, row.verdict, row.why)
+
+
+def _sensitivity_merge(args) -> None:
+    from .sensitivity import merge
+    from .storage import write_atomic
+
+    ds = merge(_pairs(args.degenerate, "--degenerate"), _pairs(args.size, "--size"), _spec(args.settings))
+    if args.config:
+        ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
+    write_atomic(ds, args.out)
+    log.info("merged %d settings into %s", ds.sizes["setting"], args.out)
 
 
 def _knots(args) -> None:
@@ -182,10 +238,23 @@ def parser() -> argparse.ArgumentParser:
     k.set_defaults(func=_knots)
 
     tb = sub.add_parser("table", help="write an experiment's summary table (CSV)")
-    tb.add_argument("table", choices=("degenerate",))
+    tb.add_argument("table", choices=("degenerate", "sensitivity"))
     tb.add_argument("--data", required=True)
     tb.add_argument("--out", required=True)
     tb.set_defaults(func=_table)
+
+    r = sub.add_parser("reproduce", help="the paper's claims against merged data sets (CSV)")
+    r.add_argument("--data", nargs="+", required=True, metavar="EXPERIMENT=PATH", help="merged data sets: degenerate, size, linearity")
+    r.add_argument("--out", required=True)
+    r.set_defaults(func=_reproduce)
+
+    s = sub.add_parser("sensitivity-merge", help="E7: merge each setting's E1 and E2 job files")
+    s.add_argument("--degenerate", nargs="+", required=True, metavar="SETTING=PATH")
+    s.add_argument("--size", nargs="+", required=True, metavar="SETTING=PATH")
+    s.add_argument("--settings", required=True, help="JSON: setting label -> {knob: value}")
+    s.add_argument("--config", help="the config it came from (JSON), stored as an attribute")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=_sensitivity_merge)
     return p
 
 

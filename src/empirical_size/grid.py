@@ -170,6 +170,78 @@ def linearity_spec(config: dict) -> dict:
     return {**_section_spec(config, "linearity"), "namespace": "linearity"}
 
 
+# -- E7: sensitivity ------------------------------------------------------------
+SENSITIVITY_JOB = "results/jobs/sensitivity/{setting}/{part}.nc"
+SENSITIVITY_PARTS = {"degenerate": "degenerate", "size": "noise_fit"}  # part -> job kind
+BASELINE = "baseline"
+KNOBS = ("epsilon", "learning_rate", "dtype", "batch_size")
+
+
+def _baseline_knobs(config: dict) -> dict:
+    o = config["optimizer"]
+    return {"epsilon": o["epsilon"], "learning_rate": o["learning_rate"], "dtype": config["dtype"], "batch_size": None}
+
+
+def sensitivity_settings(config: dict) -> dict[str, dict]:
+    """E7's settings: the run's own (``baseline``), then each listed value of
+    each knob that differs from it, changed alone. Label -> ``{knob: value}``."""
+    base = _baseline_knobs(config)
+    out = {BASELINE: {}}
+    for knob in KNOBS:
+        for value in config["sensitivity"][knob]:
+            if value != base[knob]:
+                out[f"{knob}_{value:g}" if isinstance(value, float) else f"{knob}_{value}"] = {knob: value}
+    return out
+
+
+def _apply_knobs(spec: dict, knobs: dict) -> dict:
+    spec = {**spec, "optimizer": dict(spec["optimizer"])}
+    for knob, value in knobs.items():
+        if knob in ("epsilon", "learning_rate"):
+            spec["optimizer"][knob] = value
+        else:
+            spec[knob] = value
+    return spec
+
+
+def sensitivity_spec(config: dict, setting: str, part: str) -> dict:
+    """E1 at the ``degenerate`` section's settings, or one E2 point (the
+    ``size`` section's network and epochs at ``sensitivity.size``'s depth and
+    n), with the seeds of those experiments and one knob changed."""
+    settings = sensitivity_settings(config)
+    if setting not in settings or part not in SENSITIVITY_PARTS:
+        raise ConfigError(f"no E7 job {setting!r}/{part!r}; settings are {sorted(settings)}, parts {sorted(SENSITIVITY_PARTS)}")
+    if part == "degenerate":
+        spec = degenerate_spec(config)
+    else:
+        p = config["sensitivity"]["size"]
+        spec = _noise_fit_spec(config, "size", p["depth"], p["n"], 0, p["trials"] - 1)
+    return _apply_knobs(spec, settings[setting])
+
+
+def sensitivity_merge_config(config: dict) -> dict:
+    """What E7's merged data set records: the sections its jobs come from."""
+    return {**merge_config(config, "sensitivity"), **{k: merge_config(config, k)[k] for k in ("degenerate", "size")}}
+
+
+def sensitivity_job(config: dict, setting: str, part: str) -> str:
+    """The file of one E7 job; the baseline is E1's own job, and E2's when
+    E2 trains the same point and trials in one job."""
+    if setting == BASELINE and part == "degenerate":
+        return "results/jobs/degenerate/all.nc"
+    if setting == BASELINE:
+        p = config["sensitivity"]["size"]
+        path = SIZE_JOB.format(depth=p["depth"], n=p["n"], first=0, last=p["trials"] - 1)
+        if path in size_jobs(config):
+            return path
+    return SENSITIVITY_JOB.format(setting=setting, part=part)
+
+
+def sensitivity_jobs(config: dict, part: str) -> dict[str, str]:
+    """Setting label -> job file, for one part."""
+    return {label: sensitivity_job(config, label, part) for label in sensitivity_settings(config)}
+
+
 # -- cluster resources -------------------------------------------------------
 def job_work(spec: dict) -> tuple[float, float]:
     """``(flops, bytes)`` a training job needs, roughly: 6 flops per parameter

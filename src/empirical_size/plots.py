@@ -263,3 +263,35 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
         ax.legend(fontsize="x-small", ncol=2)
     fig.suptitle("Knots: exact linear pieces of networks with one input")
     return fig
+
+
+def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
+    """E7: E1's deepest-layer dead fraction (on the data, on fresh inputs) and
+    E2's size at the last epoch, per setting, mean ± 2 s.e.; ``paper_band``
+    is the paper's E1 interval, drawn where the run is comparable with it."""
+    from .sensitivity import summarise
+
+    t = summarise(ds)
+    layer, x = t.attrs["layer"], np.arange(len(t))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=dpi, layout="constrained", sharex=True)
+    for offset, sample, color, what in ((-0.1, "data", "C0", "the training data"), (0.1, "fresh", "C1", "fresh inputs")):
+        col = f"e1_dead_layer{layer}_{sample}"
+        left.errorbar(x + offset, t[col], yerr=2 * t[col + "_se"], fmt="o", color=color, capsize=3, label=f"dead on {what}")
+    if paper_band is not None:
+        left.axhspan(*paper_band, color="0.5", alpha=0.25, label="paper (on the data)")
+    left.set_ylabel(f"fraction of layer-{layer} neurons dead")
+    left.set_title(f"E1: layer {layer} after training ({ds.sizes['e1_trial']} experiments)")
+    left.legend(fontsize="small")
+    right.errorbar(x, t["e2_size"], yerr=2 * t["e2_size_se"], fmt="s", color="C3", capsize=3, label="size, last epoch")
+    right.plot(x, t["e2_perfect_fit_size"], "_", color="k", ms=18, label="perfect fit (sum of y²)")
+    right.set_ylabel("size  sum f(x)²")
+    right.set_title(f"E2: depth {t.attrs['depth']}, n = {t.attrs['n']}, epoch {t.attrs['epoch']} ({ds.sizes['e2_trial']} trials)")
+    right.legend(fontsize="small")
+    dropped = int(t["e2_diverged"].sum())
+    if dropped:
+        right.annotate(_divergence_note(dropped, ds.sizes["e2_trial"] * len(t)).lstrip("; "), (0.01, 0.01), xycoords="axes fraction", fontsize="small")
+    for ax in (left, right):
+        ax.set_xticks(x, [f"{k}={v}" if k else s for s, k, v in zip(t["setting"], t["knob"], t["value"])], rotation=30, ha="right")
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("Sensitivity to settings the paper does not pin down (mean ± 2 s.e.)")
+    return fig

@@ -2,6 +2,7 @@
 # express, the library's code files, and the job lists (from the library).
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 

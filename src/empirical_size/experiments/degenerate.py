@@ -17,6 +17,7 @@ import xarray as xr
 
 from .. import networks, seeding
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
+from ..batching import BatchPlan
 from ..measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
@@ -31,6 +32,7 @@ class DegenerateJob(JobSpec):
     n: int = 1000
     steps: int = 5
     fresh_samples: int = 100_000
+    batch_size: int | None = None  # None: full batch (the paper); else `steps` epochs of these, as Keras' fit
     first_trial: int = 0
     seed: int = 0
     namespace: str = "degenerate"
@@ -51,6 +53,12 @@ class DegenerateJob(JobSpec):
     def initial_weights(self) -> networks.Weights:
         return glorot_trials(self.seed, self.namespace, (), self.trial_ids, self.sizes)
 
+    def plan(self) -> BatchPlan:
+        return BatchPlan(self.n, self.batch_size, "keep", shuffle=True)
+
+    def shuffle_rngs(self) -> list[np.random.Generator]:
+        return per_trial(self.seed, self.namespace, "shuffle", (), self.trial_ids, lambda rng: rng)
+
 
 def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     from ..engine import AdadeltaSettings, make_trainer
@@ -62,14 +70,19 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     weights = job.initial_weights()
     trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
     trainer.set_weights(weights)
-    trainer.train_full(trainer.cast(x), trainer.cast(y), job.steps)
+    plan = job.plan()
+    if plan.full_batch:
+        trainer.train_full(trainer.cast(x), trainer.cast(y), job.steps)
+    else:  # Keras' fit(epochs=steps, batch_size=...): shuffled batches, the remainder kept
+        trainer.train_batches(trainer.cast(x), trainer.cast(y), plan, plan.indices(job.shuffle_rngs(), job.steps))
     trained = trainer.get_weights()
     # Count in the precision the network trained in: a pre-activation at the
     # edge of zero must be judged as the network itself computes it.
     dt = np.dtype(job.dtype)
     weights = [(k.astype(dt), b.astype(dt)) for k, b in weights]
     x, fresh = x.astype(dt), fresh.astype(dt)
-    log.info("trained %d trials for %d steps; counting dead neurons", job.trials, job.steps)
+    what = "full-batch steps" if plan.full_batch else f"epochs of {plan.steps_per_epoch} batches"
+    log.info("trained %d trials for %d %s; counting dead neurons", job.trials, job.steps, what)
 
     counts = {}
     for stage, w in (("init", weights), ("trained", trained)):
@@ -88,7 +101,7 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
             ),
         },
         coords={
-            "stage": ("stage", ["init", "trained"], {"description": f"at initialisation; after {job.steps} full-batch steps"}),
+            "stage": ("stage", ["init", "trained"], {"description": f"at initialisation; after {job.steps} {what}"}),
             "sample": ("sample", ["data", "fresh"], {"description": f"the {job.n} training inputs; {job.fresh_samples} fresh N(0, I) inputs"}),
             "trial": ("trial", job.trial_ids),
             "layer": ("layer", np.arange(1, job.depth + 1), {"description": "hidden layer, counted from the input"}),
@@ -96,6 +109,8 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
         attrs={"width": job.width},
     )
     streams = {"data": ("trial",), "fresh": ("trial",), "init": ("trial",)}
+    if not plan.full_batch:
+        streams["shuffle"] = ("trial",)
     ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
     return ds
 

@@ -1,0 +1,205 @@
+"""The paper's claims against the run at hand.
+
+The paper's numbers live in ``paper_values.yaml`` only. For each claim this
+module computes our value and its standard error from a merged data set,
+checks that the data set was made at the paper's settings, and gives a
+verdict:
+
+``reproduced``        our value, give or take two standard errors, meets
+                      the paper's (its value give or take the precision it
+                      is stated to, or its range);
+``not reproduced``    it does not;
+``not comparable``    the data set was made at other settings (a scaled-down
+                      grid, another optimizer), or is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+REFERENCE = Path(__file__).with_name("paper_values.yaml")
+REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    experiment: str
+    source: str
+    statement: str
+    measure: str
+    low: float
+    high: float
+    value: float | None = None
+    args: dict = field(default_factory=dict)
+    requires: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    se: float
+    trials: int
+
+
+def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
+    """``(paper_settings, claims)`` from the reference file."""
+    import yaml
+
+    doc = yaml.safe_load(Path(path).read_text())
+    claims = []
+    for c in doc["claims"]:
+        if "range" in c:
+            low, high = map(float, c["range"])
+        else:
+            low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
+        keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
+        claims.append(Claim(**keep, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
+    return doc["paper_settings"], claims
+
+
+# -- our numbers ---------------------------------------------------------------
+def _mean_se(per_trial: xr.DataArray) -> Estimate:
+    v = per_trial.values[np.isfinite(per_trial.values)]
+    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+    return Estimate(float(v.mean()), se, int(v.size))
+
+
+def _kept(ds: xr.Dataset) -> xr.Dataset:
+    """Diverged trials left out (NaN), as the figures do."""
+    if "diverged" not in ds:
+        return ds
+    bad = ds.diverged.astype(bool)
+    return ds.assign({v: ds[v].where(~bad) for v in ("mse", "size", "sum_y2") if v in ds})
+
+
+def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:
+    """E1: fraction of a layer's neurons dead, mean over experiments."""
+    return _mean_se(ds.dead.sel(layer=layer, stage=stage, sample=sample) / ds.attrs["width"])
+
+
+def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:
+    """E2: the largest mean (over trials) size on the (n, epoch) map of one
+    depth; the standard error is that of the cell where it is reached."""
+    size = _kept(ds).size.sel(depth=depth)
+    mean = size.mean("trial")
+    cell = mean.argmax(...)
+    return _mean_se(size.isel(cell))
+
+
+def perfect_fit_size(ds: xr.Dataset) -> Estimate:
+    """E2: ``sum_i y_i^2`` of the largest data sets (the same at every depth)."""
+    return _mean_se(_kept(ds).sum_y2.sel(n=ds.n.max()).isel(depth=0))
+
+
+def fitted_fraction(ds: xr.Dataset) -> Estimate:
+    """E2: size over perfect-fit size at the largest ``n`` and last epoch,
+    for the depth that fits most."""
+    ds = _kept(ds).sel(n=ds.n.max()).isel(epoch=-1)
+    per_depth = [_mean_se(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values]
+    return max(per_depth, key=lambda e: e.value)
+
+
+def noise_rate_ratio(ds: xr.Dataset) -> Estimate:
+    """E5: MSE against N of "diff" over that of "pure", at the last epoch of
+    Figure 5; geometric mean over trials, standard error by the delta method."""
+    from .experiments.linearity import diff_and_pure
+
+    last = ds.attrs["mse_epochs"][-1] if "mse_epochs" in ds.attrs else int(ds.epoch.max())
+    parts = diff_and_pure(ds.sel(epoch=[last]))
+    log_ratio = np.log(parts.mse_diff / parts.mse_pure).isel(epoch=0)
+    e = _mean_se(log_ratio)
+    return Estimate(float(np.exp(e.value)), float(np.exp(e.value) * e.se), e.trials)
+
+
+MEASURES = {f.__name__: f for f in (dead_fraction, max_mean_size, perfect_fit_size, fitted_fraction, noise_rate_ratio)}
+
+
+# -- comparability and verdicts ----------------------------------------------
+def run_config(ds: xr.Dataset) -> dict:
+    """The config a merged data set records (its section, seed, dtype, optimizer)."""
+    try:
+        return json.loads(ds.attrs["config"])
+    except (KeyError, json.JSONDecodeError) as err:
+        raise ValueError(f"data set of experiment {ds.attrs.get('experiment', '?')!r} records no config") from err
+
+
+def _setting(section: dict, key: str):
+    m = re.fullmatch(r"(max|min)\((\w+)\)", key)
+    if m:
+        values = section.get(m.group(2))
+        return None if not values else (max if m.group(1) == "max" else min)(values)
+    return section.get(key)
+
+
+def differences(claim: Claim, config: dict, paper_settings: dict) -> list[str]:
+    """Settings of the run that differ from those the paper's claim was made at."""
+    section = config.get(claim.experiment, {})
+    out = [f"{claim.experiment}.{k} = {_setting(section, k)!r} (paper: {v!r})" for k, v in claim.requires.items() if _setting(section, k) != v]
+    if config.get("dtype") != paper_settings["dtype"]:
+        out.append(f"dtype = {config.get('dtype')!r} (paper: {paper_settings['dtype']!r})")
+    for k, v in paper_settings["optimizer"].items():
+        ours = config.get("optimizer", {}).get(k)
+        if ours is None or not np.isclose(ours, v, rtol=1e-12, atol=0):
+            out.append(f"optimizer.{k} = {ours!r} (paper: {v!r})")
+    return out
+
+
+def verdict(claim: Claim, est: Estimate) -> str:
+    """Reproduced when ``value +- 2 SE`` meets the paper's interval."""
+    spread = 2 * est.se if np.isfinite(est.se) else 0.0
+    if not np.isfinite(est.value):
+        return NOT_REPRODUCED
+    return REPRODUCED if est.value + spread >= claim.low and est.value - spread <= claim.high else NOT_REPRODUCED
+
+
+def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | Path = REFERENCE):
+    """One row per claim. ``datasets`` maps experiment name to
+    ``(file name, merged data set or None)``. Returns a pandas DataFrame."""
+    import pandas as pd
+
+    paper_settings, claims = load_reference(reference)
+    rows = []
+    for claim in claims:
+        source, ds = datasets.get(claim.experiment, ("", None))
+        row = {
+            "claim": claim.id,
+            "statement": claim.statement,
+            "paper_source": claim.source,
+            "paper_value": claim.value if claim.value is not None else np.nan,
+            "paper_low": claim.low,
+            "paper_high": claim.high,
+            "ours": np.nan,
+            "ours_se": np.nan,
+            "trials": 0,
+            "verdict": NOT_COMPARABLE,
+            "why": "",
+            "data": source,
+            "settings": "",
+        }
+        if ds is None:
+            row["why"] = f"no {claim.experiment} data set in this run"
+            rows.append(row)
+            continue
+        config = run_config(ds)
+        section = config.get(claim.experiment, {})
+        row["settings"] = json.dumps(
+            {**{k: _setting(section, k) for k in claim.requires}, "dtype": config.get("dtype"), "optimizer": config.get("optimizer")},
+            sort_keys=True,
+        )
+        est = MEASURES[claim.measure](ds, **claim.args)
+        row.update(ours=est.value, ours_se=est.se, trials=est.trials)
+        diff = differences(claim, config, paper_settings)
+        if diff:
+            row["why"] = "run at other settings: " + "; ".join(diff)
+        else:
+            row["verdict"] = verdict(claim, est)
+            row["why"] = f"paper's interval [{claim.low:g}, {claim.high:g}]; ours {est.value:.4g} +- 2 x {est.se:.2g}"
+        rows.append(row)
+    return pd.DataFrame(rows)
