@@ -93,3 +93,19 @@ TRAIN_FUNCTION_CODE = TRAIN_CODE + [
     str(PKG / f)
     for f in ("targets.py", "experiments/common.py", "experiments/function_fit.py")
 ]
+
+
+def sensitivity_spec(wildcards):
+    return as_json(grid.sensitivity_spec(config, wildcards.setting, wildcards.part))
+
+
+def sensitivity_checkpoint(wildcards, output):
+    """Only E2's jobs checkpoint (E1's take seconds)."""
+    if wildcards.part != "size":
+        return ""
+    return f"--checkpoint {shlex.quote(grid.checkpoint_path(output[0]))}"
+
+
+def sensitivity_pairs(part):
+    jobs = grid.sensitivity_jobs(config, part)
+    return " ".join(shlex.quote(f"{label}={path}") for label, path in jobs.items())
