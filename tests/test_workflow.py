@@ -37,9 +37,16 @@ TINY = {
     "minima": {"width": 8, "n": 40, "batch_size": 20, "checkpoints": [5, 10], "grid_points": 50},
     "linearity": {"width": 8, "n": 16, "trials": 2, "checkpoints": [5, 10, 20], "mse_times": 4, "grid_points": 30},
     "knots": {"widths": [4, 8], "depths": [1, 2], "trials": 2},
+    "sensitivity": {
+        "epsilon": [1.0e-8, 1.0e-6],
+        "learning_rate": [1.0],
+        "dtype": ["float32"],
+        "batch_size": [None, 16],
+        "size": {"depth": 2, "n": 20, "trials": 2},
+    },
 }
 
-FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots"]
+FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity"]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -102,6 +109,27 @@ def test_tiny_config_runs_every_target(workdir):
     assert knots.pieces_linearity.sizes["linearity_set"] == 3
     lin = xr.load_dataset(workdir / "results/data/linearity.nc")
     assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
+    # E7: the baseline is E1's and E2's own jobs; each other setting trains once per part
+    sens = xr.load_dataset(workdir / "results/data/sensitivity.nc")
+    assert sens.setting.values.tolist() == ["baseline", "epsilon_1e-06", "batch_size_16"]
+    size = xr.load_dataset(workdir / "results/data/size.nc")
+    np.testing.assert_array_equal(sens["size"].sel(setting="baseline"), size["size"].sel(depth=2, n=20, trial=[0, 1]))
+    assert not (workdir / "results/jobs/sensitivity/baseline").exists()
+    assert sens.steps_per_epoch.values.tolist() == [1, 1, 2]  # 20 samples in batches of 16
+    assert not np.array_equal(sens["size"].sel(setting="epsilon_1e-06"), sens["size"].sel(setting="baseline"))
+    # the reproduction table: one row per claim; a tiny run is comparable with none
+    import pandas as pd
+
+    from empirical_size import reproduction
+
+    repro = pd.read_csv(workdir / "results/reproduction.csv")
+    assert len(repro) == len(reproduction.load_reference()[1])
+    assert (repro.verdict == reproduction.NOT_COMPARABLE).all()
+    assert repro.set_index("claim").loc["E1_dead_layer20"].why.startswith("run at other settings: degenerate.depth = 4")
+    ours = repro.set_index("claim").ours
+    missing = ["E1_dead_layer10", "E1_dead_layer20", "E2_max_size_depth4"]  # 4 hidden layers in E1, depths 2 and 3 in E2
+    assert ours.drop(missing).notna().all()
+    assert ours[missing].isna().all()
     again = snakemake(workdir, "-n", "--configfile", cfg)
     assert "Nothing to be done" in again.stdout + again.stderr
 
@@ -113,7 +141,7 @@ def test_tiny_config_runs_every_target(workdir):
         out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
-    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "all", "total"}
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "all", "total"}
     assert set(planned([("plot", "dpi", 41)])) == figures
     assert planned([(None, "progress_every", 3)]) == {}
     assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "all", "total"}
@@ -122,6 +150,8 @@ def test_tiny_config_runs_every_target(workdir):
     mini = planned([("batching", "batch_size", 8)])
     assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "all", "total"}
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
+    eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
+    assert eps == {"sensitivity_train": "2", "sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "all": "1", "total": "6"}
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, n)
     assert more == {"size_train": "4", "size_merge": "1", "fig1": "1", "all": "1", "total": "7"}
 
@@ -133,14 +163,14 @@ def test_tiny_config_runs_every_target(workdir):
     os.utime(engine, (later, later))
     touched = planned([])
     assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train"} <= set(touched)
-    assert touched["size_train"] == "8"
+    assert touched["size_train"] == "8" and touched["sensitivity_train"] == "4"
 
     # the report embeds every figure with its caption
     snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
     report = (workdir / "results/report.html").read_text()
     for fig in FIGURES:
         assert f"{fig}.png" in report, fig
-    assert "degenerate.csv" in report
+    assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report
     assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
 
 
@@ -159,6 +189,8 @@ def test_tiny_config_runs_every_target(workdir):
         ("linearity", "checkpoints", [200, 100], "linearity.checkpoints"),
         ("degenerate", "report_layers", [3, 30], "degenerate.report_layers"),
         ("plot", "dpi", 0, "dpi"),
+        ("sensitivity", "dtype", ["float16"], "dtype"),
+        ("sensitivity", "batch_size", [0], "batch_size"),
     ],
 )
 def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, value, message):
@@ -182,6 +214,8 @@ def test_paper_config_expands_to_the_full_grid(workdir):
     # 3 variants x 3 depths x the mini-batch sizes; the full-batch points are E2's own jobs
     assert re.search(rf"batching_train\s+{3 * 3 * len(mini)}\b", everything)
     assert re.search(r"size_train\s+300\b", everything)
+    # E7: five settings besides the baseline, an E1 and an E2 job each (the baseline is E1's and E2's own)
+    assert re.search(r"sensitivity_train\s+10\b", everything)
     paper = paper["size"]
     assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
     assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
@@ -201,6 +235,9 @@ def test_default_config_has_the_papers_settings_at_smaller_scale():
         assert default["batching"][key] == paper["batching"][key]
     for key in ("depth", "n", "batch_size", "domain", "teeth", "amplitude", "variants", "bias_scale"):
         assert default["minima"][key] == paper["minima"][key]
+    for key in ("epsilon", "learning_rate", "dtype", "batch_size"):
+        assert default["sensitivity"][key] == paper["sensitivity"][key]
+    assert default["sensitivity"]["size"]["depth"] == paper["sensitivity"]["size"]["depth"]
 
 
 def test_lint_and_format_are_clean(workdir):
