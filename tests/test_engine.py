@@ -89,7 +89,17 @@ def job(**kw):
     return NoiseFitJob(**{**base, **kw})
 
 
-def test_a_trial_in_a_chunk_equals_the_trial_alone_float64():
+@pytest.fixture(params=[True, False], ids=["xla-loop", "graph-loop"])
+def loop(request, monkeypatch):
+    """TensorFlow compiles the loop with XLA or runs it as a graph, depending
+    on the work per step; both must give the same numbers."""
+    from empirical_size import engine
+
+    monkeypatch.setattr(engine._TensorFlowTrainer, "compile_loop", request.param)
+    return request.param
+
+
+def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop):
     chunk = run(job(trials=6))
     alone = run(job(first_trial=4, trials=1))
     for var in ("mse", "size", "sum_y2"):
@@ -119,7 +129,7 @@ def float64_keras():
 
 
 @pytest.mark.parametrize("n, batch_size", [(50, None), (1100, 256)])
-def test_engine_equals_keras_sequential_fit(n, batch_size, float64_keras):
+def test_engine_equals_keras_sequential_fit(n, batch_size, float64_keras, loop):
     """Same initial weights and data: our trainer and plain Keras agree (float64).
 
     With n=1100 and batch 256 each epoch has 5 steps, the last of 76 samples,

@@ -126,3 +126,51 @@ def test_batch_plans_for_sizes_around_the_threshold(n, mode, steps, last):
         for e in range(2):
             for s in range(steps):
                 assert len(set(idx[e, s, 0].tolist())) == 256  # without replacement inside a batch
+
+
+def test_degenerate_table_leaves_out_diverged_experiments():
+    dead = np.zeros((2, 2, 3, 1))
+    dead[1, 0, :, 0] = [1, 2, 4]
+    ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead), "diverged": (("trial",), np.array([0, 0, 1], dtype=np.int8))},
+                    coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": [0, 1, 2], "layer": [1]},
+                    attrs={"width": 4})
+    table = degenerate.table(ds)
+    assert table.trained_data_mean.tolist() == [0.375]  # (1 + 2) / 2 / 4, the diverged experiment left out
+    np.testing.assert_allclose(table.trained_data_sem[0], np.std([0.25, 0.5], ddof=1) / np.sqrt(2))
+
+
+def test_linearity_diff_and_pure_leave_out_diverged_trials():
+    out = np.zeros((3, 2, 1, 1))
+    out[0, :, 0, 0] = [5.0, 7.0]
+    out[1, :, 0, 0] = [1.0, np.nan]  # X's trial 1 diverged: the mean over X is trial 0's alone
+    out[2, :, 0, 0] = [0.5, np.inf]
+    diverged = np.array([[0, 0], [0, 1], [0, 1]], dtype=np.int8)
+    ds = xr.Dataset(
+        {"output_data": (("set", "trial", "epoch", "sample"), out), "noise": (("sample",), [1.0]), "diverged": (("set", "trial"), diverged)},
+        coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [10]},
+    )
+    res = linearity.diff_and_pure(ds)
+    np.testing.assert_allclose(res["diff"].values[:, 0, 0], [4.0, 6.0])
+    assert res["mse_pure"].values[0, 0] == 0.25 and np.isnan(res["mse_pure"].values[1, 0])
+
+
+def test_jobs_that_blow_up_flag_their_trials_and_keep_the_others():
+    """A huge learning rate makes some E1 and E5 trials overflow; they are
+    flagged, not fatal, and the job still writes its data set."""
+    from dataclasses import replace
+
+    from empirical_size.experiments import degenerate as e1
+
+    job = e1.DegenerateJob(trials=3, depth=6, width=8, n=40, steps=40, fresh_samples=100, dtype="float32",
+                           optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
+    ds = e1.run(job)
+    assert ds.diverged.dims == ("trial",) and ds.diverged.sum() >= 1
+    assert np.isnan(e1.dead_fraction(ds).sel(trial=ds.trial[ds.diverged.astype(bool)])).all()
+    lin = linearity.LinearityJob(width=8, n=16, trials=2, checkpoints=(5, 10), mse_times=2, grid_points=10, dtype="float32",
+                                 optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
+    out = linearity.run(lin)
+    assert out.diverged.dims == ("set", "trial") and out.diverged.sum() >= 1
+    first = out.diverged_epoch.where(out.diverged.astype(bool))
+    assert set(np.unique(first.values[np.isfinite(first.values)])) <= {5, 10}
+    calm = linearity.run(replace(lin, optimizer={"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}))
+    assert calm.diverged.sum() == 0 and (calm.diverged_epoch == -1).all()

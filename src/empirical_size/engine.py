@@ -5,7 +5,7 @@ fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
 each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
 layers and the optimizer; the loop runs many steps per compiled call
-(``tf.function`` on TensorFlow, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
+(``tf.function`` on TensorFlow, XLA where it pays, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 
 Import this module only after :func:`empirical_size.backend.select`.
 """
@@ -148,18 +148,24 @@ class Trainer:
 
 
 class _TensorFlowTrainer(Trainer):
-    """On a CPU the loop runs as a TensorFlow graph whose batched matmuls go
-    to oneDNN, with only the optimizer update compiled by XLA: XLA's CPU
-    batched matmul is slow for the kernel gradient (contraction over the
-    samples), while its fusion of Adadelta's element-wise ops saves many
-    passes over memory. On a GPU everything is compiled by XLA."""
+    """How much of the loop XLA compiles depends on the work per step. On a
+    CPU, from ``GRAPH_FROM_SAMPLES`` samples per step on, the loop runs as a
+    TensorFlow graph whose batched matmuls go to oneDNN, with only the
+    optimizer update compiled by XLA: XLA's CPU batched matmul is slow for
+    the kernel gradient (a contraction over the samples), while its fusion
+    of Adadelta's element-wise ops saves passes over memory. Below that, and
+    on a GPU, XLA compiles the whole loop: per-op overhead dominates small
+    steps. (Measured with ``python -m empirical_size.bench``; see README.)"""
+
+    GRAPH_FROM_SAMPLES = 300
+    compile_loop: bool | None = None  # force one way (benchmarks); None: by the rule above
 
     def _compile(self):
         import tensorflow as tf
 
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
-        loop_jit = bool(tf.config.list_logical_devices("GPU"))
+        on_gpu = bool(tf.config.list_logical_devices("GPU"))
 
         @tf.function(jit_compile=True)
         def update(grads):
@@ -170,25 +176,33 @@ class _TensorFlowTrainer(Trainer):
                 loss = ops.sum(per_trial_mse(model(x), y, mask))
             update(tape.gradient(loss, variables))
 
-        @tf.function(jit_compile=loop_jit, reduce_retracing=True)
         def full(x, y, steps):
             for _ in tf.range(steps):
                 step(x, y, None)
 
-        @tf.function(jit_compile=loop_jit, reduce_retracing=True)
         def batched(x, y, idx, mask, steps):
             per_epoch = tf.shape(idx)[1]
             for i in tf.range(steps):
                 b = idx[i // per_epoch, i % per_epoch]
                 step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[i % per_epoch])
 
+        # one traced function per choice, built on first use
+        loops = {}
+
+        def loop(body, samples: int):
+            jit = self.compile_loop if self.compile_loop is not None else on_gpu or samples < self.GRAPH_FROM_SAMPLES
+            key = (body.__name__, bool(jit))
+            if key not in loops:
+                loops[key] = tf.function(body, jit_compile=bool(jit), reduce_retracing=True)
+            return loops[key]
+
         @tf.function(jit_compile=True, reduce_retracing=True)
         def evaluate(x, y):
             pred = model(x)
             return per_trial_mse(pred, y), ops.sum(ops.square(pred), axis=(1, 2))
 
-        self._full = lambda x, y, steps: full(x, y, tf.constant(steps, tf.int32))
-        self._batched = lambda x, y, idx, mask, steps: batched(x, y, idx, mask, tf.constant(steps, tf.int32))
+        self._full = lambda x, y, steps: loop(full, x.shape[1])(x, y, tf.constant(steps, tf.int32))
+        self._batched = lambda x, y, idx, mask, steps: loop(batched, idx.shape[-1])(x, y, idx, mask, tf.constant(steps, tf.int32))
         self._evaluate = evaluate
 
 

@@ -142,7 +142,8 @@ def figure3(ds: xr.Dataset, dpi: int = 120) -> Figure:
             ax.plot(v.x, v.target, color="0.7", lw=1, label="target")
             ax.plot(v.data_x, v.data_y, ".", color="0.4", ms=1.5, label="data")
             for trial in v.trial.values:
-                ax.plot(v.x, v.output.sel(trial=trial, epoch=epoch), lw=1.2, label=f"trial {trial}")
+                gone = "diverged" in v and bool(v.diverged.sel(trial=trial))
+                ax.plot(v.x, v.output.sel(trial=trial, epoch=epoch), lw=1.2, label=f"trial {trial}" + (" (diverged)" if gone else ""))
             ax.set_title(f"{variant} biases, epoch {epoch}")
             ax.set_xlabel("x")
             if c == 0:
@@ -197,7 +198,8 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     ax.set_ylabel("MSE against N on the training inputs")
     ax.set_yscale("log")
     ax.legend()
-    ax.set_title("Is the noise learned at the same rate with and without X?")
+    dropped = int(ds.diverged.sum()) if "diverged" in ds else 0
+    ax.set_title("Is the noise learned at the same rate with and without X?" + _divergence_note(dropped, ds.diverged.size if dropped else 0))
     return fig
 
 

@@ -81,7 +81,9 @@ def _kept(ds: xr.Dataset) -> xr.Dataset:
 
 def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:
     """E1: fraction of a layer's neurons dead, mean over experiments."""
-    return _mean_se(ds.dead.sel(layer=layer, stage=stage, sample=sample) / ds.attrs["width"])
+    from .experiments.degenerate import dead_fraction as fractions
+
+    return _mean_se(fractions(ds).sel(layer=layer, stage=stage, sample=sample))
 
 
 def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:

@@ -34,11 +34,12 @@ def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, 
                 raise ValueError(f"{paths[label]}: {kind} trials {ds.trial.values.tolist()} differ from {paths[labels[0]]}'s")
     keep = ["mse", "size", "sum_y2", "diverged", "steps_per_epoch"]
     e2 = [ds[[v for v in keep if v in ds]].reset_coords(drop=True) for ds in e2]
-    dead = xr.concat([ds.dead for ds in e1], dim="setting").rename(trial="e1_trial")
+    e1_vars = [ds[["dead", "diverged"]].rename(diverged="e1_diverged") if "diverged" in ds else ds[["dead"]] for ds in e1]
+    dead = xr.concat(e1_vars, dim="setting", join="exact").rename(trial="e1_trial")
     fit = xr.concat(e2, dim="setting", join="exact").rename(trial="e2_trial")
     knob = [next(iter(settings[label]), "") for label in labels]
     value = [str(next(iter(settings[label].values()), "")) for label in labels]
-    out = xr.merge([dead.to_dataset(), fit], combine_attrs="drop").assign_coords(
+    out = xr.merge([dead.reset_coords(drop=True), fit], combine_attrs="drop").assign_coords(
         setting=("setting", labels, {"description": "one knob changed from the run's own settings ('baseline')"}),
         knob=("setting", knob),
         value=("setting", value),
@@ -68,6 +69,8 @@ def summarise(ds: xr.Dataset):
 
     layer = int(ds.layer.max())
     dead = ds.dead.sel(stage="trained", layer=layer) / ds.attrs["e1_width"]
+    if "e1_diverged" in ds:
+        dead = dead.where(~ds.e1_diverged.astype(bool))
     fit = ds.isel(epoch=-1)
     size = fit["size"]
     if "diverged" in ds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -10,6 +11,8 @@ import numpy as np
 from .batching import BatchPlan
 from .engine import Trainer
 from .progress import Progress
+
+log = logging.getLogger("empirical_size")
 
 # Aim for compiled calls of about this many seconds: long enough that the
 # Python round trip is negligible, short enough for timely progress lines.
@@ -122,3 +125,15 @@ def divergence(records: dict[str, np.ndarray], epochs: np.ndarray, names=("mse",
     diverged = bad.any(axis=1)
     first = np.where(diverged, np.asarray(epochs)[bad.argmax(axis=1)], -1)
     return diverged, first
+
+
+def divergence_variables(records: dict[str, np.ndarray], epochs: np.ndarray, dims: tuple[str, ...], names=("mse", "size"), reshape=lambda a: a) -> dict:
+    """``diverged`` and ``diverged_epoch`` as data variables over ``dims``
+    (the trial axes), for a job's data set; logs the diverged trials."""
+    diverged, first = divergence(records, epochs, tuple(n for n in names if n in records))
+    if diverged.any():
+        log.warning("%d of %d trials diverged (NaN or infinite loss): %s", diverged.sum(), diverged.size, np.flatnonzero(diverged).tolist())
+    return {
+        "diverged": (dims, reshape(diverged.astype(np.int8)), {"long_name": "trial diverged", "description": "1 if a recorded measure became NaN or infinite; figures average over the other trials"}),
+        "diverged_epoch": (dims, reshape(first), {"long_name": "first recorded epoch with a NaN or infinite measure", "description": "-1 if the trial never diverged"}),
+    }

@@ -89,8 +89,13 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
         for sample, inputs in (("data", x), ("fresh", fresh)):
             counts[stage, sample] = dead_neurons(w, inputs).sum(axis=-1)  # (trial, layer)
     dead = np.stack([np.stack([counts[st, sa] for sa in ("data", "fresh")]) for st in ("init", "trained")])
+    # 5 steps at learning rate 1 can overflow; such a trial's counts mean nothing
+    diverged = ~np.all([np.isfinite(a).all(axis=tuple(range(1, a.ndim))) for pair in trained for a in pair], axis=0)
+    if diverged.any():
+        log.warning("%d of %d experiments diverged (NaN or infinite weights): %s", diverged.sum(), job.trials, job.trial_ids[diverged].tolist())
     ds = xr.Dataset(
         {
+            "diverged": (("trial",), diverged.astype(np.int8), {"long_name": "experiment diverged", "description": "1 if training left NaN or infinite weights; tables leave it out"}),
             "dead": (
                 ("stage", "sample", "trial", "layer"),
                 dead,
@@ -115,15 +120,21 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     return ds
 
 
+def dead_fraction(ds: xr.Dataset) -> xr.DataArray:
+    """Fraction of each layer's neurons dead; diverged experiments are NaN."""
+    frac = ds.dead / ds.attrs["width"]
+    return frac.where(~ds.diverged.astype(bool)) if "diverged" in ds else frac
+
+
 def table(ds: xr.Dataset):
     """Fraction dead per layer: mean and standard error over experiments,
     one column pair per (stage, sample). Returns a pandas DataFrame."""
     import pandas as pd
 
-    frac = ds.dead / ds.attrs["width"]
-    trials = ds.sizes["trial"]
+    frac = dead_fraction(ds)
+    trials = frac.count("trial")
     mean = frac.mean("trial")
-    sem = frac.std("trial", ddof=1) / np.sqrt(trials) if trials > 1 else xr.full_like(mean, np.nan)
+    sem = frac.std("trial", ddof=1) / np.sqrt(trials)
     out = pd.DataFrame({"layer": ds.layer.values})
     for stage in ds.stage.values:
         for sample in ds.sample.values:

@@ -72,6 +72,7 @@ class LinearityJob(JobSpec):
 def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
+    from ..training import divergence_variables
 
     start = time.perf_counter()
     x, spline_y, noise, (kx, ky) = job.data()
@@ -107,6 +108,7 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
             "knot_x": (("knot",), kx),
             "knot_y": (("knot",), ky),
             **weight_variables(rec, ("set", "trial", "epoch"), by_set),
+            **divergence_variables(rec, rec["epoch"], ("set", "trial"), names=("mse", "on_grid"), reshape=by_set),
         },
         coords={
             "set": ("set", list(TRAINING_SETS), {"long_name": "training set"}),
@@ -129,10 +131,13 @@ def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
     ``diff``: each trial trained on ``X + N`` minus the mean over trials of
     those trained on ``X``; ``pure``: the trials trained on ``N``. Both are
     compared with ``N`` by their MSE on the training inputs
-    (``mse_diff``, ``mse_pure``, per trial and epoch).
+    (``mse_diff``, ``mse_pure``, per trial and epoch). Diverged trials are NaN.
     """
-    diff = ds[var].sel(set="X+N") - ds[var].sel(set="X").mean("trial")
-    pure = ds[var].sel(set="N")
+    outputs = ds[var]
+    if "diverged" in ds:  # diverged trials left out (NaN), of the mean over X's trials too
+        outputs = outputs.where(~ds.diverged.astype(bool))
+    diff = outputs.sel(set="X+N") - outputs.sel(set="X").mean("trial")
+    pure = outputs.sel(set="N")
     out = xr.Dataset({"diff": diff, "pure": pure})
     if var == "output_data":
         out["mse_diff"] = ((diff - ds.noise) ** 2).mean("sample")

@@ -66,6 +66,7 @@ class MinimaJob(JobSpec):
 def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
+    from ..training import divergence_variables
 
     start = time.perf_counter()
     x, y = job.data()
@@ -85,6 +86,7 @@ def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dat
             "data_x": (("sample",), x[:, 0], {"long_name": "training inputs"}),
             "data_y": (("sample",), y[:, 0], {"long_name": "training targets"}),
             **weight_variables(rec, ("trial", "epoch")),
+            **divergence_variables(rec, rec["epoch"], ("trial",), names=("mse", "on_grid")),
         },
         coords={"trial": job.trial_ids, "epoch": rec["epoch"], "x": grid, "variant": ((), job.variant, {"long_name": "initial biases"})},
     )

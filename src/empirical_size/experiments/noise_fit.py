@@ -93,7 +93,7 @@ def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     """Train the job's trials and return its data set (dims ``trial``, ``epoch``)."""
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
-    from ..training import divergence, train_and_record
+    from ..training import divergence_variables, train_and_record
 
     from ..backend import available_memory
 
@@ -115,16 +115,12 @@ def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
         checkpoint=checkpoint,
     )
     wall = time.perf_counter() - start
-    diverged, diverged_epoch = divergence(rec, rec["epoch"])
-    if diverged.any():
-        log.warning("%d of %d trials diverged (NaN or infinite loss): %s", diverged.sum(), job.trials, job.trial_ids[diverged].tolist())
     ds = xr.Dataset(
         {
             "mse": (("trial", "epoch"), rec["mse"], {"long_name": "training mean squared error", "description": "mean over the n training points of (f(x_i) - y_i)^2"}),
             "size": (("trial", "epoch"), rec["size"], {"long_name": "empirical size", "description": "sum over the n training points of f(x_i)^2"}),
             "sum_y2": (("trial",), (y[..., 0] ** 2).sum(axis=1), {"long_name": "perfect-fit size", "description": "sum over the n training points of y_i^2 (chi-squared, n degrees of freedom)"}),
-            "diverged": (("trial",), diverged.astype(np.int8), {"long_name": "trial diverged", "description": "1 if the MSE or size became NaN or infinite; figures average over the other trials"}),
-            "diverged_epoch": (("trial",), diverged_epoch, {"long_name": "first recorded epoch with a NaN or infinite measure", "description": "-1 if the trial never diverged"}),
+            **divergence_variables(rec, rec["epoch"], ("trial",)),
             "steps_per_epoch": ((), plan.steps_per_epoch, {"long_name": "gradient steps per epoch", "description": f"batch sizes {plan.batch_lengths}"}),
         },
         coords={
