@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import ROOT
+
 from empirical_size import grid, plots, reproduction, sensitivity
 from empirical_size.storage import write_atomic
 
