@@ -89,3 +89,15 @@ def merge_jobs(
         devices=json.dumps(devices),
     )
     return merged
+
+
+def without_diverged(ds: xr.Dataset) -> tuple[xr.Dataset, int]:
+    """The data set with diverged trials masked out (NaN), and how many there were."""
+    if "diverged" not in ds:
+        return ds, 0
+    bad = ds.diverged.astype(bool)
+    kept = ds.copy()
+    for var in ("mse", "size", "sum_y2"):
+        if var in kept:
+            kept[var] = kept[var].where(~bad)
+    return kept, int(bad.sum())

@@ -12,6 +12,8 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .merge import without_diverged  # noqa: E402
+
 
 def _edges(values: np.ndarray) -> np.ndarray:
     """Cell edges around (possibly uneven) centres, for pcolormesh."""
@@ -37,18 +39,6 @@ def heatmap(ax, field: xr.DataArray, cmap: str, title: str, label: str):
     bar = ax.figure.colorbar(mesh, ax=ax)
     bar.set_label(label)
     return mesh
-
-
-def without_diverged(ds: xr.Dataset) -> tuple[xr.Dataset, int]:
-    """The data set with diverged trials masked out (NaN), and how many there were."""
-    if "diverged" not in ds:
-        return ds, 0
-    bad = ds.diverged.astype(bool)
-    kept = ds.copy()
-    for var in ("mse", "size", "sum_y2"):
-        if var in kept:
-            kept[var] = kept[var].where(~bad)
-    return kept, int(bad.sum())
 
 
 def _divergence_note(count: int, total: int) -> str:

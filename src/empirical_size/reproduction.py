@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .merge import without_diverged
+
 REFERENCE = Path(__file__).with_name("paper_values.yaml")
 REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
 
@@ -71,14 +73,6 @@ def _mean_se(per_trial: xr.DataArray) -> Estimate:
     return Estimate(float(v.mean()), se, int(v.size))
 
 
-def _kept(ds: xr.Dataset) -> xr.Dataset:
-    """Diverged trials left out (NaN), as the figures do."""
-    if "diverged" not in ds:
-        return ds
-    bad = ds.diverged.astype(bool)
-    return ds.assign({v: ds[v].where(~bad) for v in ("mse", "size", "sum_y2") if v in ds})
-
-
 def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:
     """E1: fraction of a layer's neurons dead, mean over experiments."""
     from .experiments.degenerate import dead_fraction as fractions
@@ -89,7 +83,7 @@ def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estima
 def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:
     """E2: the largest mean (over trials) size on the (n, epoch) map of one
     depth; the standard error is that of the cell where it is reached."""
-    size = _kept(ds).size.sel(depth=depth)
+    size = without_diverged(ds)[0].size.sel(depth=depth)
     mean = size.mean("trial")
     cell = mean.argmax(...)
     return _mean_se(size.isel(cell))
@@ -97,13 +91,13 @@ def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:
 
 def perfect_fit_size(ds: xr.Dataset) -> Estimate:
     """E2: ``sum_i y_i^2`` of the largest data sets (the same at every depth)."""
-    return _mean_se(_kept(ds).sum_y2.sel(n=ds.n.max()).isel(depth=0))
+    return _mean_se(without_diverged(ds)[0].sum_y2.sel(n=ds.n.max()).isel(depth=0))
 
 
 def fitted_fraction(ds: xr.Dataset) -> Estimate:
     """E2: size over perfect-fit size at the largest ``n`` and last epoch,
     for the depth that fits most."""
-    ds = _kept(ds).sel(n=ds.n.max()).isel(epoch=-1)
+    ds = without_diverged(ds)[0].sel(n=ds.n.max()).isel(epoch=-1)
     per_depth = [_mean_se(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values]
     return max(per_depth, key=lambda e: e.value)
 

@@ -14,6 +14,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from .merge import without_diverged
 from .storage import load
 
 
@@ -71,10 +72,7 @@ def summarise(ds: xr.Dataset):
     dead = ds.dead.sel(stage="trained", layer=layer) / ds.attrs["e1_width"]
     if "e1_diverged" in ds:
         dead = dead.where(~ds.e1_diverged.astype(bool))
-    fit = ds.isel(epoch=-1)
-    size = fit["size"]
-    if "diverged" in ds:
-        size = size.where(~ds.diverged.astype(bool))
+    size = without_diverged(ds)[0]["size"].isel(epoch=-1)
     out = pd.DataFrame({"setting": ds.setting.values, "knob": ds.knob.values, "value": ds.value.values})
     for sample in ("data", "fresh"):
         out[f"e1_dead_layer{layer}_{sample}"], out[f"e1_dead_layer{layer}_{sample}_se"] = _mean_se(dead.sel(sample=sample), "e1_trial")
