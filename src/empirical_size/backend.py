@@ -14,14 +14,20 @@ from importlib import metadata
 
 BACKENDS = ("tensorflow", "jax")
 DTYPES = ("float32", "float64")
+# How float32 matrix products are computed on GPUs that offer a choice
+# (NVIDIA Ampere and later); CPUs always compute in float32. JAX and
+# TensorFlow default to TensorFloat-32 there (10-bit mantissa inputs); the
+# paper's 2017 hardware had only true float32, our default.
+MATMUL_PRECISIONS = ("float32", "tensorfloat32")
 
 
-def select(backend: str, dtype: str = "float32", threads: int | None = None) -> None:
+def select(backend: str, dtype: str = "float32", threads: int | None = None, matmul_precision: str = "float32") -> None:
     """Point Keras at ``backend``; must run before ``import keras``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
+    set_matmul_precision(matmul_precision)
     if "keras" in sys.modules:
         import keras
 
@@ -42,6 +48,18 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None) -> 
     if threads:
         os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def set_matmul_precision(precision: str) -> None:
+    """Use ``precision`` for float32 matrix products in trainers made from now on."""
+    if precision not in MATMUL_PRECISIONS:
+        raise ValueError(f"matmul_precision must be one of {MATMUL_PRECISIONS}, got {precision!r}")
+    os.environ["EMPIRICAL_SIZE_MATMUL_PRECISION"] = precision
+    os.environ["JAX_DEFAULT_MATMUL_PRECISION"] = precision  # read by JAX at import
+
+
+def matmul_precision() -> str:
+    return os.environ.get("EMPIRICAL_SIZE_MATMUL_PRECISION", "float32")
 
 
 def versions() -> dict[str, str]:

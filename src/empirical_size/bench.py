@@ -38,6 +38,12 @@ def parse(argv=None):
     p.add_argument("--baseline-trials", type=int, default=2, help="trials timed for the baseline (it is per trial)")
     p.add_argument("--no-check", dest="check", action="store_false", help="skip the float64 equality check")
     p.add_argument("--quick", action="store_true", help="tiny shapes and short timings (smoke test)")
+    p.add_argument(
+        "--precision", nargs="+", default=["float32"], choices=("float32", "tensorfloat32"),
+        help="float32 matmul precision(s) of the engine (tensorfloat32 differs only on NVIDIA Ampere and later GPUs)",
+    )
+    p.add_argument("--estimate", metavar="CONFIG", help="also estimate the device time of CONFIG's E2 and E3 (e.g. config/paper.yaml)")
+    p.add_argument("--no-table", dest="table", action="store_false", help="skip the baseline table (with --estimate)")
     args = p.parse_args(argv)
     if args.quick:
         args.depths, args.sizes, args.trials, args.seconds, args.baseline_trials, args.record_every = [2], [20], 4, 0.2, 1, 5
@@ -178,37 +184,105 @@ def check_equal(args) -> float:
         keras.config.set_floatx(old)
 
 
+def startup_seconds(backend_name: str) -> float:
+    """Wall time of a fresh process that imports what a training job imports
+    and finds its device (a job's fixed cost besides compiling)."""
+    import subprocess
+
+    code = (
+        f"from empirical_size import backend; backend.select({backend_name!r}); "
+        "import xarray, empirical_size.engine, empirical_size.experiments.noise_fit; backend.device()"
+    )
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - start
+
+
+def table(args, backend) -> bool:
+    """The benchmark table; False if the float64 check failed."""
+    from . import networks
+
+    ok = True
+    if args.check:
+        diff = check_equal(args)
+        print(f"check: engine vs per-trial model.fit, float64, 20 epochs: max |MSE difference| = {diff:.2e}", flush=True)
+        if diff > 1e-9:
+            print("check FAILED: the engine does not reproduce the baseline", file=sys.stderr, flush=True)
+            ok = False
+    peaks = {}
+    for precision in args.precision:
+        backend.set_matmul_precision(precision)
+        peaks[precision] = matmul_gflops(args.seconds)
+        print(f"matmul (1024^2, backend, {precision}): {peaks[precision]:.1f} GFLOP/s", flush=True)
+    header = (
+        f"{'depth':>5} {'n':>6} {'precision':>13} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8}"
+        f" {'engine GFLOP/s':>15} {'of matmul':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for depth in args.depths:
+        for n in args.sizes:
+            backend.set_matmul_precision("float32")
+            base = baseline_rate(depth, n, args)  # Keras' own default precision, as a user runs it
+            flops = 6 * networks.parameter_count(networks.layer_sizes(args.inputs, args.width, depth)) * n
+            for precision in args.precision:
+                backend.set_matmul_precision(precision)
+                mine = engine_rate(depth, n, args)
+                gflops = mine * flops / 1e9
+                print(
+                    f"{depth:>5} {n:>6} {precision:>13} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x"
+                    f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%}",
+                    flush=True,
+                )
+    return ok
+
+
+def load_config(path: str) -> dict:
+    """``config/config.yaml`` with ``path`` merged over it key by key, as
+    Snakemake merges ``--configfile``."""
+    from pathlib import Path
+
+    import yaml
+
+    def merged(base, over):
+        return {**base, **{k: merged(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v for k, v in over.items()}}
+
+    base = Path(__file__).resolve().parents[2] / "config" / "config.yaml"
+    config = yaml.safe_load(base.read_text()) if base.exists() else {}
+    return merged(config, yaml.safe_load(Path(path).read_text()))
+
+
+def print_estimate(args, backend) -> None:
+    from .estimate import estimate
+
+    config = load_config(args.estimate)
+    startup = startup_seconds(args.backend)
+    for i, precision in enumerate(args.precision):
+        backend.set_matmul_precision(precision)
+        print(f"estimate for {args.estimate} ({precision}); a job's process start and imports: {startup:.1f} s", flush=True)
+        # further precisions: E2 as packed only (the mini-batch steps of E3 are launch-bound)
+        parts = None if i == 0 else ("E2 packed",)
+        result = estimate(config, seconds=min(args.seconds, 0.5), startup=startup, sample=3, parts=parts, log=lambda line: print(line, flush=True))
+        print(f"{'part':<16} {'jobs':>6} {'device-minutes':>15}   ({precision})")
+        for part in ("E2 packed", "E2 unpacked", "E3 mini-batch"):
+            if part in result:
+                print(f"{part:<16} {result[part + ' jobs']:>6} {result[part] / 60:>15.1f}")
+        if parts is None:
+            best = min(result["E2 packed"], result["E2 unpacked"])
+            print(f"E2 + E3 (E2 the faster way): {(best + result['E3 mini-batch']) / 60:.1f} device-minutes", flush=True)
+
+
 def main(argv=None) -> int:
     args = parse(argv)
     from . import backend
 
     backend.select(args.backend, "float64" if args.check else "float32")  # x64 on JAX for the check
-    from . import networks
-    from .backend import device
-
-    print(f"device: {device()}   backend: {args.backend}   engine chunk: {args.trials} trials", flush=True)
-    if args.check:
-        diff = check_equal(args)
-        print(f"check: engine vs per-trial model.fit, float64, 20 epochs: max |MSE difference| = {diff:.2e}", flush=True)
-        if diff > 1e-9:
-            print("check FAILED: the engine does not reproduce the baseline", file=sys.stderr)
-            return 1
-    peak = matmul_gflops(args.seconds)
-    print(f"float32 matmul (1024^2, backend): {peak:.1f} GFLOP/s", flush=True)
-    header = f"{'depth':>5} {'n':>6} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8} {'engine GFLOP/s':>15} {'of matmul':>10}"
-    print(header)
-    print("-" * len(header))
-    rows = []
-    for depth in args.depths:
-        for n in args.sizes:
-            base = baseline_rate(depth, n, args)
-            mine = engine_rate(depth, n, args)
-            flops = 6 * networks.parameter_count(networks.layer_sizes(args.inputs, args.width, depth)) * n
-            gflops = mine * flops / 1e9
-            rows.append((depth, n, base, mine))
-            print(f"{depth:>5} {n:>6} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x {gflops:>15.1f} {gflops / peak:>9.0%}", flush=True)
+    print(f"device: {backend.device()}   backend: {args.backend}   engine chunk: {args.trials} trials", flush=True)
+    ok = table(args, backend) if args.table else True
+    if args.estimate:
+        print_estimate(args, backend)
     print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

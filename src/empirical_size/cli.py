@@ -44,7 +44,7 @@ def _train(args) -> None:
     from . import backend
 
     spec = _spec(args.spec)
-    backend.select(args.backend, spec.get("dtype", "float32"), args.threads)
+    backend.select(args.backend, spec.get("dtype", "float32"), args.threads, spec.get("matmul_precision", "float32"))
     import importlib
 
     module = importlib.import_module(JOBS[args.job][0])

@@ -71,19 +71,30 @@ def build_model(sizes: Sequence[int], trials: int, dtype: str = "float32") -> ke
 
 
 def per_trial_mse(pred, y, mask=None):
-    """``(trials,)`` mean squared error over the (masked) samples of each trial."""
+    """``(trials,)`` mean squared error over the (masked) samples of each
+    trial; ``mask`` is ``(batch,)`` (the same for every trial) or
+    ``(trials, batch)`` (packed trials of different ``n``)."""
     err = ops.square(pred - y)[..., 0]
     if mask is None:
         # Not ops.mean: Keras' JAX backend computes it in float32 (Keras 3.15).
         return ops.sum(err, axis=1) / ops.cast(ops.shape(err)[1], err.dtype)
-    return ops.sum(err * mask, axis=1) / ops.sum(mask)
+    return ops.sum(err * mask, axis=1) / ops.sum(mask, axis=-1)
+
+
+def per_trial_size(pred, mask=None):
+    """``(trials,)`` empirical size ``sum_i f(x_i)^2`` over the (masked) samples."""
+    square = ops.square(pred)[..., 0]
+    return ops.sum(square if mask is None else square * mask, axis=1)
 
 
 class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
     def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
+        from .backend import matmul_precision
+
         self.sizes, self.trials, self.dtype = list(sizes), int(trials), dtype
+        self.precision = matmul_precision()
         self.model = build_model(self.sizes, self.trials, dtype)
         self.optimizer = optimizer.build()
         self.optimizer.build(self.model.trainable_variables)
@@ -122,10 +133,12 @@ class Trainer:
     def cast(self, a: np.ndarray):
         return ops.convert_to_tensor(np.asarray(a, dtype=self.dtype))
 
-    def train_full(self, x, y, steps: int) -> None:
-        """``steps`` full-batch gradient steps on ``x (T,n,i)``, ``y (T,n,1)``."""
+    def train_full(self, x, y, steps: int, mask=None) -> None:
+        """``steps`` full-batch gradient steps on ``x (T,n,i)``, ``y (T,n,1)``;
+        ``mask (T,n)`` marks each trial's real samples when trials of
+        different ``n`` are packed (see :mod:`empirical_size.packing`)."""
         if steps > 0:
-            self._full(x, y, steps)
+            self._full(x, y, mask, steps)
 
     def train_batches(self, x, y, plan: BatchPlan, indices: np.ndarray, epochs: int | None = None) -> None:
         """One step per (epoch, batch) of the first ``epochs`` epochs of
@@ -137,9 +150,10 @@ class Trainer:
             mask = self.cast(plan.mask())
             self._batched(x, y, idx, mask, epochs * steps)
 
-    def evaluate(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x``."""
-        mse, size = self._evaluate(x, y)
+    def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x`` (on
+        each trial's real samples where a ``mask (T,n)`` is given)."""
+        mse, size = self._evaluate(x, y, mask)
         return np.asarray(mse, dtype=np.float64), np.asarray(size, dtype=np.float64)
 
     def predict(self, x) -> np.ndarray:
@@ -166,6 +180,7 @@ class _TensorFlowTrainer(Trainer):
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
         on_gpu = bool(tf.config.list_logical_devices("GPU"))
+        tf.config.experimental.enable_tensor_float_32_execution(self.precision == "tensorfloat32")
 
         @tf.function(jit_compile=True)
         def update(grads):
@@ -179,6 +194,10 @@ class _TensorFlowTrainer(Trainer):
         def full(x, y, steps):
             for _ in tf.range(steps):
                 step(x, y, None)
+
+        def full_masked(x, y, mask, steps):
+            for _ in tf.range(steps):
+                step(x, y, mask)
 
         def batched(x, y, idx, mask, steps):
             per_epoch = tf.shape(idx)[1]
@@ -196,14 +215,22 @@ class _TensorFlowTrainer(Trainer):
                 loops[key] = tf.function(body, jit_compile=bool(jit), reduce_retracing=True)
             return loops[key]
 
-        @tf.function(jit_compile=True, reduce_retracing=True)
-        def evaluate(x, y):
+        def evaluate(x, y, mask):
             pred = model(x)
-            return per_trial_mse(pred, y), ops.sum(ops.square(pred), axis=(1, 2))
+            return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
-        self._full = lambda x, y, steps: loop(full, x.shape[1])(x, y, tf.constant(steps, tf.int32))
+        evaluators = {True: tf.function(lambda x, y: evaluate(x, y, None), jit_compile=True, reduce_retracing=True),
+                      False: tf.function(evaluate, jit_compile=True, reduce_retracing=True)}
+
+        def run_full(x, y, mask, steps):
+            steps = tf.constant(steps, tf.int32)
+            if mask is None:
+                return loop(full, x.shape[1])(x, y, steps)
+            return loop(full_masked, x.shape[1])(x, y, mask, steps)
+
+        self._full = run_full
         self._batched = lambda x, y, idx, mask, steps: loop(batched, idx.shape[-1])(x, y, idx, mask, tf.constant(steps, tf.int32))
-        self._evaluate = evaluate
+        self._evaluate = lambda x, y, mask: evaluators[True](x, y) if mask is None else evaluators[False](x, y, mask)
 
 
 class _JaxTrainer(Trainer):
@@ -224,8 +251,8 @@ class _JaxTrainer(Trainer):
             return tv, ov
 
         @jax.jit
-        def full(state, x, y, steps):
-            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, x, y, None), state)
+        def full(state, x, y, mask, steps):
+            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, x, y, mask), state)
 
         @jax.jit
         def batched(state, x, y, idx, mask, steps):
@@ -239,19 +266,27 @@ class _JaxTrainer(Trainer):
             return jax.lax.fori_loop(0, steps, body, state)
 
         @jax.jit
-        def evaluate(tv, x, y):
+        def evaluate(tv, x, y, mask):
             pred, _ = model.stateless_call(tv, [], x)
-            return per_trial_mse(pred, y), ops.sum(ops.square(pred), axis=(1, 2))
+            return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
         # Block so that callers time real work, not an asynchronous dispatch.
-        def run_full(x, y, steps):
-            self._state = jax.block_until_ready(full(self._state, x, y, np.int32(steps)))
+        # The precision is read when a call is traced (and keys jit's cache).
+        precision = lambda: jax.default_matmul_precision(self.precision)  # noqa: E731
+
+        def run_full(x, y, mask, steps):
+            with precision():
+                self._state = jax.block_until_ready(full(self._state, x, y, mask, np.int32(steps)))
 
         def run_batched(x, y, idx, mask, steps):
-            self._state = jax.block_until_ready(batched(self._state, x, y, idx, mask, np.int32(steps)))
+            with precision():
+                self._state = jax.block_until_ready(batched(self._state, x, y, idx, mask, np.int32(steps)))
 
-        self._full, self._batched = run_full, run_batched
-        self._evaluate = lambda x, y: evaluate(self._state[0], x, y)
+        def run_evaluate(x, y, mask):
+            with precision():
+                return evaluate(self._state[0], x, y, mask)
+
+        self._full, self._batched, self._evaluate = run_full, run_batched, run_evaluate
         self._sync_from_keras()
 
     def _sync_from_keras(self):

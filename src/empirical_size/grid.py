@@ -64,7 +64,12 @@ PLOT_ONLY = {"degenerate": ("report_layers",)}
 
 def common_spec(config: dict) -> dict:
     """Settings every training job depends on."""
-    return {"seed": config["seed"], "dtype": config["dtype"], "optimizer": dict(config["optimizer"])}
+    return {
+        "seed": config["seed"],
+        "dtype": config["dtype"],
+        "matmul_precision": config["matmul_precision"],
+        "optimizer": dict(config["optimizer"]),
+    }
 
 
 SIZE_JOB = "results/jobs/size/depth{depth}/n{n}/trials{first}-{last}.nc"

@@ -138,8 +138,9 @@ def differences(claim: Claim, config: dict, paper_settings: dict) -> list[str]:
     """Settings of the run that differ from those the paper's claim was made at."""
     section = config.get(claim.experiment, {})
     out = [f"{claim.experiment}.{k} = {_setting(section, k)!r} (paper: {v!r})" for k, v in claim.requires.items() if _setting(section, k) != v]
-    if config.get("dtype") != paper_settings["dtype"]:
-        out.append(f"dtype = {config.get('dtype')!r} (paper: {paper_settings['dtype']!r})")
+    for key, default in (("dtype", None), ("matmul_precision", "float32")):
+        if key in paper_settings and config.get(key, default) != paper_settings[key]:
+            out.append(f"{key} = {config.get(key, default)!r} (paper: {paper_settings[key]!r})")
     for k, v in paper_settings["optimizer"].items():
         ours = config.get("optimizer", {}).get(k)
         if ours is None or not np.isclose(ours, v, rtol=1e-12, atol=0):

@@ -14,8 +14,13 @@ PAPER_ADADELTA = {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}
 class JobSpec:
     """Mixin for frozen dataclasses that describe one job."""
 
+    # Settings in every spec that the process applies before training (see
+    # ``empirical_size.backend.select``), not fields of a job.
+    PROCESS_KEYS = ("matmul_precision",)
+
     @classmethod
     def from_dict(cls, spec: dict):
+        spec = {k: v for k, v in spec.items() if k not in cls.PROCESS_KEYS}
         known = set(cls.__dataclass_fields__)
         unknown = set(spec) - known
         if unknown:

@@ -1,0 +1,158 @@
+"""How long a config's E2 and E3 would train on this device, from a measured
+slice: each distinct job shape trains for a fraction of a second, and the
+per-epoch times are summed over the config's whole grid.
+
+    python -m empirical_size.bench --estimate config/paper.yaml [--backend jax]
+
+E2 jobs are timed as the pipeline runs them: with ``size.pack_width`` > 0,
+the sizes of one depth in the same bucket of that width train together
+(padded, with masks; :mod:`empirical_size.packing`); also timed unpacked
+(one ``n`` per call, interpolated between a few measured ``n``) for
+comparison. E3's mini-batch jobs (one ``n`` each) are timed with the
+host's index drawing included, as :func:`empirical_size.training.train_and_record`
+runs them. A job's fixed cost (process start and imports, measured in this
+process, plus the compile time of its first call) is added per job.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import networks
+from .batching import BatchPlan
+
+
+def size_buckets(sizes, pack_width: int) -> list[list[int]]:
+    """The sizes that train together: those in the same bucket of ``pack_width``
+    (``ceil(n / pack_width)``), each its own when ``pack_width`` is 0.
+    Fixed buckets, so adding a size changes only its own bucket's job."""
+    groups: dict[int, list[int]] = {}
+    for n in sorted(sizes):
+        groups.setdefault((n - 1) // pack_width if pack_width else n, []).append(n)
+    return list(groups.values())
+
+
+@dataclass
+class Timing:
+    compile_seconds: float
+    epoch_seconds: float
+
+
+def time_shape(depth, n_max, trials, section, seconds, plan: BatchPlan | None = None, packed_lengths=None) -> Timing:
+    """Seconds per epoch (steady state) of ``trials`` trials at ``n_max`` samples,
+    and the first call's compile time. ``packed_lengths`` (one ``n`` per
+    trial) trains with a padding mask, as a packed job does."""
+    from .engine import make_trainer
+
+    rng = np.random.default_rng(0)
+    sizes = networks.layer_sizes(section["inputs"], section["width"], depth)
+    trainer = make_trainer(sizes, trials, "float32")
+    trainer.set_weights(networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(1)] * trials))
+    x = trainer.cast(rng.standard_normal((trials, n_max, sizes[0])))
+    y = trainer.cast(rng.standard_normal((trials, n_max, 1)))
+    mask = None
+    if packed_lengths is not None:
+        mask = trainer.cast(np.arange(n_max)[None, :] < np.asarray(packed_lengths)[:, None])
+    rngs = [np.random.default_rng(t) for t in range(trials)] if plan is not None else None
+
+    # Mini-batch calls take a fixed block of epochs (one compiled shape, as in
+    # training); full-batch calls take the number of steps as an argument.
+    block = 1 if plan is None else 4
+
+    def run(calls):
+        for _ in range(calls):
+            if plan is None:
+                trainer.train_full(x, y, block, mask)
+            else:
+                trainer.train_batches(x, y, plan, plan.indices(rngs, block))
+        trainer.evaluate(x, y, mask)  # waits for the device
+
+    start = time.perf_counter()
+    run(1)
+    compile_seconds = time.perf_counter() - start
+    if plan is None:  # one call of many epochs
+        block, calls = 2, 1
+    else:
+        calls = 1
+    while True:
+        start = time.perf_counter()
+        run(calls)
+        elapsed = time.perf_counter() - start
+        epochs = calls * block
+        if elapsed >= seconds or epochs >= 2**20:
+            return Timing(compile_seconds, elapsed / epochs)
+        grow = int(epochs * max(2.0, 1.2 * seconds / max(elapsed, 1e-6)))
+        if plan is None:
+            block = grow
+        else:
+            calls = max(calls + 1, grow // block)
+
+
+def _interpolated(depth, ns, trials, section, seconds, sample, plan_of=None, log=print):
+    """Per-epoch seconds at every ``n`` of ``ns``, measured at ``sample`` sizes
+    and interpolated linearly in ``n`` (work per epoch is linear in ``n``)."""
+    points = sorted(set(int(ns[round(i)]) for i in np.linspace(0, len(ns) - 1, min(sample, len(ns)))))
+    measured = {}
+    for n in points:
+        measured[n] = time_shape(depth, n, trials, section, seconds, plan_of(n) if plan_of else None)
+        log(f"    depth {depth}, n {n}, {trials} trials{'' if plan_of is None else ', ' + plan_of(n).mode}: "
+            f"{measured[n].epoch_seconds * 1e3:.3f} ms/epoch, compile {measured[n].compile_seconds:.1f} s")
+    xs = np.array(points, dtype=float)
+    per_epoch = np.interp(ns, xs, [measured[n].epoch_seconds for n in points])
+    if plan_of is not None:  # per step, then times the steps of each n
+        steps = np.array([plan_of(n).steps_per_epoch for n in points], float)
+        per_epoch = np.interp(ns, xs, [measured[n].epoch_seconds for n in points] / steps) * [plan_of(n).steps_per_epoch for n in ns]
+    compile_s = float(np.mean([t.compile_seconds for t in measured.values()]))
+    return per_epoch, compile_s
+
+
+def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: int = 4, parts=None, log=print) -> dict[str, float]:
+    """Device-seconds (and job counts) of E2 and E3 under ``config`` (see
+    module doc); ``parts`` limits it to some of "E2 packed", "E2 unpacked",
+    "E3 mini-batch"."""
+    parts = parts or ("E2 packed", "E2 unpacked", "E3 mini-batch")
+    s, b = config["size"], config["batching"]
+    chunk = min(s["trials_per_job"], s["trials"])
+    jobs_per_point = math.ceil(s["trials"] / chunk)
+    out = {}
+
+    if "E2 packed" in parts:
+        width = s.get("pack_width", 0)
+        log(f"E2, packed by size.pack_width = {width}:")
+        total, jobs = 0.0, 0
+        for depth in s["depths"]:
+            for bucket in size_buckets(s["sizes"], width):
+                lengths = np.repeat(bucket, chunk)
+                t = time_shape(depth, max(bucket), len(lengths), s, seconds, packed_lengths=lengths if len(bucket) > 1 else None)
+                total += jobs_per_point * (s["epochs"] * t.epoch_seconds + t.compile_seconds + startup)
+                jobs += jobs_per_point
+                log(
+                    f"    depth {depth}, n {bucket[0]}-{bucket[-1]} ({len(lengths)} trials): "
+                    f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s"
+                )
+        out["E2 packed"], out["E2 packed jobs"] = total, jobs
+
+    if "E2 unpacked" in parts:
+        log("E2, one n per job (interpolated):")
+        total = 0.0
+        for depth in s["depths"]:
+            per_epoch, compile_s = _interpolated(depth, sorted(s["sizes"]), chunk, s, seconds, sample, log=log)
+            total += jobs_per_point * (s["epochs"] * per_epoch.sum() + len(per_epoch) * (compile_s + startup))
+        out["E2 unpacked"], out["E2 unpacked jobs"] = total, jobs_per_point * len(s["depths"]) * len(s["sizes"])
+
+    if "E3 mini-batch" in parts:
+        mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
+        log("E3 mini-batch points (one n per job; full-batch points are E2's jobs):")
+        total, jobs = 0.0, 0
+        for variant in b["variants"] if mini else ():
+            for depth in b["depths"]:
+                plan_of = lambda n, v=variant: BatchPlan(n, b["batch_size"], v, b["shuffle"])  # noqa: E731
+                per_epoch, compile_s = _interpolated(depth, mini, chunk, b, seconds, min(sample, 2), plan_of, log=log)
+                total += jobs_per_point * (b["epochs"] * per_epoch.sum() + len(mini) * (compile_s + startup))
+                jobs += jobs_per_point * len(mini)
+        out["E3 mini-batch"], out["E3 mini-batch jobs"] = total, jobs
+    return out
