@@ -26,10 +26,16 @@ def train(backend, out, spec=SPEC):
     return xr.load_dataset(out)
 
 
+PACKED = {k: v for k, v in SPEC.items() if k != "n"} | {"ns": [20, 40]}
+SHUFFLED = {**SPEC, "n": 45, "batch_size": 16, "batch_mode": "resample"}
+
+
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
-def test_tensorflow_and_jax_give_the_same_trial(tmp_path):
-    tf = train("tensorflow", tmp_path / "tf.nc")
-    jx = train("jax", tmp_path / "jax.nc")
+@pytest.mark.parametrize("spec", [SPEC, PACKED, SHUFFLED], ids=["full-batch", "packed", "mini-batch"])
+def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
+    """Also the shuffles, drawn on the device by each backend's own ops."""
+    tf = train("tensorflow", tmp_path / "tf.nc", spec)
+    jx = train("jax", tmp_path / "jax.nc", spec)
     assert tf.attrs["backend"] == "tensorflow" and jx.attrs["backend"] == "jax"
     for var in ("mse", "size", "sum_y2"):
         np.testing.assert_allclose(tf[var].values, jx[var].values, rtol=1e-9, atol=0)

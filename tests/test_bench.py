@@ -15,5 +15,28 @@ def test_benchmark_smoke_run_prints_ratios():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert re.search(r"max \|MSE difference\| = (\d\.\d\de-(1\d|[2-9]\d)|0\.00e\+00)", out), out  # below 1e-9
-    assert re.search(r"^\s+2\s+20\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%$", out, flags=re.M), out
+    assert re.search(r"^\s+2\s+20\s+float32\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%$", out, flags=re.M), out
     assert "device:" in out and "GFLOP/s" in out and "peak memory" in out
+
+
+def test_estimate_times_every_job_shape_of_a_config(tmp_path):
+    """--estimate: one line per packed bucket, per measured size and E3 point,
+    and a total; the job counts are the config's."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "size: {depths: [2], width: 8, sizes: [20, 45, 300], trials: 4, trials_per_job: 2, epochs: 100, record_every: 50, pack_width: 256}\n"
+        "batching: {depths: [2], width: 8, sizes: [20, 300], trials: 4, trials_per_job: 2, epochs: 100, record_every: 50,"
+        " full_batch_below: 300, batch_size: 128, variants: [keep, resample]}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "empirical_size.bench", "--no-table", "--seconds", "0.05", "--estimate", str(config)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert re.search(r"depth 2, n 20-45 \(4 trials\): [\d.]+ ms/epoch", out), out  # 2 sizes x 2 trials packed
+    assert re.search(r"depth 2, n 300-300 \(2 trials\)", out), out
+    assert re.search(r"^E2 packed\s+4\s+[\d.]+$", out, flags=re.M), out  # 2 buckets x 2 chunks
+    assert re.search(r"^E2 unpacked\s+6\s+[\d.]+$", out, flags=re.M), out
+    assert re.search(r"^E3 mini-batch\s+4\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 1 size x 2 chunks
+    assert re.search(r"n 300, 2 trials, resample: [\d.]+ ms/epoch", out), out
+    assert "E2 + E3" in out

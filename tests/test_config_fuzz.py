@@ -45,7 +45,7 @@ def expand(config):
 
     for path in grid.size_jobs(config)[:3]:
         parts = Path(path).parts
-        depth, n = int(parts[3][5:]), int(parts[4][1:])
+        depth, n = int(parts[3][5:]), parts[4][1:]  # n: a size, or a bucket "lo-hi" of packed sizes
         first, last = map(int, Path(path).stem[6:].split("-"))
         noise_fit.Job.from_dict(grid.size_spec(config, depth, n, first, last))
     for v in config["batching"]["variants"]:
@@ -89,8 +89,9 @@ small = st.integers(1, 6)
     depth=small, width=small, inputs=st.integers(1, 3), n=st.integers(1, 40), steps=st.integers(0, 3),
     trials=st.integers(1, 3), records=st.integers(1, 3), every=st.integers(1, 3),
     batch=st.integers(1, 50), epsilon=st.sampled_from([1e-8, 1e-3, 1.0]), dtype=st.sampled_from(["float32", "float64"]),
+    pack=st.sampled_from([0, 1, 2, 256]),
 )
-def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype):
+def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype, pack):
     """Accepted configs do not only expand into job specs: their jobs run,
     down to odd corners (one sample, width 1, no steps, a batch larger than n)."""
     from empirical_size.experiments import degenerate, noise_fit
@@ -98,8 +99,8 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
     config = copy.deepcopy(DEFAULT)
     config["dtype"] = dtype
     config["degenerate"].update(depth=depth, width=width, inputs=inputs, n=n, steps=steps, trials=trials, fresh_samples=10, report_layers=[1])
-    config["size"].update(depths=[depth], width=width, inputs=inputs, sizes=[n], trials=trials, trials_per_job=trials,
-                          epochs=records * every, record_every=every)
+    config["size"].update(depths=[depth], width=width, inputs=inputs, sizes=[n, n + 1], trials=trials, trials_per_job=trials,
+                          epochs=records * every, record_every=every, pack_width=pack)
     config["sensitivity"].update(epsilon=[epsilon], learning_rate=[1.0], dtype=[dtype], batch_size=[batch])
     config["sensitivity"]["size"] = {"depth": depth, "n": n, "trials": trials}
     validate(config, SCHEMA)
@@ -110,3 +111,10 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
         assert ((e1.dead >= 0) & (e1.dead <= width)).all()
         e2 = noise_fit.run(noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, "size")), progress_every=1e9)
         assert e2.mse.sizes == {"trial": trials, "epoch": records} and e2.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
+    # E2's first job: sizes n and n + 1 packed in one job or each alone, by pack_width
+    path = Path(grid.size_jobs(config)[0])
+    bucket = path.parts[4][1:]
+    packed = noise_fit.run(noise_fit.Job.from_dict(grid.size_spec(config, depth, bucket, 0, trials - 1)), progress_every=1e9)
+    in_bucket = [m for m in (n, n + 1) if grid.size_bucket(m, pack) == bucket]
+    assert packed.mse.sizes == ({"n": len(in_bucket)} if pack else {}) | {"trial": trials, "epoch": records}
+    assert len(in_bucket) == (2 if pack > 1 and (n - 1) // pack == n // pack else 1)

@@ -205,3 +205,73 @@ def test_divergence_flags_the_first_bad_record():
     size = np.ones_like(mse)
     diverged, first = divergence({"mse": mse, "size": size}, np.array([10, 20, 30]))
     assert diverged.tolist() == [False, True, True] and first.tolist() == [-1, 20, 30]
+
+
+@pytest.mark.parametrize("mode, shuffle", [("keep", True), ("drop", True), ("resample", True), ("keep", False)])
+def test_device_batches_are_the_reference_batches(mode, shuffle):
+    """The shuffles drawn inside the compiled loop equal BatchPlan.indices."""
+    from keras import ops
+
+    from empirical_size.batching import trial_keys
+    from empirical_size.engine import epoch_batches, resample_batch
+
+    plan = BatchPlan(n=1100, batch_size=256, mode=mode, shuffle=shuffle)
+    keys = trial_keys([np.random.default_rng(s) for s in (1, 2, 3)])
+    ref = plan.indices(keys, 7, 2)
+    k = ops.convert_to_tensor(keys)
+    for e in range(2):
+        if mode == "resample":
+            got = np.stack([np.asarray(resample_batch(plan, k, 7 + e, s)) for s in range(plan.steps_per_epoch)])
+        else:
+            got = np.asarray(epoch_batches(plan, k, 7 + e))
+        mask = plan.mask(bool)[:, None, :].repeat(3, axis=1)
+        np.testing.assert_array_equal(got[mask], ref[e][mask])  # padding positions may hold anything
+
+
+@pytest.mark.parametrize("mode", ["keep", "resample"])
+def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
+    """Engine, shuffles drawn on the device, against the formula by hand on
+    the batches of BatchPlan.indices (float64): each step is one batch's
+    gradient, the remainder batch averaging over its own samples."""
+    from empirical_size.batching import trial_keys
+
+    sizes, weights, x, y = small_problem(trials=2, n=37, sizes=(3, 8, 1), seed=5)
+    plan = BatchPlan(n=37, batch_size=16, mode=mode)
+    keys = trial_keys([np.random.default_rng(s) for s in (4, 9)])
+    trainer = make_trainer(sizes, 2, "float64", PAPER)
+    trainer.set_weights(weights)
+    trainer.train_batches(trainer.cast(x), trainer.cast(y), plan, keys, 0, 2)
+    trainer.train_batches(trainer.cast(x), trainer.cast(y), plan, keys, 2, 1)  # a later call goes on counting
+    idx = plan.indices(keys, 0, 3)
+    lengths = plan.batch_lengths
+    for t in range(2):
+        p = [a.copy() for pair in [(k[t], b[t]) for k, b in weights] for a in pair]
+        acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
+        for e in range(3):
+            for s, length in enumerate(lengths):
+                batch = idx[e, s, t, :length]
+                pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+                g = [a for pair in numpy_gradients(pairs, x[t][batch], y[t][batch]) for a in pair]
+                for i in range(len(p)):
+                    acc[i] = 0.95 * acc[i] + 0.05 * g[i] ** 2
+                    u = g[i] * np.sqrt(dacc[i] + 1e-8) / np.sqrt(acc[i] + 1e-8)
+                    p[i] = p[i] - u
+                    dacc[i] = 0.95 * dacc[i] + 0.05 * u**2
+        mine = [a[t] for pair in trainer.get_weights() for a in pair]
+        for a, b in zip(mine, p):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_packed_sizes_train_as_each_size_alone_float64(loop):
+    """Several n padded into one call (masks): every trial as in its own job,
+    up to the order of sums over the padded axis."""
+    from empirical_size.experiments import noise_fit
+
+    base = dict(depth=2, first_trial=3, trials=2, epochs=60, record_every=20, width=16, dtype="float64")
+    packed = noise_fit.run(noise_fit.Job.from_dict({**base, "ns": [9, 31, 20]}))
+    assert packed.mse.dims == ("n", "trial", "epoch") and packed.n.values.tolist() == [9, 31, 20]
+    for n in (9, 31, 20):
+        alone = noise_fit.run(noise_fit.Job.from_dict({**base, "n": n}))
+        for var in ("mse", "size", "sum_y2"):
+            np.testing.assert_allclose(packed[var].sel(n=n).values, alone[var].values, rtol=1e-12, atol=0)
+        assert not np.allclose(packed.mse.sel(n=n).values, packed.mse.sel(n=9 if n != 9 else 31).values)

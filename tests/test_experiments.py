@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from empirical_size import targets
-from empirical_size.batching import BatchPlan
+from empirical_size.batching import BatchPlan, trial_keys
 from empirical_size.experiments import degenerate, linearity
 from empirical_size.measures import dead_neurons
 
@@ -120,7 +120,7 @@ def test_linearity_records_its_checkpoints_and_ten_equal_times():
 def test_batch_plans_for_sizes_around_the_threshold(n, mode, steps, last):
     plan = BatchPlan(n, 256, mode)
     assert plan.steps_per_epoch == steps and plan.batch_lengths[-1] == last
-    idx = plan.indices([np.random.default_rng(0)], epochs=2)
+    idx = plan.indices(trial_keys([np.random.default_rng(0)]), 0, 2)
     assert idx.shape == (2, steps, 1, 256) and idx.min() >= 0 and idx.max() < n
     if mode == "resample":
         for e in range(2):

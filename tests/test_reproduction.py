@@ -180,7 +180,7 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     # the baseline is E1's and E2's own job: same spec, same file
     assert grid.sensitivity_spec(cfg, "baseline", "degenerate") == grid.degenerate_spec(cfg)
     p = cfg["sensitivity"]["size"]
-    assert grid.sensitivity_job(cfg, "baseline", "size") == grid.SIZE_JOB.format(depth=p["depth"], n=p["n"], first=0, last=p["trials"] - 1)
+    assert grid.sensitivity_job(cfg, "baseline", "size") == grid.size_job(cfg, p["depth"], p["n"], 0, p["trials"] - 1)
     assert grid.sensitivity_spec(cfg, "baseline", "size") == grid.size_spec(cfg, p["depth"], p["n"], 0, p["trials"] - 1)
     cfg["sensitivity"]["size"]["n"] = 123  # not on E2's grid: its own job
     assert grid.sensitivity_job(cfg, "baseline", "size") == "results/jobs/sensitivity/baseline/size.nc"

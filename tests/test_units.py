@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from empirical_size import grid, networks, seeding
 from empirical_size.experiments.noise_fit import NoiseFitJob
@@ -88,11 +89,11 @@ def test_trial_chunks_add_chunks_without_changing_old_ones():
 
 def test_size_spec_holds_only_what_the_job_depends_on():
     config = {
-        "seed": 1, "dtype": "float32", "backend": "tensorflow",
+        "seed": 1, "dtype": "float32", "backend": "tensorflow", "matmul_precision": "float32",
         "optimizer": {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8},
         "plot": {"cmap": "jet", "dpi": 100},
         "size": {"depths": [2], "width": 8, "inputs": 3, "sizes": [20, 40], "trials": 4,
-                 "epochs": 10, "record_every": 5, "trials_per_job": 2},
+                 "epochs": 10, "record_every": 5, "trials_per_job": 2, "pack_width": 0},
     }
     spec = grid.size_spec(config, depth=2, n=40, first=2, last=3)
     assert spec["trials"] == 2 and spec["first_trial"] == 2 and spec["n"] == 40
@@ -114,8 +115,9 @@ def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
     config = paper_like_config()
     jobs = grid.batching_jobs(config)
     assert len(jobs) == len(set(jobs))
-    small = [j for j in jobs if "/n20/" in j]
-    assert small == [grid.SIZE_JOB.format(depth=d, n=20, first=0, last=127) for d in (2, 3, 4)]  # E2's own files
+    small = [j for j in jobs if "/n1-256/" in j]
+    assert small == [grid.SIZE_JOB.format(depth=d, n="1-256", first=0, last=127) for d in (2, 3, 4)]  # E2's own (packed) files
+    assert all(grid.batching_job(config, "keep", d, 20, 0, 127) == grid.size_job(config, d, 20, 0, 127) for d in (2, 3, 4))
     big = [j for j in jobs if "/n2500/" in j]
     assert len(big) == 3 * 3
     config["batching"]["epochs"] = 1000  # no longer E2's settings: one shared full-batch job per point
@@ -160,3 +162,42 @@ def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
         check_memory(job, available=need / 2)
     fits = int(err.value.args[0].rsplit(" ", 1)[-1])
     assert 0 < fits < 128 and memory_estimate(job, fits) <= 0.8 * need / 2
+
+
+def test_sizes_pack_into_fixed_buckets_and_a_bucket_job_names_its_sizes():
+    config = paper_like_config()
+    config["size"].update(sizes=[20, 256, 257, 600], pack_width=256, trials=4, trials_per_job=4)
+    assert [grid.size_bucket(n, 256) for n in (1, 256, 257, 600)] == ["1-256", "1-256", "257-512", "513-768"]
+    assert grid.size_bucket(600, 0) == "600"
+    assert [p.split("/")[4] for p in grid.size_jobs(config) if "depth2/" in p] == ["n1-256", "n257-512", "n513-768"]
+    spec = grid.size_spec(config, 2, "1-256", 0, 3)
+    assert spec["ns"] == [20, 256] and "n" not in spec
+    with pytest.raises(grid.ConfigError, match="pack_width"):
+        grid.size_spec(config, 2, "1-300", 0, 3)  # not a bucket of width 256
+    config["size"]["pack_width"] = 0
+    assert [p.split("/")[4] for p in grid.size_jobs(config) if "depth2/" in p] == ["n20", "n256", "n257", "n600"]
+
+
+def test_a_packed_job_file_merges_into_its_points(tmp_path):
+    from empirical_size.merge import merge_jobs
+
+    def job(ns, first):
+        trial = np.arange(first, first + 2)
+        return xr.Dataset(
+            {v: (("n", "trial", "epoch"), np.random.default_rng(first).random((len(ns), 2, 3))) for v in ("mse", "size")}
+            | {"sum_y2": (("n", "trial"), np.ones((len(ns), 2)))},
+            coords={"n": ns, "trial": trial, "epoch": [1, 2, 3], "depth": 2},
+        )
+
+    paths = []
+    for first in (0, 2):
+        path = tmp_path / f"t{first}.nc"
+        job([20, 35], first).to_netcdf(path)
+        paths.append(str(path))
+    single = job([300], 0).isel(n=0)
+    single.to_netcdf(tmp_path / "s0.nc")
+    job([300], 2).isel(n=0).to_netcdf(tmp_path / "s2.nc")
+    ds = merge_jobs(paths + [str(tmp_path / "s0.nc"), str(tmp_path / "s2.nc")], ("depth", "n"), ("mse", "size", "sum_y2"), "size")
+    assert ds.mse.sizes == {"depth": 1, "n": 3, "trial": 4, "epoch": 3}
+    np.testing.assert_array_equal(ds.mse.sel(depth=2, n=35, trial=[2, 3]), job([20, 35], 2).mse.sel(n=35))
+    np.testing.assert_array_equal(ds.mse.sel(depth=2, n=300, trial=[0, 1]), single.mse)

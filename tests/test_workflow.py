@@ -71,11 +71,13 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
         assert ds[var].attrs["description"]
         assert np.isfinite(ds[var].values).all()
     # the job files carry provenance
-    job = xr.load_dataset(workdir / "results/jobs/size/depth2/n20/trials2-3.nc")
+    # sizes 20 and 35 train packed in one job (bucket 1-256), its file has an n dimension
+    job = xr.load_dataset(workdir / "results/jobs/size/depth2/n1-256/trials2-3.nc")
+    assert job.n.values.tolist() == [20, 35] and job.mse.dims == ("n", "trial", "epoch")
     for key in ("config", "seeds", "backend", "versions", "device", "wall_seconds"):
         assert key in job.attrs
     assert '"epochs": 40' in job.attrs["config"]
-    log = (workdir / "results/logs/size/train_depth2_n20_trials0-1.log").read_text()
+    log = (workdir / "results/logs/size/train_depth2_n1-256_trials0-1.log").read_text()
     assert re.search(r"40/40 epochs \(100%\), elapsed", log)
 
     again = snakemake(workdir, "results/fig1.png", "-n", "--configfile", cfg)
@@ -152,10 +154,13 @@ def test_tiny_config_runs_every_target(workdir):
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
     assert eps == {"sensitivity_train": "2", "sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "all": "1", "total": "6"}
-    more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, n)
+    more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # E7 and the reproduction table re-read E2's data; E7 trains nothing new (its baseline is trials 0-1)
     downstream = {"reproduction": "1", "sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1"}
-    assert more == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "11"}
+    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "9"}
+    # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
+    wider = planned([("size", "sizes", [20, 35, 300])])
+    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "11"}
 
     # the code trigger: an edited library file used by training reruns training
     # (Snakemake 9 compares checksums: touching alone, content unchanged, does not)
@@ -165,7 +170,7 @@ def test_tiny_config_runs_every_target(workdir):
     os.utime(engine, (later, later))
     touched = planned([])
     assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train"} <= set(touched)
-    assert touched["size_train"] == "8" and touched["sensitivity_train"] == "4"
+    assert touched["size_train"] == "4" and touched["sensitivity_train"] == "4"
 
     # the report embeds every figure with its caption
     snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
@@ -209,13 +214,13 @@ def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, v
 def test_paper_config_expands_to_the_full_grid(workdir):
     proc = snakemake(workdir, "results/fig1.png", "-n", "--configfile", "config/paper.yaml", timeout=300)
     out = proc.stdout
-    assert re.search(r"size_train\s+300\b", out)  # 3 depths x 100 sizes x 1 chunk of 128
+    assert re.search(r"size_train\s+30\b", out)  # 3 depths x 10 buckets of sizes (pack_width 256) x 1 chunk of 128
     everything = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", timeout=300).stdout
     paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
     mini = [n for n in paper["batching"]["sizes"] if n >= paper["batching"]["full_batch_below"]]
     # 3 variants x 3 depths x the mini-batch sizes; the full-batch points are E2's own jobs
     assert re.search(rf"batching_train\s+{3 * 3 * len(mini)}\b", everything)
-    assert re.search(r"size_train\s+300\b", everything)
+    assert re.search(r"size_train\s+30\b", everything)
     # E7: five settings besides the baseline, an E1 and an E2 job each (the baseline is E1's and E2's own)
     assert re.search(r"sensitivity_train\s+10\b", everything)
     paper = paper["size"]

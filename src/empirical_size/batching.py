@@ -11,6 +11,15 @@ An epoch is one pass over the ``n`` training samples in batches of
 
 Batches are padded to ``batch_size`` with a 0/1 mask, so that one compiled
 step serves every batch; a masked sample adds exactly zero to the loss.
+
+Shuffles are counter-based, so that the device draws them inside the
+compiled loop (drawing them on the host made E3 host-bound on a GPU): each
+trial has one 32-bit key from its own seed stream; the order of epoch ``e``
+(or, for ``resample``, of step ``c = (e * steps + s) ^ 2**31``) sorts the samples by
+``mix32(mix32(key ^ mix32(c)) ^ i)``, a bijection of ``i`` (Wellons'
+"lowbias32" integer hash), with the low bits replaced by ``i`` so that keys
+are distinct and every backend sorts them alike. :meth:`BatchPlan.indices`
+is the reference; the engine computes the same batches with Keras ops.
 """
 
 from __future__ import annotations
@@ -21,6 +30,39 @@ from dataclasses import dataclass
 import numpy as np
 
 MODES = ("keep", "drop", "resample")
+HASH_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
+RESAMPLE_SALT = 0x80000000  # resample's step counters never meet an epoch's
+
+
+def mix32(x) -> np.ndarray:
+    """Wellons' lowbias32 hash of unsigned 32-bit integers (wrapping)."""
+    x = np.asarray(x).astype(np.uint32)
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint32(16))
+        x = x * np.uint32(HASH_MULTIPLIERS[0])
+        x = x ^ (x >> np.uint32(15))
+        x = x * np.uint32(HASH_MULTIPLIERS[1])
+        return x ^ (x >> np.uint32(16))
+
+
+def index_bits(n: int) -> int:
+    """Low bits of a sort key that hold the sample index."""
+    return max(1, (int(n) - 1).bit_length())
+
+
+def sort_keys(trial_keys: np.ndarray, counter: int, n: int) -> np.ndarray:
+    """``(trials, n)`` distinct int32 keys whose argsort is the order of
+    draw ``counter`` (an epoch, or a step for ``resample``)."""
+    i = np.arange(n, dtype=np.uint32)
+    inner = mix32(np.asarray(trial_keys).astype(np.uint32) ^ mix32(np.uint32(counter)))
+    h = mix32(inner[:, None] ^ i[None, :])
+    high = np.uint32((0xFFFFFFFF << index_bits(n)) & 0xFFFFFFFF)
+    return ((h & high) | i).view(np.int32)
+
+
+def trial_keys(rngs: list[np.random.Generator]) -> np.ndarray:
+    """One shuffle key per trial, each from its own stream (as int32 bits)."""
+    return np.array([rng.integers(0, 2**32, dtype=np.uint32) for rng in rngs], dtype=np.uint32).view(np.int32)
 
 
 @dataclass(frozen=True)
@@ -71,25 +113,29 @@ class BatchPlan:
         lengths = np.asarray(self.batch_lengths)
         return (np.arange(self.width)[None, :] < lengths[:, None]).astype(dtype)
 
-    def indices(self, rngs: list[np.random.Generator], epochs: int) -> np.ndarray:
-        """``(epochs, steps, trials, width)`` sample indices, one stream per trial.
+    def indices(self, keys: np.ndarray, first_epoch: int, epochs: int) -> np.ndarray:
+        """``(epochs, steps, trials, width)`` sample indices of epochs
+        ``first_epoch ..`` for trials with shuffle ``keys`` (:func:`trial_keys`).
 
-        Each trial draws from its own generator only, so its batches do not
-        depend on the other trials of its chunk.
+        The reference of the batches the engine draws on its device. A
+        trial's batches depend on its own key only, not on its chunk.
         """
-        steps, width = self.steps_per_epoch, self.width
-        out = np.zeros((epochs, steps, len(rngs), width), dtype=np.int32)
-        for t, rng in enumerate(rngs):
+        keys = np.asarray(keys)
+        steps, width, trials = self.steps_per_epoch, self.width, len(keys)
+        out = np.zeros((epochs, steps, trials, width), dtype=np.int32)
+        used = sum(self.batch_lengths)
+        flat_mask = self.mask(bool).reshape(-1)
+        for e in range(epochs):
+            epoch = first_epoch + e
             if self.mode == "resample":
-                rows = np.tile(np.arange(self.n, dtype=np.int32), (epochs * steps, 1))
-                out[:, :, t, :] = rng.permuted(rows, axis=1)[:, :width].reshape(epochs, steps, width)
+                for s in range(steps):
+                    out[e, s] = np.argsort(sort_keys(keys, (epoch * steps + s) ^ RESAMPLE_SALT, self.n), axis=1)[:, :width]
                 continue
-            order = np.tile(np.arange(self.n, dtype=np.int32), (epochs, 1))
             if self.shuffle:
-                order = rng.permuted(order, axis=1)
-            used = sum(self.batch_lengths)
-            padded = np.zeros((epochs, steps * width), dtype=np.int32)
-            flat_mask = self.mask(bool).reshape(-1)
+                order = np.argsort(sort_keys(keys, epoch, self.n), axis=1)
+            else:
+                order = np.tile(np.arange(self.n), (trials, 1))
+            padded = np.zeros((trials, steps * width), dtype=np.int32)
             padded[:, flat_mask] = order[:, :used]
-            out[:, :, t, :] = padded.reshape(epochs, steps, width)
+            out[e] = padded.reshape(trials, steps, width).transpose(1, 0, 2)
         return out

@@ -44,6 +44,10 @@ def parse(argv=None):
     )
     p.add_argument("--estimate", metavar="CONFIG", help="also estimate the device time of CONFIG's E2 and E3 (e.g. config/paper.yaml)")
     p.add_argument("--no-table", dest="table", action="store_false", help="skip the baseline table (with --estimate)")
+    p.add_argument(
+        "--parts", nargs="+", choices=("E2 packed", "E2 unpacked", "E3 mini-batch"), metavar="PART",
+        help='estimate only these parts: "E2 packed", "E2 unpacked", "E3 mini-batch"',
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.depths, args.sizes, args.trials, args.seconds, args.baseline_trials, args.record_every = [2], [20], 4, 0.2, 1, 5
@@ -51,11 +55,28 @@ def parse(argv=None):
 
 
 def matmul_gflops(seconds: float) -> float:
-    """float32 GEMM rate of the backend's matmul on this device."""
+    """float32 GEMM rate of the backend's matmul on this device (1024^2 on a
+    CPU; 8192^2 on a GPU, which a 1024^2 product leaves mostly idle)."""
+    import keras
+
+    from .backend import device, matmul_precision
+
+    size = 1024 if ":cpu:" in device() else 8192
+    if keras.backend.backend() == "jax":  # JAX reads the precision when tracing, not from the environment
+        import jax
+
+        with jax.default_matmul_precision(matmul_precision()):
+            return _matmul_rate(size, seconds)
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(matmul_precision() == "tensorfloat32")
+    return _matmul_rate(size, seconds)
+
+
+def _matmul_rate(size: int, seconds: float) -> float:
     import numpy as np
     from keras import ops
 
-    size = 1024
     a = ops.convert_to_tensor(np.random.default_rng(0).standard_normal((size, size)).astype("float32"))
     _block(ops.matmul(a, a))
     reps, elapsed = 1, 0.0
@@ -213,7 +234,7 @@ def table(args, backend) -> bool:
     for precision in args.precision:
         backend.set_matmul_precision(precision)
         peaks[precision] = matmul_gflops(args.seconds)
-        print(f"matmul (1024^2, backend, {precision}): {peaks[precision]:.1f} GFLOP/s", flush=True)
+        print(f"matmul (backend, {precision}): {peaks[precision]:.1f} GFLOP/s", flush=True)
     header = (
         f"{'depth':>5} {'n':>6} {'precision':>13} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8}"
         f" {'engine GFLOP/s':>15} {'of matmul':>10}"
@@ -261,13 +282,13 @@ def print_estimate(args, backend) -> None:
         backend.set_matmul_precision(precision)
         print(f"estimate for {args.estimate} ({precision}); a job's process start and imports: {startup:.1f} s", flush=True)
         # further precisions: E2 as packed only (the mini-batch steps of E3 are launch-bound)
-        parts = None if i == 0 else ("E2 packed",)
+        parts = args.parts or (None if i == 0 else ("E2 packed",))
         result = estimate(config, seconds=min(args.seconds, 0.5), startup=startup, sample=3, parts=parts, log=lambda line: print(line, flush=True))
         print(f"{'part':<16} {'jobs':>6} {'device-minutes':>15}   ({precision})")
         for part in ("E2 packed", "E2 unpacked", "E3 mini-batch"):
             if part in result:
                 print(f"{part:<16} {result[part + ' jobs']:>6} {result[part] / 60:>15.1f}")
-        if parts is None:
+        if {"E2 packed", "E2 unpacked", "E3 mini-batch"} <= set(result):
             best = min(result["E2 packed"], result["E2 unpacked"])
             print(f"E2 + E3 (E2 the faster way): {(best + result['E3 mini-batch']) / 60:.1f} device-minutes", flush=True)
 

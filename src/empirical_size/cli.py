@@ -166,7 +166,9 @@ def _sensitivity_merge(args) -> None:
     from .sensitivity import merge
     from .storage import write_atomic
 
-    ds = merge(_pairs(args.degenerate, "--degenerate"), _pairs(args.size, "--size"), _spec(args.settings))
+    config = _spec(args.config) if args.config else {}
+    n = config.get("sensitivity", {}).get("size", {}).get("n")
+    ds = merge(_pairs(args.degenerate, "--degenerate"), _pairs(args.size, "--size"), _spec(args.settings), n)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     write_atomic(ds, args.out)

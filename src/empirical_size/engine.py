@@ -6,12 +6,17 @@ each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
 layers and the optimizer; the loop runs many steps per compiled call
 (``tf.function`` on TensorFlow, XLA where it pays, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
+Trials of different ``n`` can share a call, padded with a per-trial mask
+(:mod:`empirical_size.packing`); mini-batch shuffles are drawn inside the
+loop from one key per trial (:func:`draw_order`, reference in
+:mod:`empirical_size.batching`), so the host never feeds indices.
 
 Import this module only after :func:`empirical_size.backend.select`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .batching import BatchPlan
+from .batching import HASH_MULTIPLIERS, RESAMPLE_SALT, BatchPlan, index_bits
 from .networks import Weights
 
 
@@ -87,6 +92,56 @@ def per_trial_size(pred, mask=None):
     return ops.sum(square if mask is None else square * mask, axis=1)
 
 
+# -- counter-based shuffles on the device (reference: BatchPlan.indices) -----
+def _int32(value: int) -> int:
+    """The signed value of 32 bits."""
+    return int(np.uint32(value & 0xFFFFFFFF).view(np.int32))
+
+
+def _shift_right(x, bits: int):
+    """Logical right shift of int32 bits (ops.right_shift is arithmetic)."""
+    return ops.bitwise_and(ops.right_shift(x, bits), (1 << (32 - bits)) - 1)
+
+
+def _mix32(x):
+    """:func:`empirical_size.batching.mix32` on int32 tensors; products wrap
+    (XLA's integer semantics, which both backends compile this with)."""
+    x = ops.bitwise_xor(x, _shift_right(x, 16))
+    x = x * _int32(HASH_MULTIPLIERS[0])
+    x = ops.bitwise_xor(x, _shift_right(x, 15))
+    x = x * _int32(HASH_MULTIPLIERS[1])
+    return ops.bitwise_xor(x, _shift_right(x, 16))
+
+
+def draw_order(keys, counter, n: int):
+    """``(trials, n)`` sample order of draw ``counter`` (int32 scalar)."""
+    i = ops.arange(n, dtype="int32")
+    inner = _mix32(ops.bitwise_xor(keys, _mix32(ops.cast(counter, "int32"))))
+    h = _mix32(ops.bitwise_xor(inner[:, None], i[None, :]))
+    sort_keys = ops.bitwise_or(ops.bitwise_and(h, _int32(0xFFFFFFFF << index_bits(n))), i)
+    return ops.cast(ops.argsort(sort_keys, axis=-1), "int32")
+
+
+def epoch_batches(plan: BatchPlan, keys, epoch):
+    """``(steps, trials, width)`` indices of one keep/drop epoch."""
+    steps, width = plan.steps_per_epoch, plan.width
+    if plan.shuffle:
+        order = draw_order(keys, epoch, plan.n)
+    else:
+        order = ops.zeros_like(keys)[:, None] + ops.arange(plan.n, dtype="int32")[None, :]
+    used = sum(plan.batch_lengths)
+    order = order[:, :used]
+    if used < steps * width:
+        order = ops.concatenate([order, ops.zeros((ops.shape(keys)[0], steps * width - used), "int32")], axis=1)
+    return ops.transpose(ops.reshape(order, (-1, steps, width)), (1, 0, 2))
+
+
+def resample_batch(plan: BatchPlan, keys, epoch, step):
+    """``(trials, width)`` indices of one resample step."""
+    counter = ops.bitwise_xor(epoch * plan.steps_per_epoch + step, _int32(RESAMPLE_SALT))
+    return draw_order(keys, counter, plan.n)[:, : plan.width]
+
+
 class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
@@ -140,15 +195,13 @@ class Trainer:
         if steps > 0:
             self._full(x, y, mask, steps)
 
-    def train_batches(self, x, y, plan: BatchPlan, indices: np.ndarray, epochs: int | None = None) -> None:
-        """One step per (epoch, batch) of the first ``epochs`` epochs of
-        ``indices (E,S,T,B)`` from ``plan`` (all ``E`` by default)."""
-        steps = indices.shape[1]
-        epochs = indices.shape[0] if epochs is None else epochs
-        if epochs:
-            idx = ops.convert_to_tensor(indices)
-            mask = self.cast(plan.mask())
-            self._batched(x, y, idx, mask, epochs * steps)
+    def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int) -> None:
+        """Epochs ``first_epoch .. first_epoch + epochs - 1`` of ``plan``'s
+        mini-batches, one step per batch, drawn on the device from the trials'
+        shuffle ``keys`` (:func:`empirical_size.batching.trial_keys`)."""
+        if epochs > 0:
+            keys = ops.convert_to_tensor(np.asarray(keys, dtype=np.int32))
+            self._batched(x, y, plan, keys, self.cast(plan.mask()), int(first_epoch), int(epochs))
 
     def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
         """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x`` (on
@@ -191,19 +244,57 @@ class _TensorFlowTrainer(Trainer):
                 loss = ops.sum(per_trial_mse(model(x), y, mask))
             update(tape.gradient(loss, variables))
 
+        # Counted while loops, not ``for _ in tf.range(steps)``: XLA treats a
+        # range's limit as a compile-time constant, so every new step count
+        # would compile the loop again.
         def full(x, y, steps):
-            for _ in tf.range(steps):
+            i = tf.constant(0)
+            while i < steps:
                 step(x, y, None)
+                i += 1
 
         def full_masked(x, y, mask, steps):
-            for _ in tf.range(steps):
+            i = tf.constant(0)
+            while i < steps:
                 step(x, y, mask)
+                i += 1
 
-        def batched(x, y, idx, mask, steps):
-            per_epoch = tf.shape(idx)[1]
-            for i in tf.range(steps):
-                b = idx[i // per_epoch, i % per_epoch]
-                step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[i % per_epoch])
+        # The shuffles' integer hash runs compiled by XLA on either path:
+        # its wrapping products are XLA's semantics, as on JAX.
+        draws = {}
+
+        def batches_of(plan):
+            if plan not in draws:
+                draws[plan] = (
+                    tf.function(lambda keys, epoch: epoch_batches(plan, keys, epoch), jit_compile=True),
+                    tf.function(lambda keys, epoch, s: resample_batch(plan, keys, epoch, s), jit_compile=True),
+                )
+            return draws[plan]
+
+        def batched_loop(plan):
+            epoch_draw, step_draw = batches_of(plan)
+            per_epoch = plan.steps_per_epoch
+
+            def epoch_of(x, y, mask, batch):
+                s = tf.constant(0)
+                while s < per_epoch:
+                    b = batch(s)
+                    step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[s])
+                    s += 1
+
+            def batched(x, y, keys, mask, first_epoch, epochs):
+                e = tf.constant(0)
+                while e < epochs:
+                    epoch = first_epoch + e
+                    if plan.mode == "resample":
+                        epoch_of(x, y, mask, lambda s, epoch=epoch: step_draw(keys, epoch, s))
+                    else:
+                        batches = epoch_draw(keys, epoch)
+                        epoch_of(x, y, mask, lambda s, batches=batches: batches[s])
+                    e += 1
+
+            batched.__name__ = f"batched_{len(draws)}"  # loop() caches by name
+            return batched
 
         # one traced function per choice, built on first use
         loops = {}
@@ -229,7 +320,14 @@ class _TensorFlowTrainer(Trainer):
             return loop(full_masked, x.shape[1])(x, y, mask, steps)
 
         self._full = run_full
-        self._batched = lambda x, y, idx, mask, steps: loop(batched, idx.shape[-1])(x, y, idx, mask, tf.constant(steps, tf.int32))
+        bodies = {}
+
+        def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
+            if plan not in bodies:
+                bodies[plan] = batched_loop(plan)
+            loop(bodies[plan], plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
+
+        self._batched = run_batched
         self._evaluate = lambda x, y, mask: evaluators[True](x, y) if mask is None else evaluators[False](x, y, mask)
 
 
@@ -254,16 +352,25 @@ class _JaxTrainer(Trainer):
         def full(state, x, y, mask, steps):
             return jax.lax.fori_loop(0, steps, lambda i, s: step(s, x, y, mask), state)
 
-        @jax.jit
-        def batched(state, x, y, idx, mask, steps):
-            per_epoch = idx.shape[1]
+        take = jax.vmap(lambda a, j: a[j])
 
-            def body(i, s):
-                b = idx[i // per_epoch, i % per_epoch]
-                take = jax.vmap(lambda a, j: a[j])
-                return step(s, take(x, b), take(y, b), mask[i % per_epoch])
+        @functools.partial(jax.jit, static_argnames="plan")
+        def batched(state, x, y, keys, mask, first_epoch, epochs, plan):
+            def epoch_body(e, state):
+                epoch = first_epoch + e
+                if plan.mode == "resample":
+                    batch = lambda s: resample_batch(plan, keys, epoch, s)  # noqa: E731
+                else:
+                    batches = epoch_batches(plan, keys, epoch)
+                    batch = lambda s: batches[s]  # noqa: E731
 
-            return jax.lax.fori_loop(0, steps, body, state)
+                def step_body(s, state):
+                    b = batch(s)
+                    return step(state, take(x, b), take(y, b), mask[s])
+
+                return jax.lax.fori_loop(0, plan.steps_per_epoch, step_body, state)
+
+            return jax.lax.fori_loop(0, epochs, epoch_body, state)
 
         @jax.jit
         def evaluate(tv, x, y, mask):
@@ -278,9 +385,11 @@ class _JaxTrainer(Trainer):
             with precision():
                 self._state = jax.block_until_ready(full(self._state, x, y, mask, np.int32(steps)))
 
-        def run_batched(x, y, idx, mask, steps):
+        def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
             with precision():
-                self._state = jax.block_until_ready(batched(self._state, x, y, idx, mask, np.int32(steps)))
+                self._state = jax.block_until_ready(
+                    batched(self._state, x, y, keys, mask, np.int32(first_epoch), np.int32(epochs), plan=plan)
+                )
 
         def run_evaluate(x, y, mask):
             with precision():

@@ -8,9 +8,9 @@ E2 jobs are timed as the pipeline runs them: with ``size.pack_width`` > 0,
 the sizes of one depth in the same bucket of that width train together
 (padded, with masks; :mod:`empirical_size.packing`); also timed unpacked
 (one ``n`` per call, interpolated between a few measured ``n``) for
-comparison. E3's mini-batch jobs (one ``n`` each) are timed with the
-host's index drawing included, as :func:`empirical_size.training.train_and_record`
-runs them. A job's fixed cost (process start and imports, measured in this
+comparison. E3's mini-batch jobs (one ``n`` each) are timed as
+:func:`empirical_size.training.train_and_record` runs them (shuffles drawn
+on the device). A job's fixed cost (process start and imports, measured in this
 process, plus the compile time of its first call) is added per job.
 """
 
@@ -57,45 +57,33 @@ def time_shape(depth, n_max, trials, section, seconds, plan: BatchPlan | None = 
     mask = None
     if packed_lengths is not None:
         mask = trainer.cast(np.arange(n_max)[None, :] < np.asarray(packed_lengths)[:, None])
-    rngs = [np.random.default_rng(t) for t in range(trials)] if plan is not None else None
+    keys = np.arange(trials, dtype=np.int32)
 
-    # Mini-batch calls take a fixed block of epochs (one compiled shape, as in
-    # training); full-batch calls take the number of steps as an argument.
-    block = 1 if plan is None else 4
 
-    def run(calls):
-        for _ in range(calls):
-            if plan is None:
-                trainer.train_full(x, y, block, mask)
-            else:
-                trainer.train_batches(x, y, plan, plan.indices(rngs, block))
+    def run(epochs):
+        if plan is None:
+            trainer.train_full(x, y, epochs, mask)
+        else:
+            trainer.train_batches(x, y, plan, keys, 0, epochs)
         trainer.evaluate(x, y, mask)  # waits for the device
 
     start = time.perf_counter()
     run(1)
     compile_seconds = time.perf_counter() - start
-    if plan is None:  # one call of many epochs
-        block, calls = 2, 1
-    else:
-        calls = 1
+    epochs = 2
     while True:
         start = time.perf_counter()
-        run(calls)
+        run(epochs)
         elapsed = time.perf_counter() - start
-        epochs = calls * block
         if elapsed >= seconds or epochs >= 2**20:
             return Timing(compile_seconds, elapsed / epochs)
-        grow = int(epochs * max(2.0, 1.2 * seconds / max(elapsed, 1e-6)))
-        if plan is None:
-            block = grow
-        else:
-            calls = max(calls + 1, grow // block)
+        epochs = int(epochs * max(2.0, 1.2 * seconds / max(elapsed, 1e-6)))
 
 
 def _interpolated(depth, ns, trials, section, seconds, sample, plan_of=None, log=print):
     """Per-epoch seconds at every ``n`` of ``ns``, measured at ``sample`` sizes
     and interpolated linearly in ``n`` (work per epoch is linear in ``n``)."""
-    points = sorted(set(int(ns[round(i)]) for i in np.linspace(0, len(ns) - 1, min(sample, len(ns)))))
+    points = sorted({int(ns[round(i)]) for i in np.linspace(0, len(ns) - 1, min(sample, len(ns)))})
     measured = {}
     for n in points:
         measured[n] = time_shape(depth, n, trials, section, seconds, plan_of(n) if plan_of else None)

@@ -75,14 +75,30 @@ def common_spec(config: dict) -> dict:
 SIZE_JOB = "results/jobs/size/depth{depth}/n{n}/trials{first}-{last}.nc"
 
 
+def size_bucket(n: int, pack_width: int) -> str:
+    """The ``n`` part of the E2 job that trains size ``n``: ``n`` itself, or,
+    packed, the bucket ``lo-hi`` of width ``pack_width`` holding it. Buckets
+    are fixed, so adding or removing a size reruns only its bucket's job."""
+    if not pack_width:
+        return str(n)
+    k = (int(n) - 1) // pack_width
+    return f"{k * pack_width + 1}-{(k + 1) * pack_width}"
+
+
+def size_job(config: dict, depth: int, n: int, first: int, last: int) -> str:
+    """The job file holding E2's point ``(depth, n)`` and trials ``first..last``."""
+    return SIZE_JOB.format(depth=depth, n=size_bucket(n, config["size"]["pack_width"]), first=first, last=last)
+
+
 def size_jobs(config: dict) -> list[str]:
     s = config["size"]
-    return [
-        SIZE_JOB.format(depth=d, n=n, first=first, last=last)
+    paths = [
+        size_job(config, d, n, first, last)
         for d in s["depths"]
         for n in s["sizes"]
         for first, last in trial_chunks(s["trials"], s["trials_per_job"])
     ]
+    return list(dict.fromkeys(paths))
 
 
 def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
@@ -99,8 +115,17 @@ def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
     }
 
 
-def size_spec(config: dict, depth: int, n: int, first: int, last: int) -> dict:
-    return _noise_fit_spec(config, "size", depth, n, first, last)
+def size_spec(config: dict, depth: int, n: int | str, first: int, last: int) -> dict:
+    """One size ``n``, or a packed bucket ``"lo-hi"``: the config's sizes in it."""
+    if "-" not in str(n):
+        return _noise_fit_spec(config, "size", depth, n, first, last)
+    lo, hi = (int(v) for v in str(n).split("-"))
+    ns = sorted(m for m in config["size"]["sizes"] if lo <= m <= hi)
+    if not ns or size_bucket(lo, config["size"]["pack_width"]) != str(n):
+        raise ConfigError(f"E2 job n{n} is not a bucket of size.sizes with size.pack_width = {config['size']['pack_width']}")
+    spec = _noise_fit_spec(config, "size", depth, ns[0], first, last)
+    del spec["n"]
+    return {**spec, "ns": ns}
 
 
 BATCHING_JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
@@ -120,7 +145,7 @@ def batching_job(config: dict, variant: str, depth: int, n: int, first: int, las
     if n >= config["batching"]["full_batch_below"]:
         return BATCHING_JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
     if _shares_size_job(config, depth, n):
-        return SIZE_JOB.format(depth=depth, n=n, first=first, last=last)
+        return size_job(config, depth, n, first, last)
     return BATCHING_JOB.format(variant=FULL, depth=depth, n=n, first=first, last=last)
 
 
@@ -236,8 +261,9 @@ def sensitivity_job(config: dict, setting: str, part: str) -> str:
         return "results/jobs/degenerate/all.nc"
     if setting == BASELINE:
         p = config["sensitivity"]["size"]
-        path = SIZE_JOB.format(depth=p["depth"], n=p["n"], first=0, last=p["trials"] - 1)
-        if path in size_jobs(config):
+        path = size_job(config, p["depth"], p["n"], 0, p["trials"] - 1)
+        s = config["size"]
+        if path in size_jobs(config) and p["n"] in s["sizes"] and p["depth"] in s["depths"]:
             return path
     return SENSITIVITY_JOB.format(setting=setting, part=part)
 
@@ -254,7 +280,10 @@ def job_work(spec: dict) -> tuple[float, float]:
     inputs = spec.get("inputs", 1)
     depth, width, trials = spec["depth"], spec["width"], spec["trials"]
     epochs = spec.get("epochs") or max(spec.get("checkpoints", [1]))
-    n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
+    if "ns" in spec:  # packed E2 sizes: every trial padded to the largest
+        n = max(spec["ns"]) * len(spec["ns"])
+    else:
+        n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
     if "steps" in spec:  # E1: a few steps, then a large fresh sample
         epochs, n = spec["steps"], spec["n"] + spec["fresh_samples"]
     flops = 6.0 * parameter_count(layer_sizes(inputs, width, depth)) * n * epochs * trials

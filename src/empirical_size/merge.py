@@ -13,6 +13,17 @@ import xarray as xr
 from .storage import load
 
 
+def _points(ds: xr.Dataset, grid: Sequence[str]):
+    """A job file's grid points: itself, or, for a packed job whose file has
+    grid dimensions (E2's ``n``), one data set per point along them."""
+    dims = [g for g in grid if g in ds.dims]
+    if not dims:
+        yield ds
+        return
+    for index in itertools.product(*(range(ds.sizes[g]) for g in dims)):
+        yield ds.isel(dict(zip(dims, index)))
+
+
 def merge_jobs(
     paths: Sequence[str],
     grid: Sequence[str],
@@ -21,7 +32,8 @@ def merge_jobs(
     broadcast: dict[str, Sequence] | None = None,
 ) -> xr.Dataset:
     """Concatenate job files along ``trial`` and stack them over the ``grid``
-    dimensions (each job holds scalar coordinates for those).
+    dimensions (each job holds scalar coordinates for those, or, packed,
+    dimensions that split into points).
 
     A job file without one of the ``broadcast`` coordinates stands for every
     listed value of it (E3's full-batch points serve every variant).
@@ -34,8 +46,7 @@ def merge_jobs(
     if not paths:
         raise ValueError(f"{experiment}: no job files to merge")
     parts, seen = [], {}
-    for path in paths:
-        ds = load(path, required=tuple(required))
+    for path, ds in ((p, point) for p in paths for point in _points(load(p, required=tuple(required)), grid)):
         missing = [g for g in grid if (g not in ds.coords or ds[g].ndim != 0) and g not in broadcast]
         if missing or "trial" not in ds.dims:
             raise ValueError(f"{path}: not a {experiment} job file (needs scalar coordinates {list(grid)} and a 'trial' dimension)")

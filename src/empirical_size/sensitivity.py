@@ -18,17 +18,18 @@ from .merge import without_diverged
 from .storage import load
 
 
-def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, dict]) -> xr.Dataset:
+def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, dict], n: int | None = None) -> xr.Dataset:
     """One data set over ``setting`` from the E1 and E2 job files of each
     setting (label -> path, in the order of ``degenerate``). E1's trials are
-    ``e1_trial``, E2's ``e2_trial``."""
+    ``e1_trial``, E2's ``e2_trial``. An E2 file of packed sizes (the baseline
+    can be E2's own packed job) gives its size ``n``."""
     labels = list(degenerate)
     missing = [label for label in settings if label not in degenerate or label not in size]
     missing += [label for label in labels if label not in settings]
     if missing:
         raise ValueError(f"sensitivity: settings {missing} lack an E1 job file, an E2 job file or an entry in --settings")
     e1 = [load(degenerate[label], required=("dead",)) for label in labels]
-    e2 = [load(size[label], required=("mse", "size", "sum_y2")) for label in labels]
+    e2 = [_point(load(size[label], required=("mse", "size", "sum_y2")), n, size[label]) for label in labels]
     for kind, parts, paths in (("E1", e1, degenerate), ("E2", e2, size)):
         for label, ds in zip(labels, parts):
             if not ds.trial.equals(parts[0].trial):
@@ -46,7 +47,7 @@ def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, 
         value=("setting", value),
     )
     out = out.sel(setting=labels)  # merging sorts labels; keep the config's order
-    first = load(size[labels[0]])
+    first = _point(load(size[labels[0]]), n, size[labels[0]])
     out.attrs.update(
         experiment="sensitivity",
         e1_width=int(e1[0].attrs["width"]),
@@ -55,6 +56,14 @@ def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, 
         settings=json.dumps(settings, sort_keys=True),
     )
     return out
+
+
+def _point(ds: xr.Dataset, n: int | None, path: str) -> xr.Dataset:
+    if "n" not in ds.dims:
+        return ds
+    if n is None or n not in ds.n.values:
+        raise ValueError(f"{path}: a job of packed sizes {ds.n.values.tolist()}; E7's n ({n}) is not among them")
+    return ds.sel(n=n)
 
 
 def _mean_se(a: xr.DataArray, dim: str) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .batching import BatchPlan
+from .batching import BatchPlan, trial_keys
 from .engine import Trainer
 from .progress import Progress
 
@@ -17,7 +17,6 @@ log = logging.getLogger("empirical_size")
 # Aim for compiled calls of about this many seconds: long enough that the
 # Python round trip is negligible, short enough for timely progress lines.
 TARGET_CALL_SECONDS = 3.0
-MAX_INDEX_BYTES = 256 * 2**20  # cap on one call's mini-batch index array
 
 
 def record_epochs(epochs: int, record_every: int) -> np.ndarray:
@@ -40,6 +39,7 @@ def train_and_record(
     shuffle_rngs: list[np.random.Generator] | None = None,
     progress: Progress | None = None,
     checkpoint=None,
+    mask: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Train and record measures of every trial after chosen epochs.
 
@@ -49,9 +49,9 @@ def train_and_record(
     training data. Returns ``epoch (R,)`` and each measure stacked as
     ``(T, R, ...)``. With a :class:`~empirical_size.checkpoint.Checkpoint` the
     state is saved every ``checkpoint.every`` records, and a saved state of
-    the same job is resumed from.
+    the same job is resumed from. A ``mask (T, n)`` marks each trial's real
+    samples of packed, zero-padded data (full batch only).
     """
-    trials = x.shape[0]
     plan = plan or BatchPlan(n=x.shape[1])
     if not plan.full_batch and shuffle_rngs is None:
         raise ValueError("mini-batch training needs one shuffle generator per trial")
@@ -60,27 +60,27 @@ def train_and_record(
     marks = np.asarray(marks, dtype=int)
     if marks.size == 0 or marks[0] < 0 or np.any(np.diff(marks) <= 0):
         raise ValueError(f"record epochs must be non-negative and increasing, got {marks.tolist()}")
-    measure = measure or mse_and_size
+    if mask is not None and (measure is not None or not plan.full_batch):
+        raise ValueError("a padding mask works with full-batch training and the default measures only")
     xt, yt = trainer.cast(x), trainer.cast(y)
+    maskt = None if mask is None else trainer.cast(mask)
+    measure = measure or (lambda trainer, xt, yt: mse_and_size(trainer, xt, yt, maskt))
     records: dict[str, list[np.ndarray]] = {}
     progress = progress or Progress(int(marks[-1]))
 
+    # Shuffles are counter-based (drawn on the device from one key per trial
+    # and the epoch), so a resumed job needs no generator state.
+    keys = None if plan.full_batch else trial_keys(shuffle_rngs)
     done, calls = 0, 0
     if checkpoint is not None and (saved := checkpoint.load()) is not None:
-        done, state, records, rng_states = saved
+        done, state, records, _ = saved
         trainer.set_state(state)
-        for rng, rng_state in zip(shuffle_rngs or [], rng_states):
-            rng.bit_generator.state = rng_state
         progress.resume(done)
         progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
     # Epochs per compiled call: 1 while compiling and timing, then a fixed
-    # power of two lasting about TARGET_CALL_SECONDS. Mini-batch index arrays
-    # are padded to that block so the compiled loop keeps one shape.
+    # power of two lasting about TARGET_CALL_SECONDS.
     block = 1
     cap = int(np.diff(marks, prepend=0).max())  # never more than one record interval
-    if not plan.full_batch:
-        index_bytes = 4 * plan.steps_per_epoch * trials * plan.width
-        cap = max(1, min(cap, MAX_INDEX_BYTES // index_bytes))
     for r, mark in enumerate(marks):
         if mark <= done:  # recorded before a resume
             continue
@@ -88,12 +88,9 @@ def train_and_record(
             todo = min(block, mark - done)
             start = time.perf_counter()
             if plan.full_batch:
-                trainer.train_full(xt, yt, todo)
+                trainer.train_full(xt, yt, todo, maskt)
             else:
-                idx = plan.indices(shuffle_rngs, todo)
-                if todo < block:
-                    idx = np.concatenate([idx, np.zeros((block - todo, *idx.shape[1:]), idx.dtype)])
-                trainer.train_batches(xt, yt, plan, idx, epochs=todo)
+                trainer.train_batches(xt, yt, plan, keys, done, todo)
             seconds = time.perf_counter() - start
             done += todo
             calls += 1
@@ -104,13 +101,13 @@ def train_and_record(
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))
         if checkpoint is not None and ((r + 1) % checkpoint.every == 0) and mark < marks[-1]:
-            checkpoint.save(done, trainer.get_state(), records, shuffle_rngs)
+            checkpoint.save(done, trainer.get_state(), records)
     progress.update(done, force=True)
     return {"epoch": marks, **{name: np.stack(v, axis=1) for name, v in records.items()}}
 
 
-def mse_and_size(trainer: Trainer, xt, yt) -> dict[str, np.ndarray]:
-    mse, size = trainer.evaluate(xt, yt)
+def mse_and_size(trainer: Trainer, xt, yt, mask=None) -> dict[str, np.ndarray]:
+    mse, size = trainer.evaluate(xt, yt, mask)
     return {"mse": mse, "size": size}
 
 

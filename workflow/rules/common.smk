@@ -38,6 +38,7 @@ TRAIN_CODE = [
         "batching.py",
         "engine.py",
         "networks.py",
+        "packing.py",
         "seeding.py",
         "storage.py",
         "training.py",

@@ -3,7 +3,7 @@
 
 wildcard_constraints:
     depth=r"\d+",
-    n=r"\d+",
+    n=r"\d+(-\d+)?",
     first=r"\d+",
     last=r"\d+",
 

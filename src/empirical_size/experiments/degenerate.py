@@ -17,7 +17,7 @@ import xarray as xr
 
 from .. import networks, seeding
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
-from ..batching import BatchPlan
+from ..batching import BatchPlan, trial_keys
 from ..measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
@@ -74,7 +74,7 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     if plan.full_batch:
         trainer.train_full(trainer.cast(x), trainer.cast(y), job.steps)
     else:  # Keras' fit(epochs=steps, batch_size=...): shuffled batches, the remainder kept
-        trainer.train_batches(trainer.cast(x), trainer.cast(y), plan, plan.indices(job.shuffle_rngs(), job.steps))
+        trainer.train_batches(trainer.cast(x), trainer.cast(y), plan, trial_keys(job.shuffle_rngs()), 0, job.steps)
     trained = trainer.get_weights()
     # Count in the precision the network trained in: a pre-activation at the
     # edge of zero must be judged as the network itself computes it.

@@ -1,5 +1,7 @@
 """Fitting noise (E2, and E3 with mini-batches): one job = one grid point,
-a contiguous range of trials.
+a contiguous range of trials; or, packed (:class:`PackedNoiseFitJob`),
+several sizes ``n`` of one depth trained together, each trial exactly as in
+its own job (padded with masks, :mod:`empirical_size.packing`).
 
 Each trial draws its data from ``(namespace, "data", n, trial)`` and its
 initial weights from ``(namespace, "init", depth, n, trial)``: networks of
@@ -19,6 +21,7 @@ import xarray as xr
 from .. import networks, seeding
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
 from ..batching import BatchPlan
+from ..packing import pack
 from ..progress import Progress
 
 log = logging.getLogger("empirical_size")
@@ -89,32 +92,101 @@ def check_memory(job: NoiseFitJob, available: float | None) -> None:
     )
 
 
-def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    """Train the job's trials and return its data set (dims ``trial``, ``epoch``)."""
+@dataclass(frozen=True)
+class PackedNoiseFitJob(JobSpec):
+    """Full-batch E2 points of one depth and several sizes ``ns``, the same
+    trials each; trains ``len(ns) * trials`` networks in one call."""
+
+    depth: int
+    ns: tuple[int, ...]
+    first_trial: int
+    trials: int
+    epochs: int
+    record_every: int
+    width: int = 64
+    inputs: int = 3
+    seed: int = 0
+    namespace: str = "size"
+    dtype: str = "float32"
+    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+
+    def __post_init__(self):
+        ns = tuple(int(n) for n in self.ns)
+        if not ns or len(set(ns)) != len(ns):
+            raise ValueError(f"ns must be distinct sizes, got {list(self.ns)}")
+        object.__setattr__(self, "ns", ns)
+
+    @property
+    def sizes(self) -> list[int]:
+        return networks.layer_sizes(self.inputs, self.width, self.depth)
+
+    def points(self) -> list[NoiseFitJob]:
+        """The job of each packed size alone (same data, weights, results)."""
+        fields = {k: v for k, v in asdict(self).items() if k != "ns"}
+        return [NoiseFitJob(**fields, n=n) for n in self.ns]
+
+
+class Job:
+    """A job spec: one size (``n``) or packed sizes (``ns``)."""
+
+    @staticmethod
+    def from_dict(spec: dict) -> NoiseFitJob | PackedNoiseFitJob:
+        return (PackedNoiseFitJob if "ns" in spec else NoiseFitJob).from_dict(spec)
+
+
+def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+    """Train the job's trials and return its data set (dims ``trial``,
+    ``epoch``, and ``n`` for a packed job)."""
     from ..engine import AdadeltaSettings, make_trainer
-    from ..storage import provenance
-    from ..training import divergence_variables, train_and_record
+    from ..training import train_and_record
 
     from ..backend import available_memory
 
-    check_memory(job, available_memory())
+    points = job.points() if isinstance(job, PackedNoiseFitJob) else [job]
+    widest = max(points, key=lambda p: p.n)
+    check_memory(NoiseFitJob(**{**asdict(widest), "trials": len(points) * job.trials}), available_memory())
     start = time.perf_counter()
-    x, y = job.data()
-    trainer = make_trainer(job.sizes, job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
-    trainer.set_weights(job.initial_weights())
-    plan = job.plan()
+    data = [p.data() for p in points]
+    trainer = make_trainer(job.sizes, len(points) * job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
+    trainer.set_weights(_concat_weights([p.initial_weights() for p in points]))
+    plan = widest.plan()
+    if len(points) == 1:
+        x, y, mask = *data[0], None
+    else:
+        packed = pack(data)
+        x, y, mask = packed.x, packed.y, packed.mask
     log.info(
-        "depth %d, n %d, trials %d-%d, %d epochs of %d step(s), %s, %s",
-        job.depth, job.n, job.trial_ids[0], job.trial_ids[-1], job.epochs, plan.steps_per_epoch, job.dtype,
-        trainer.__class__.__name__,
+        "depth %d, n %s, trials %d-%d, %d epochs of %d step(s), %s, %s",
+        job.depth, ",".join(str(p.n) for p in points), job.trial_ids[0], job.trial_ids[-1], job.epochs,
+        plan.steps_per_epoch, job.dtype, trainer.__class__.__name__,
     )
     rec = train_and_record(
-        trainer, x, y, epochs=job.epochs, record_every=job.record_every, plan=plan,
+        trainer, x, y, epochs=job.epochs, record_every=job.record_every, plan=plan, mask=mask,
         shuffle_rngs=None if plan.full_batch else job.shuffle_rngs(),
         progress=Progress(job.epochs, every=progress_every),
         checkpoint=checkpoint,
     )
     wall = time.perf_counter() - start
+    if not isinstance(job, PackedNoiseFitJob):
+        return _dataset(job, rec, data[0][1], plan, wall)
+    # a packed job's file has an n dimension, also for a bucket of one size
+    split = {k: packed.split(v) if len(points) > 1 else [v] for k, v in rec.items() if k != "epoch"}
+    parts = [
+        _dataset(p, {"epoch": rec["epoch"], **{k: v[i] for k, v in split.items()}}, data[i][1], p.plan(), wall)
+        for i, p in enumerate(points)
+    ]
+    ds = xr.concat(parts, dim="n", data_vars="all", coords="minimal", combine_attrs="override")
+    return _stamp(ds, job, plan, wall)
+
+
+def _concat_weights(per_point: list[networks.Weights]) -> networks.Weights:
+    return [tuple(np.concatenate([w[layer][k] for w in per_point]) for k in (0, 1)) for layer in range(len(per_point[0]))]
+
+
+def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan, wall: float) -> xr.Dataset:
+    """One size's data set from its records."""
+    from ..training import divergence_variables
+
     ds = xr.Dataset(
         {
             "mse": (("trial", "epoch"), rec["mse"], {"long_name": "training mean squared error", "description": "mean over the n training points of (f(x_i) - y_i)^2"}),
@@ -132,6 +204,13 @@ def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     )
     if job.variant is not None:
         ds = ds.assign_coords(variant=((), job.variant, {"long_name": "batching variant"}))
+    return _stamp(ds, job, plan, wall)
+
+
+def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float) -> xr.Dataset:
+    """Provenance: the job's spec, its seed streams, the machine."""
+    from ..storage import provenance
+
     streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
     if not plan.full_batch:
         streams["shuffle"] = ("depth", "n", "trial")
@@ -139,5 +218,3 @@ def run(job: NoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     ds.attrs.update(provenance(asdict(job), seeds, wall))
     ds.attrs["trained_dtype"] = job.dtype
     return ds
-
-Job = NoiseFitJob
