@@ -259,20 +259,13 @@ class _TensorFlowTrainer(Trainer):
                 step(x, y, mask)
                 i += 1
 
-        # The shuffles' integer hash runs compiled by XLA on either path:
-        # its wrapping products are XLA's semantics, as on JAX.
-        draws = {}
-
-        def batches_of(plan):
-            if plan not in draws:
-                draws[plan] = (
-                    tf.function(lambda keys, epoch: epoch_batches(plan, keys, epoch), jit_compile=True),
-                    tf.function(lambda keys, epoch, s: resample_batch(plan, keys, epoch, s), jit_compile=True),
-                )
-            return draws[plan]
+        bodies = {}  # one loop body per batch plan
 
         def batched_loop(plan):
-            epoch_draw, step_draw = batches_of(plan)
+            # The shuffles' integer hash runs compiled by XLA on either path:
+            # its wrapping products are XLA's semantics, as on JAX.
+            epoch_draw = tf.function(lambda keys, epoch: epoch_batches(plan, keys, epoch), jit_compile=True)
+            step_draw = tf.function(lambda keys, epoch, s: resample_batch(plan, keys, epoch, s), jit_compile=True)
             per_epoch = plan.steps_per_epoch
 
             def epoch_of(x, y, mask, batch):
@@ -293,7 +286,7 @@ class _TensorFlowTrainer(Trainer):
                         epoch_of(x, y, mask, lambda s, batches=batches: batches[s])
                     e += 1
 
-            batched.__name__ = f"batched_{len(draws)}"  # loop() caches by name
+            batched.__name__ = f"batched_{len(bodies)}"  # loop() caches by name
             return batched
 
         # one traced function per choice, built on first use
@@ -310,8 +303,8 @@ class _TensorFlowTrainer(Trainer):
             pred = model(x)
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
-        evaluators = {True: tf.function(lambda x, y: evaluate(x, y, None), jit_compile=True, reduce_retracing=True),
-                      False: tf.function(evaluate, jit_compile=True, reduce_retracing=True)}
+        evaluate_all = tf.function(lambda x, y: evaluate(x, y, None), jit_compile=True, reduce_retracing=True)
+        evaluate_masked = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
 
         def run_full(x, y, mask, steps):
             steps = tf.constant(steps, tf.int32)
@@ -320,7 +313,6 @@ class _TensorFlowTrainer(Trainer):
             return loop(full_masked, x.shape[1])(x, y, mask, steps)
 
         self._full = run_full
-        bodies = {}
 
         def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
             if plan not in bodies:
@@ -328,7 +320,7 @@ class _TensorFlowTrainer(Trainer):
             loop(bodies[plan], plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
 
         self._batched = run_batched
-        self._evaluate = lambda x, y, mask: evaluators[True](x, y) if mask is None else evaluators[False](x, y, mask)
+        self._evaluate = lambda x, y, mask: evaluate_all(x, y) if mask is None else evaluate_masked(x, y, mask)
 
 
 class _JaxTrainer(Trainer):
