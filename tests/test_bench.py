@@ -35,8 +35,9 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
     out = proc.stdout
     assert re.search(r"depth 2, n 20-45 \(4 trials\): [\d.]+ ms/epoch", out), out  # 2 sizes x 2 trials packed
     assert re.search(r"depth 2, n 300-300 \(2 trials\)", out), out
-    assert re.search(r"^E2 packed\s+4\s+[\d.]+$", out, flags=re.M), out  # 2 buckets x 2 chunks
-    assert re.search(r"^E2 unpacked\s+6\s+[\d.]+$", out, flags=re.M), out
-    assert re.search(r"^E3 mini-batch\s+4\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 1 size x 2 chunks
+    assert re.search(r"^E2 packed\s+4\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 buckets x 2 chunks
+    assert re.search(r"^E2 unpacked\s+6\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out
+    assert re.search(r"^E3 mini-batch\s+4\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 1 size x 2 chunks
+    assert re.search(r"on 8 such device\(s\): at least [\d.]+ minutes", out), out
     assert re.search(r"n 300, 2 trials, resample: [\d.]+ ms/epoch", out), out
     assert "E2 + E3" in out

@@ -99,9 +99,10 @@ def _interpolated(depth, ns, trials, section, seconds, sample, plan_of=None, log
 
 
 def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: int = 4, parts=None, log=print) -> dict[str, float]:
-    """Device-seconds (and job counts) of E2 and E3 under ``config`` (see
-    module doc); ``parts`` limits it to some of "E2 packed", "E2 unpacked",
-    "E3 mini-batch"."""
+    """Device-seconds of E2 and E3 under ``config`` (see module doc), with
+    each part's job count (``PART jobs``) and longest job (``PART longest``,
+    what bounds the wall time on many devices); ``parts`` limits it to some
+    of "E2 packed", "E2 unpacked", "E3 mini-batch"."""
     parts = parts or ("E2 packed", "E2 unpacked", "E3 mini-batch")
     s, b = config["size"], config["batching"]
     chunk = min(s["trials_per_job"], s["trials"])
@@ -111,36 +112,41 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
     if "E2 packed" in parts:
         width = s.get("pack_width", 0)
         log(f"E2, packed by size.pack_width = {width}:")
-        total, jobs = 0.0, 0
+        total, jobs, longest = 0.0, 0, 0.0
         for depth in s["depths"]:
             for bucket in size_buckets(s["sizes"], width):
                 lengths = np.repeat(bucket, chunk)
                 t = time_shape(depth, max(bucket), len(lengths), s, seconds, packed_lengths=lengths if len(bucket) > 1 else None)
-                total += jobs_per_point * (s["epochs"] * t.epoch_seconds + t.compile_seconds + startup)
+                job = s["epochs"] * t.epoch_seconds + t.compile_seconds + startup
+                total += jobs_per_point * job
+                longest = max(longest, job)
                 jobs += jobs_per_point
                 log(
                     f"    depth {depth}, n {bucket[0]}-{bucket[-1]} ({len(lengths)} trials): "
                     f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s"
                 )
-        out["E2 packed"], out["E2 packed jobs"] = total, jobs
+        out["E2 packed"], out["E2 packed jobs"], out["E2 packed longest"] = total, jobs, longest
 
     if "E2 unpacked" in parts:
         log("E2, one n per job (interpolated):")
-        total = 0.0
+        total, longest = 0.0, 0.0
         for depth in s["depths"]:
             per_epoch, compile_s = _interpolated(depth, sorted(s["sizes"]), chunk, s, seconds, sample, log=log)
             total += jobs_per_point * (s["epochs"] * per_epoch.sum() + len(per_epoch) * (compile_s + startup))
+            longest = max(longest, s["epochs"] * per_epoch.max() + compile_s + startup)
         out["E2 unpacked"], out["E2 unpacked jobs"] = total, jobs_per_point * len(s["depths"]) * len(s["sizes"])
+        out["E2 unpacked longest"] = longest
 
     if "E3 mini-batch" in parts:
         mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
         log("E3 mini-batch points (one n per job; full-batch points are E2's jobs):")
-        total, jobs = 0.0, 0
+        total, jobs, longest = 0.0, 0, 0.0
         for variant in b["variants"] if mini else ():
             for depth in b["depths"]:
                 plan_of = lambda n, v=variant: BatchPlan(n, b["batch_size"], v, b["shuffle"])  # noqa: E731
                 per_epoch, compile_s = _interpolated(depth, mini, chunk, b, seconds, min(sample, 2), plan_of, log=log)
                 total += jobs_per_point * (b["epochs"] * per_epoch.sum() + len(mini) * (compile_s + startup))
+                longest = max(longest, b["epochs"] * per_epoch.max() + compile_s + startup)
                 jobs += jobs_per_point * len(mini)
-        out["E3 mini-batch"], out["E3 mini-batch jobs"] = total, jobs
+        out["E3 mini-batch"], out["E3 mini-batch jobs"], out["E3 mini-batch longest"] = total, jobs, longest
     return out
