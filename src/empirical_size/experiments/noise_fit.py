@@ -168,11 +168,11 @@ def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, chec
     )
     wall = time.perf_counter() - start
     if not isinstance(job, PackedNoiseFitJob):
-        return _dataset(job, rec, data[0][1], plan, wall)
+        return _stamp(_dataset(job, rec, data[0][1], plan), job, plan, wall)
     # a packed job's file has an n dimension, also for a bucket of one size
     split = {k: packed.split(v) if len(points) > 1 else [v] for k, v in rec.items() if k != "epoch"}
     parts = [
-        _dataset(p, {"epoch": rec["epoch"], **{k: v[i] for k, v in split.items()}}, data[i][1], p.plan(), wall)
+        _dataset(p, {"epoch": rec["epoch"], **{k: v[i] for k, v in split.items()}}, data[i][1], p.plan())
         for i, p in enumerate(points)
     ]
     ds = xr.concat(parts, dim="n", data_vars="all", coords="minimal", combine_attrs="override")
@@ -183,8 +183,8 @@ def _concat_weights(per_point: list[networks.Weights]) -> networks.Weights:
     return [tuple(np.concatenate([w[layer][k] for w in per_point]) for k in (0, 1)) for layer in range(len(per_point[0]))]
 
 
-def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan, wall: float) -> xr.Dataset:
-    """One size's data set from its records."""
+def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Dataset:
+    """One size's data set from its records (provenance: :func:`_stamp`)."""
     from ..training import divergence_variables
 
     ds = xr.Dataset(
@@ -204,7 +204,7 @@ def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan, wall: 
     )
     if job.variant is not None:
         ds = ds.assign_coords(variant=((), job.variant, {"long_name": "batching variant"}))
-    return _stamp(ds, job, plan, wall)
+    return ds
 
 
 def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float) -> xr.Dataset:
