@@ -71,3 +71,11 @@ def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
     assert Checkpoint(tmp_path / "c.npz", {"epochs": 20}).load() is None
     (tmp_path / "c.npz").write_bytes(b"garbage")
     assert Checkpoint(tmp_path / "c.npz", {"epochs": 10}).load() is None
+
+
+def test_a_checkpoint_of_an_engine_that_trained_differently_is_ignored(tmp_path, monkeypatch):
+    from empirical_size import checkpoint
+
+    checkpoint.Checkpoint(tmp_path / "c.npz", {"epochs": 10}).save(5, [np.zeros(3)], {"mse": [np.ones(2)]})
+    monkeypatch.setattr(checkpoint, "TRAINING_FORMAT", checkpoint.TRAINING_FORMAT + 1)
+    assert checkpoint.Checkpoint(tmp_path / "c.npz", {"epochs": 10}).load() is None

@@ -1,9 +1,11 @@
 """Checkpoints of a training job, so that a killed job resumes where it was.
 
 A checkpoint holds the trainer's state (weights, optimizer variables), the
-records so far, the epochs done and the shuffle generators' states, with the
-job's spec: one written for another spec is ignored. It is written to a
-temporary file and renamed, so a kill while writing leaves the previous one.
+records so far and the epochs done (shuffles are counter-based: epoch ``e``'s
+order needs no saved generator), with the job's spec and the format of
+training: one written for another spec, or by a version of the engine that
+trains differently, is ignored. It is written to a temporary file and
+renamed, so a kill while writing leaves the previous one.
 """
 
 from __future__ import annotations
@@ -19,18 +21,24 @@ import numpy as np
 log = logging.getLogger("empirical_size")
 
 
+# Raise when the same spec would train differently, so that a checkpoint left
+# by a killed job of an older version is not resumed. 2: shuffles drawn on
+# the device, E2 sizes packed.
+TRAINING_FORMAT = 2
+
+
 class Checkpoint:
     def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1):
         self.path = Path(path)
-        self.key = json.dumps(spec, sort_keys=True)
+        self.key = json.dumps({"spec": spec, "training_format": TRAINING_FORMAT}, sort_keys=True)
         self.every = max(1, int(every))
 
-    def save(self, done: int, state: list[np.ndarray], records: dict[str, list[np.ndarray]], rngs=None) -> None:
+    def save(self, done: int, state: list[np.ndarray], records: dict[str, list[np.ndarray]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {f"state_{i}": a for i, a in enumerate(state)}
         for name, values in records.items():
             arrays[f"record_{name}"] = np.stack(values)
-        meta = {"key": self.key, "done": int(done), "records": sorted(records), "rngs": [r.bit_generator.state for r in rngs or []]}
+        meta = {"key": self.key, "done": int(done), "records": sorted(records)}
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent)
         os.close(fd)
         try:
@@ -42,7 +50,7 @@ class Checkpoint:
             raise
 
     def load(self):
-        """``(done, state, records, rng_states)`` or None when there is no usable checkpoint."""
+        """``(done, state, records)`` or None when there is no usable checkpoint."""
         if not self.path.exists():
             return None
         try:
@@ -56,7 +64,7 @@ class Checkpoint:
         except Exception as err:  # noqa: BLE001 - a damaged checkpoint only costs a restart
             log.warning("ignoring unreadable checkpoint %s: %s", self.path, err)
             return None
-        return meta["done"], state, records, meta["rngs"]
+        return meta["done"], state, records
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -73,7 +73,7 @@ def train_and_record(
     keys = None if plan.full_batch else trial_keys(shuffle_rngs)
     done, calls = 0, 0
     if checkpoint is not None and (saved := checkpoint.load()) is not None:
-        done, state, records, _ = saved
+        done, state, records = saved
         trainer.set_state(state)
         progress.resume(done)
         progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
