@@ -247,13 +247,7 @@ class _TensorFlowTrainer(Trainer):
         # Counted while loops, not ``for _ in tf.range(steps)``: XLA treats a
         # range's limit as a compile-time constant, so every new step count
         # would compile the loop again.
-        def full(x, y, steps):
-            i = tf.constant(0)
-            while i < steps:
-                step(x, y, None)
-                i += 1
-
-        def full_masked(x, y, mask, steps):
+        def full(x, y, mask, steps):  # mask None: traced without one
             i = tf.constant(0)
             while i < steps:
                 step(x, y, mask)
@@ -303,16 +297,7 @@ class _TensorFlowTrainer(Trainer):
             pred = model(x)
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
-        evaluate_all = tf.function(lambda x, y: evaluate(x, y, None), jit_compile=True, reduce_retracing=True)
-        evaluate_masked = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
-
-        def run_full(x, y, mask, steps):
-            steps = tf.constant(steps, tf.int32)
-            if mask is None:
-                return loop(full, x.shape[1])(x, y, steps)
-            return loop(full_masked, x.shape[1])(x, y, mask, steps)
-
-        self._full = run_full
+        self._full = lambda x, y, mask, steps: loop(full, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
         def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
             if plan not in bodies:
@@ -320,7 +305,7 @@ class _TensorFlowTrainer(Trainer):
             loop(bodies[plan], plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
 
         self._batched = run_batched
-        self._evaluate = lambda x, y, mask: evaluate_all(x, y) if mask is None else evaluate_masked(x, y, mask)
+        self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
 
 
 class _JaxTrainer(Trainer):
