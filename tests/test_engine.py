@@ -99,13 +99,31 @@ def loop(request, monkeypatch):
     return request.param
 
 
-def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop):
-    chunk = run(job(trials=6))
-    alone = run(job(first_trial=4, trials=1))
-    for var in ("mse", "size", "sum_y2"):
-        np.testing.assert_allclose(chunk[var].sel(trial=4).values, alone[var].sel(trial=4).values, rtol=0, atol=1e-9)
+def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
+    from empirical_size import engine
+
+    # lanes of 5 trials on the graph path: 26 lanes, the last of 3
+    monkeypatch.setattr(engine._TensorFlowTrainer, "LANE_SAMPLES", 5 * 60)
+    chunk = run(job(trials=128))
+    for t in (0, 4, 5, 64, 127):  # lane edges and the last, short lane
+        alone = run(job(first_trial=t, trials=1))
+        for var in ("mse", "size", "sum_y2"):
+            np.testing.assert_allclose(chunk[var].sel(trial=t).values, alone[var].sel(trial=t).values, rtol=0, atol=1e-9)
     # 200 full-batch steps really trained the networks
     assert (chunk.mse.isel(epoch=-1) < chunk.mse.isel(epoch=0)).all()
+
+
+def test_cpu_lanes_cover_every_trial_once_within_the_sample_budget():
+    from empirical_size import engine
+
+    trainer = engine.make_trainer([3, 8, 1], 37)
+    threads = engine.inter_op_threads()
+    for samples in (1, 20, 300, 5000, 10**6):
+        lanes = trainer.lanes(samples)
+        assert [t for lo, hi in lanes for t in range(lo, hi)] == list(range(37))
+        assert len(lanes) >= min(threads, 37)  # every inter-op thread has work
+        widths = {hi - lo for lo, hi in lanes[:-1]}
+        assert len(widths) <= 1 and max(hi - lo for lo, hi in lanes) * samples <= max(trainer.LANE_SAMPLES, samples)
 
 
 def test_a_chunk_and_single_trials_agree_statistically_float32():

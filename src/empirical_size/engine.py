@@ -17,6 +17,7 @@ Import this module only after :func:`empirical_size.backend.select`.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,11 +59,16 @@ class TrialDense(keras.layers.Layer):
         self.bias = self.add_weight(shape=(self.trials, self.units), initializer="zeros", name="bias")
 
     def call(self, x):
-        y = ops.matmul(x, self.kernel) + self.bias[:, None, :]
-        return ops.relu(y) if self.relu else y
+        return dense(x, self.kernel, self.bias, self.relu)
 
     def get_config(self):
         return {**super().get_config(), "trials": self.trials, "units": self.units, "relu": self.relu}
+
+
+def dense(x, kernel, bias, relu: bool):
+    """:class:`TrialDense`'s computation on given weights (or a slice of them)."""
+    y = ops.matmul(x, kernel) + bias[:, None, :]
+    return ops.relu(y) if relu else y
 
 
 def build_model(sizes: Sequence[int], trials: int, dtype: str = "float32") -> keras.Sequential:
@@ -214,24 +220,44 @@ class Trainer:
         return np.asarray(self.model(x))
 
 
-class _TensorFlowTrainer(Trainer):
-    """How much of the loop XLA compiles depends on the work per step. On a
-    CPU, from ``GRAPH_FROM_SAMPLES`` samples per step on, the loop runs as a
-    TensorFlow graph whose batched matmuls go to oneDNN, with only the
-    optimizer update compiled by XLA: XLA's CPU batched matmul is slow for
-    the kernel gradient (a contraction over the samples), while its fusion
-    of Adadelta's element-wise ops saves passes over memory. Below that, and
-    on a GPU, XLA compiles the whole loop: per-op overhead dominates small
-    steps. (Measured with ``python -m empirical_size.bench``; see README.)"""
+def inter_op_threads() -> int:
+    """TensorFlow's inter-op threads (its config, else the environment
+    variable ``backend.select`` sets, else one per core)."""
+    import tensorflow as tf
 
-    GRAPH_FROM_SAMPLES = 300
-    compile_loop: bool | None = None  # force one way (benchmarks); None: by the rule above
+    configured = tf.config.threading.get_inter_op_parallelism_threads()
+    return configured or int(os.environ.get("TF_NUM_INTEROP_THREADS") or 0) or os.cpu_count() or 1
+
+
+class _TensorFlowTrainer(Trainer):
+    """On a GPU, XLA compiles the whole loop. On a CPU the loop runs as a
+    TensorFlow graph whose batched matmuls go to oneDNN (XLA's CPU batched
+    matmul is slow for the kernel gradient, a contraction over the samples),
+    with the optimizer update compiled by XLA (its fusion of Adadelta's
+    element-wise ops saves passes over memory). The graph takes the chunk's
+    gradient in independent lanes of trials, which TensorFlow's inter-op
+    threads run side by side, one op per core (``backend.select`` sets one
+    intra-op thread): a lane of about ``LANE_SAMPLES`` samples x 64 units
+    stays in a core's cache, where one chunk-wide op streams every tensor
+    through memory and splits small matmuls across cores. (Measured with
+    ``python -m empirical_size.bench``; see README.)"""
+
+    LANE_SAMPLES = 8192
+    compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
+
+    def lanes(self, samples: int) -> list[tuple[int, int]]:
+        """Trial ranges whose gradients the CPU graph takes separately: at
+        least one per inter-op thread, at most ``LANE_SAMPLES`` samples each."""
+        threads = inter_op_threads()
+        width = max(1, min(-(-self.trials // threads), self.LANE_SAMPLES // max(samples, 1)))
+        return [(lo, min(lo + width, self.trials)) for lo in range(0, self.trials, width)]
 
     def _compile(self):
         import tensorflow as tf
 
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
+        relus = [layer.relu for layer in model.layers]
         on_gpu = bool(tf.config.list_logical_devices("GPU"))
         tf.config.experimental.enable_tensor_float_32_execution(self.precision == "tensorfloat32")
 
@@ -239,21 +265,43 @@ class _TensorFlowTrainer(Trainer):
         def update(grads):
             optimizer.apply(grads, variables)
 
-        def step(x, y, mask):
+        def chunk_gradients(x, y, mask):
             with tf.GradientTape() as tape:
                 loss = ops.sum(per_trial_mse(model(x), y, mask))
-            update(tape.gradient(loss, variables))
+            return tape.gradient(loss, variables)
+
+        def lane_gradients(lanes, x, y, mask):
+            # Each trial's gradient is its own, so lanes change no number.
+            per_lane = []
+            for lo, hi in lanes:
+                weights = [v.value[lo:hi] for v in variables]
+                with tf.GradientTape() as tape:
+                    tape.watch(weights)
+                    a = x[lo:hi]
+                    for i, relu in enumerate(relus):
+                        a = dense(a, weights[2 * i], weights[2 * i + 1], relu)
+                    own = mask[lo:hi] if mask is not None and len(mask.shape) == 2 else mask  # packed: (T, n)
+                    loss = ops.sum(per_trial_mse(a, y[lo:hi], own))
+                per_lane.append(tape.gradient(loss, weights))
+            return [tf.concat(parts, axis=0) for parts in zip(*per_lane)]
+
+        def make_step(jit: bool, samples: int):
+            lanes = self.lanes(samples)
+            if jit or len(lanes) == 1:
+                return lambda x, y, mask: update(chunk_gradients(x, y, mask))
+            return lambda x, y, mask: update(lane_gradients(lanes, x, y, mask))
 
         # Counted while loops, not ``for _ in tf.range(steps)``: XLA treats a
         # range's limit as a compile-time constant, so every new step count
         # would compile the loop again.
-        def full(x, y, mask, steps):  # mask None: traced without one
-            i = tf.constant(0)
-            while i < steps:
-                step(x, y, mask)
-                i += 1
+        def full_loop(step):
+            def full(x, y, mask, steps):  # mask None: traced without one
+                i = tf.constant(0)
+                while i < steps:
+                    step(x, y, mask)
+                    i += 1
 
-        bodies = {}  # one loop body per batch plan
+            return full
 
         def batched_loop(plan):
             # The shuffles' integer hash runs compiled by XLA on either path:
@@ -262,47 +310,46 @@ class _TensorFlowTrainer(Trainer):
             step_draw = tf.function(lambda keys, epoch, s: resample_batch(plan, keys, epoch, s), jit_compile=True)
             per_epoch = plan.steps_per_epoch
 
-            def epoch_of(x, y, mask, batch):
-                s = tf.constant(0)
-                while s < per_epoch:
-                    b = batch(s)
-                    step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[s])
-                    s += 1
+            def with_step(step):
+                def epoch_of(x, y, mask, batch):
+                    s = tf.constant(0)
+                    while s < per_epoch:
+                        b = batch(s)
+                        step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[s])
+                        s += 1
 
-            def batched(x, y, keys, mask, first_epoch, epochs):
-                e = tf.constant(0)
-                while e < epochs:
-                    epoch = first_epoch + e
-                    if plan.mode == "resample":
-                        epoch_of(x, y, mask, lambda s, epoch=epoch: step_draw(keys, epoch, s))
-                    else:
-                        batches = epoch_draw(keys, epoch)
-                        epoch_of(x, y, mask, lambda s, batches=batches: batches[s])
-                    e += 1
+                def batched(x, y, keys, mask, first_epoch, epochs):
+                    e = tf.constant(0)
+                    while e < epochs:
+                        epoch = first_epoch + e
+                        if plan.mode == "resample":
+                            epoch_of(x, y, mask, lambda s, epoch=epoch: step_draw(keys, epoch, s))
+                        else:
+                            batches = epoch_draw(keys, epoch)
+                            epoch_of(x, y, mask, lambda s, batches=batches: batches[s])
+                        e += 1
 
-            batched.__name__ = f"batched_{len(bodies)}"  # loop() caches by name
-            return batched
+                return batched
 
-        # one traced function per choice, built on first use
+            return with_step
+
+        # one traced function per (loop, way), built on first use
         loops = {}
 
-        def loop(body, samples: int):
-            jit = self.compile_loop if self.compile_loop is not None else on_gpu or samples < self.GRAPH_FROM_SAMPLES
-            key = (body.__name__, bool(jit))
-            if key not in loops:
-                loops[key] = tf.function(body, jit_compile=bool(jit), reduce_retracing=True)
-            return loops[key]
+        def loop(key, make_body, samples: int):
+            jit = bool(self.compile_loop if self.compile_loop is not None else on_gpu)
+            if (key, jit, samples) not in loops:
+                loops[key, jit, samples] = tf.function(make_body(make_step(jit, samples)), jit_compile=jit, reduce_retracing=True)
+            return loops[key, jit, samples]
 
         def evaluate(x, y, mask):
             pred = model(x)
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
-        self._full = lambda x, y, mask, steps: loop(full, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
+        self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
         def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
-            if plan not in bodies:
-                bodies[plan] = batched_loop(plan)
-            loop(bodies[plan], plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
+            loop(plan, batched_loop(plan), plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
