@@ -64,8 +64,9 @@ def test_a_step_matches_the_adadelta_formula_by_hand():
         for (gk, gb), (wk, wb) in zip(got, want):
             np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
             np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
-    # and training did move the weights
+    # and training did move the weights, one optimizer iteration a step
     assert np.abs(got[0][0] - weights[0][0]).max() > 1e-3
+    assert int(trainer.get_state()[-len(trainer.optimizer.variables)]) == 10
 
 
 def test_the_optimizer_is_the_papers_not_keras_3_defaults():
@@ -212,8 +213,10 @@ def test_a_diverging_trial_is_flagged_and_leaves_its_chunk_alone():
     pair = make_trainer(sizes, 2, "float64", PAPER)
     pair.set_weights([(k[[0, 2]], b[[0, 2]]) for k, b in weights])
     alone = train_and_record(pair, x[[0, 2]], y[[0, 2]], epochs=20, record_every=5)
-    np.testing.assert_array_equal(rec["mse"][[0, 2]], alone["mse"])
-    np.testing.assert_array_equal(rec["size"][[0, 2]], alone["size"])
+    # No inf or nan leaks into the others; equal to rounding (a chunk of
+    # another shape may run kernels that sum in another order).
+    for var in ("mse", "size"):
+        np.testing.assert_allclose(rec[var][[0, 2]], alone[var], rtol=1e-13, atol=0)
 
 
 def test_divergence_flags_the_first_bad_record():

@@ -55,41 +55,65 @@ def parse(argv=None):
 
 
 def matmul_gflops(seconds: float) -> float:
-    """float32 GEMM rate of the backend's matmul on this device (1024^2 on a
-    CPU; 8192^2 on a GPU, which a 1024^2 product leaves mostly idle)."""
+    """float32 GEMM rate of this device (1024^2 on a CPU; 8192^2 on a GPU,
+    which a 1024^2 product leaves mostly idle). On a CPU the best of the
+    backend (as many products at once as it runs ops at once, since the
+    engine gives each op one core) and numpy's BLAS on every core."""
     import keras
 
     from .backend import device, matmul_precision
 
-    size = 1024 if ":cpu:" in device() else 8192
-    if keras.backend.backend() == "jax":  # JAX reads the precision when tracing, not from the environment
-        import jax
+    if ":cpu:" not in device():
+        if keras.backend.backend() == "jax":  # JAX reads the precision when tracing, not from the environment
+            import jax
 
-        with jax.default_matmul_precision(matmul_precision()):
-            return _matmul_rate(size, seconds)
-    import tensorflow as tf
+            with jax.default_matmul_precision(matmul_precision()):
+                return _matmul_rate(8192, seconds)
+        import tensorflow as tf
 
-    tf.config.experimental.enable_tensor_float_32_execution(matmul_precision() == "tensorfloat32")
-    return _matmul_rate(size, seconds)
+        tf.config.experimental.enable_tensor_float_32_execution(matmul_precision() == "tensorfloat32")
+        return _matmul_rate(8192, seconds)
+    concurrent = 1
+    if keras.backend.backend() == "tensorflow":
+        from .engine import inter_op_threads
+
+        concurrent = inter_op_threads()
+    return max(_matmul_rate(1024, seconds, concurrent), _matmul_rate(1024, seconds, numpy=True))
 
 
-def _matmul_rate(size: int, seconds: float) -> float:
+def _matmul_rate(size: int, seconds: float, concurrent: int = 1, numpy: bool = False) -> float:
+    """GFLOP/s of ``concurrent`` independent size^2 products at a time."""
+    import keras
     import numpy as np
-    from keras import ops
 
-    a = ops.convert_to_tensor(np.random.default_rng(0).standard_normal((size, size)).astype("float32"))
-    _block(ops.matmul(a, a))
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((size, size)).astype("float32") for _ in range(concurrent)]
+    if numpy:
+        products = lambda: [a @ a for a in inputs]  # noqa: E731
+    elif keras.backend.backend() == "tensorflow" and concurrent > 1:
+        import tensorflow as tf
+
+        tensors = [tf.Variable(a) for a in inputs]  # not constants, which the graph would fold
+        # independent products in one graph: TensorFlow runs them side by side
+        products = tf.function(lambda: [tf.matmul(a, a)[:1, :1] for a in tensors])
+    else:
+        from keras import ops
+
+        tensors = [ops.convert_to_tensor(a) for a in inputs]
+        products = lambda: [ops.matmul(a, a) for a in tensors]  # noqa: E731
+    for out in products():
+        _block(out)
     reps, elapsed = 1, 0.0
     while elapsed < seconds:
         start = time.perf_counter()
-        out = a
         for _ in range(reps):
-            out = ops.matmul(a, a)
-        _block(out)
+            outs = products()
+        for out in outs:
+            _block(out)
         elapsed = time.perf_counter() - start
         if elapsed < seconds:
             reps *= 2
-    return 2 * size**3 * reps / elapsed / 1e9
+    return 2 * size**3 * concurrent * reps / elapsed / 1e9
 
 
 def _block(x):
@@ -234,7 +258,7 @@ def table(args, backend) -> bool:
     for precision in args.precision:
         backend.set_matmul_precision(precision)
         peaks[precision] = matmul_gflops(args.seconds)
-        print(f"matmul (backend, {precision}): {peaks[precision]:.1f} GFLOP/s", flush=True)
+        print(f"matmul ({precision}, this device at its best): {peaks[precision]:.1f} GFLOP/s", flush=True)
     header = (
         f"{'depth':>5} {'n':>6} {'precision':>13} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8}"
         f" {'engine GFLOP/s':>15} {'of matmul':>10}"

@@ -5,7 +5,8 @@ fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
 each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
 layers and the optimizer; the loop runs many steps per compiled call
-(``tf.function`` on TensorFlow, XLA where it pays, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
+(``tf.function`` on TensorFlow: XLA on a GPU, a graph in lanes of trials on a
+CPU, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 Trials of different ``n`` can share a call, padded with a per-trial mask
 (:mod:`empirical_size.packing`); mini-batch shuffles are drawn inside the
 loop from one key per trial (:func:`draw_order`, reference in
@@ -239,8 +240,11 @@ class _TensorFlowTrainer(Trainer):
     threads run side by side, one op per core (``backend.select`` sets one
     intra-op thread): a lane of about ``LANE_SAMPLES`` samples x 64 units
     stays in a core's cache, where one chunk-wide op streams every tensor
-    through memory and splits small matmuls across cores. (Measured with
-    ``python -m empirical_size.bench``; see README.)"""
+    through memory and splits small matmuls across cores. Within a lane the
+    backward pass is written out (ReLU gradients from the saved activations;
+    the one-unit output layer and the loss fused by XLA) instead of taped.
+    Both give Keras' own gradients: tests compare them with ``model.fit``.
+    (Measured with ``python -m empirical_size.bench``; see README.)"""
 
     LANE_SAMPLES = 8192
     compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
@@ -270,26 +274,58 @@ class _TensorFlowTrainer(Trainer):
                 loss = ops.sum(per_trial_mse(model(x), y, mask))
             return tape.gradient(loss, variables)
 
+        @tf.function(jit_compile=True)
+        def output_gradients(a, kernel, bias, y, mask):
+            """The output layer's and the loss's backward pass, fused by XLA
+            (its matmuls have one output unit): the output layer's kernel and
+            bias gradients and the last hidden layer's pre-ReLU gradient."""
+            with tf.GradientTape() as tape:
+                tape.watch([a, kernel, bias])
+                loss = ops.sum(per_trial_mse(dense(a, kernel, bias, relu=False), y, mask))
+            g_a, g_kernel, g_bias = tape.gradient(loss, [a, kernel, bias])
+            return g_kernel, g_bias, tf.where(a > 0, g_a, tf.zeros_like(g_a))
+
         def lane_gradients(lanes, x, y, mask):
             # Each trial's gradient is its own, so lanes change no number.
+            # Backpropagation written out: ReLU gradients from the saved
+            # activations, no tape bookkeeping between the lanes' ops.
             per_lane = []
             for lo, hi in lanes:
-                weights = [v.value[lo:hi] for v in variables]
-                with tf.GradientTape() as tape:
-                    tape.watch(weights)
-                    a = x[lo:hi]
-                    for i, relu in enumerate(relus):
-                        a = dense(a, weights[2 * i], weights[2 * i + 1], relu)
-                    own = mask[lo:hi] if mask is not None and len(mask.shape) == 2 else mask  # packed: (T, n)
-                    loss = ops.sum(per_trial_mse(a, y[lo:hi], own))
-                per_lane.append(tape.gradient(loss, weights))
+                w = [v.value[lo:hi] for v in variables]
+                own = mask[lo:hi] if mask is not None and len(mask.shape) == 2 else mask  # packed: (T, n)
+                acts = [x[lo:hi]]
+                for i in range(len(relus) - 1):
+                    acts.append(dense(acts[-1], w[2 * i], w[2 * i + 1], relu=True))
+                g_kernel, g_bias, dz = output_gradients(acts[-1], w[-2], w[-1], y[lo:hi], own)
+                grads = [g_kernel, g_bias]
+                for i in reversed(range(len(relus) - 1)):
+                    grads[:0] = [tf.matmul(acts[i], dz, transpose_a=True), tf.reduce_sum(dz, axis=1)]
+                    if i > 0:
+                        dz = tf.raw_ops.ReluGrad(gradients=tf.matmul(dz, w[2 * i], transpose_b=True), features=acts[i])
+                per_lane.append(grads)
             return [tf.concat(parts, axis=0) for parts in zip(*per_lane)]
+
+        def variable_update(var):
+            return tf.function(lambda grad: optimizer.update_step(grad, var, optimizer.learning_rate), jit_compile=True)
+
+        variable_updates = [variable_update(v) for v in variables]
+        # What optimizer.apply adds to update_step; none of it is set here.
+        extras = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "use_ema", "gradient_accumulation_steps", "loss_scale_factor")
+        plain_updates = not any(getattr(optimizer, name, None) for name in extras)
+
+        def update_each(grads):
+            # Keras' own update, one call per variable: each starts as soon as
+            # its gradient is complete, while lanes still work on earlier layers.
+            for apply, grad in zip(variable_updates, grads):
+                apply(grad)
+            optimizer.iterations.assign_add(1)
 
         def make_step(jit: bool, samples: int):
             lanes = self.lanes(samples)
             if jit or len(lanes) == 1:
                 return lambda x, y, mask: update(chunk_gradients(x, y, mask))
-            return lambda x, y, mask: update(lane_gradients(lanes, x, y, mask))
+            apply = update_each if plain_updates else update
+            return lambda x, y, mask: apply(lane_gradients(lanes, x, y, mask))
 
         # Counted while loops, not ``for _ in tf.range(steps)``: XLA treats a
         # range's limit as a compile-time constant, so every new step count
