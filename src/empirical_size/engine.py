@@ -242,8 +242,10 @@ class _TensorFlowTrainer(Trainer):
     stays in a core's cache, where one chunk-wide op streams every tensor
     through memory and splits small matmuls across cores. Within a lane the
     backward pass is written out (ReLU gradients from the saved activations;
-    the one-unit output layer and the loss fused by XLA) instead of taped.
-    Both give Keras' own gradients: tests compare them with ``model.fit``.
+    the one-unit output layer and the loss fused by XLA) instead of taped,
+    and Keras' ``update_step`` runs per variable as soon as its gradient is
+    complete, alongside the lanes' work on earlier layers. Both give Keras'
+    own training: tests compare them with ``model.fit`` and the formula.
     (Measured with ``python -m empirical_size.bench``; see README.)"""
 
     LANE_SAMPLES = 8192
