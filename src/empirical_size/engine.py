@@ -263,7 +263,7 @@ class _TensorFlowTrainer(Trainer):
 
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
-        relus = [layer.relu for layer in model.layers]
+        hidden = len(model.layers) - 1  # ReLU layers; the output layer is linear
         on_gpu = bool(tf.config.list_logical_devices("GPU"))
         tf.config.experimental.enable_tensor_float_32_execution(self.precision == "tensorfloat32")
 
@@ -296,11 +296,11 @@ class _TensorFlowTrainer(Trainer):
                 w = [v.value[lo:hi] for v in variables]
                 own = mask[lo:hi] if mask is not None and len(mask.shape) == 2 else mask  # packed: (T, n)
                 acts = [x[lo:hi]]
-                for i in range(len(relus) - 1):
+                for i in range(hidden):
                     acts.append(dense(acts[-1], w[2 * i], w[2 * i + 1], relu=True))
                 g_kernel, g_bias, dz = output_gradients(acts[-1], w[-2], w[-1], y[lo:hi], own)
                 grads = [g_kernel, g_bias]
-                for i in reversed(range(len(relus) - 1)):
+                for i in reversed(range(hidden)):
                     grads[:0] = [tf.matmul(acts[i], dz, transpose_a=True), tf.reduce_sum(dz, axis=1)]
                     if i > 0:
                         dz = tf.raw_ops.ReluGrad(gradients=tf.matmul(dz, w[2 * i], transpose_b=True), features=acts[i])
@@ -387,7 +387,8 @@ class _TensorFlowTrainer(Trainer):
         self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
         def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
-            loop(plan, batched_loop(plan), plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
+            # the plan's loop is built once, on first use (not on every call)
+            loop(plan, lambda step: batched_loop(plan)(step), plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
