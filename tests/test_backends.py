@@ -15,8 +15,8 @@ from conftest import ROOT
 SPEC = {"depth": 2, "n": 40, "first_trial": 1, "trials": 2, "epochs": 60, "record_every": 20, "width": 16, "dtype": "float64"}
 
 
-def train(backend, out, spec=SPEC):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def train(backend, out, spec=SPEC, **env_vars):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env_vars}
     env.pop("KERAS_BACKEND", None)
     proc = subprocess.run(
         [sys.executable, "-m", "empirical_size", "train", "--backend", backend, "--spec", json.dumps(spec), "--out", str(out)],
@@ -39,6 +39,19 @@ def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
     assert tf.attrs["backend"] == "tensorflow" and jx.attrs["backend"] == "jax"
     for var in ("mse", "size", "sum_y2"):
         np.testing.assert_allclose(tf[var].values, jx[var].values, rtol=1e-9, atol=0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
+@pytest.mark.parametrize("spec", [SPEC, PACKED, SHUFFLED], ids=["full-batch", "packed", "mini-batch"])
+def test_the_fused_gpu_kernel_trains_the_same_trial(tmp_path, spec):
+    """The JAX trainer's fused kernel (a GPU's path), run in Pallas'
+    interpreter here: tiles of 16 samples, two a program, so n = 40 pads to
+    64 and sums two tiles on chip; TensorFlow's trial is the reference."""
+    tf = train("tensorflow", tmp_path / "tf.nc", spec)
+    fused = train("jax", tmp_path / "fused.nc", spec, EMPIRICAL_SIZE_FUSED="interpret:16,2,1")
+    assert fused.attrs["gradients"] == "fused 16,2,1 (interpreted)" and tf.attrs["gradients"] == "tensorflow"
+    for var in ("mse", "size", "sum_y2"):
+        np.testing.assert_allclose(tf[var].values, fused[var].values, rtol=1e-9, atol=0)
 
 
 def test_a_rerun_of_a_job_gives_identical_numbers(tmp_path):

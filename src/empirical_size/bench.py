@@ -279,6 +279,9 @@ def table(args, backend) -> bool:
                     f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%}",
                     flush=True,
                 )
+    from .engine import GRADIENT_PATHS
+
+    print(f"engine gradients: {', '.join(sorted(GRADIENT_PATHS))}", flush=True)
     return ok
 
 

@@ -149,8 +149,14 @@ def resample_batch(plan: BatchPlan, keys, epoch, step):
     return draw_order(keys, counter, plan.n)[:, : plan.width]
 
 
+# How this process's trainers took their gradients (jobs record it).
+GRADIENT_PATHS: set[str] = set()
+
+
 class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
+
+    gradient_path = "tensorflow"
 
     def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
         from .backend import matmul_precision
@@ -161,6 +167,7 @@ class Trainer:
         self.optimizer = optimizer.build()
         self.optimizer.build(self.model.trainable_variables)
         self._compile()
+        GRADIENT_PATHS.add(self.gradient_path)
 
     # -- state --------------------------------------------------------------
     def set_weights(self, weights: Weights) -> None:
@@ -395,10 +402,31 @@ class _TensorFlowTrainer(Trainer):
 
 
 class _JaxTrainer(Trainer):
+    """On a GPU, a step's gradients come from one fused kernel
+    (:mod:`empirical_size.fused`) where it supports the shapes; elsewhere
+    from ``jax.grad`` of the summed per-trial MSE. Keras' optimizer applies
+    them either way."""
+
+    def fused_tiling(self):
+        """The fused kernel's tiling for this trainer, or None for ``jax.grad``."""
+        import jax
+
+        from . import fused
+
+        tiling = fused.Tiling.from_env()
+        on_gpu = jax.devices()[0].platform == "gpu"
+        if tiling is None or not (on_gpu or tiling.interpret) or not fused.supports(self.sizes, self.dtype):
+            return None
+        return tiling
+
     def _compile(self):
         import jax
 
+        from . import fused
+
         model, optimizer = self.model, self.optimizer
+        tiling = self.fused_tiling()
+        self.gradient_path = "jax.grad" if tiling is None else tiling.describe()
 
         def loss_fn(tv, x, y, mask):
             pred, _ = model.stateless_call(tv, [], x)
@@ -406,14 +434,28 @@ class _JaxTrainer(Trainer):
 
         grad = jax.grad(loss_fn)
 
-        def step(state, x, y, mask):
+        def prepare(x, y, mask):
+            # the fused kernel's padded data and tiling; for jax.grad, the data as given
+            if tiling is None:
+                return (x, y, mask), None
+            fit = tiling.fit(x.shape[1])
+            return fused.prepare(x, y, mask, fit.samples), fit
+
+        def gradients(tv, prepared):
+            data, fit = prepared
+            if fit is None:
+                return grad(tv, *data)
+            return fused.gradients(tv, data, fit, self.precision)
+
+        def step(state, data):
             tv, ov = state
-            tv, ov = optimizer.stateless_apply(ov, grad(tv, x, y, mask), tv)
+            tv, ov = optimizer.stateless_apply(ov, gradients(tv, data), tv)
             return tv, ov
 
         @jax.jit
         def full(state, x, y, mask, steps):
-            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, x, y, mask), state)
+            data = prepare(x, y, mask)  # once: the loop's data does not change
+            return jax.lax.fori_loop(0, steps, lambda i, s: step(s, data), state)
 
         take = jax.vmap(lambda a, j: a[j])
 
@@ -429,7 +471,7 @@ class _JaxTrainer(Trainer):
 
                 def step_body(s, state):
                     b = batch(s)
-                    return step(state, take(x, b), take(y, b), mask[s])
+                    return step(state, prepare(take(x, b), take(y, b), mask[s]))
 
                 return jax.lax.fori_loop(0, plan.steps_per_epoch, step_body, state)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +68,7 @@ def provenance(config_slice: dict, seeds: str, wall_seconds: float) -> dict[str,
         "seeds": seeds,
         "backend": os.environ.get("KERAS_BACKEND", ""),
         "matmul_precision": backend.matmul_precision(),
+        "gradients": ", ".join(sorted(getattr(sys.modules.get("empirical_size.engine"), "GRADIENT_PATHS", ()))),
         "versions": json.dumps(backend.versions(), sort_keys=True),
         "device": backend.device(),
         "host": socket.gethostname(),

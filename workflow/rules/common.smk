@@ -37,6 +37,7 @@ TRAIN_CODE = [
         "backend.py",
         "batching.py",
         "engine.py",
+        "fused.py",
         "networks.py",
         "packing.py",
         "seeding.py",
