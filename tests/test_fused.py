@@ -3,6 +3,7 @@ Pallas' interpreter: its gradients are jax.grad's, its settings fail loudly.
 End to end through a training job: tests/test_backends.py."""
 
 import importlib.util
+import itertools
 
 import numpy as np
 import pytest
@@ -47,7 +48,7 @@ def test_fused_gradients_equal_jax_grad_float64(x64, masking, tiling):
     rng = np.random.default_rng(3)
     trials, n, sizes = 3, 70, [3, 16, 16, 16, 1]  # n pads to whole programs; relu kills some units
     variables = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         variables += [jnp.asarray(rng.normal(0, 0.5, (trials, fan_in, fan_out))), jnp.asarray(rng.normal(0, 0.5, (trials, fan_out)))]
     x = jnp.asarray(rng.uniform(-1, 1, (trials, n, 3)))
     y = jnp.asarray(rng.normal(size=(trials, n, 1)))
