@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The fused gradient kernel on the GPU (JAX): float64 and float32 checks
-# against jax.grad, a sweep of its tilings in both float32 precisions, then
-# the benchmark table in TensorFloat-32 with the best tiling (and, with
-# ESTIMATE=1, the paper's E2 + E3). Each phase has its own time limit, so that
-# one stuck phase leaves the others' output; about 6 minutes on an H200.
+# against jax.grad, a sweep of its tilings in both float32 precisions
+# (float32 through Triton's tf32x3), then the benchmark table for each with
+# its best tiling (and, with ESTIMATE=1, the paper's E2 + E3). Each phase has
+# its own time limit, so that one stuck phase leaves the others' output;
+# about 7 minutes on an H200.
 set -o pipefail
 if [ -d .whl ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
@@ -18,12 +19,13 @@ python3 -c "import jax, keras; print('jax', jax.__version__, 'keras', keras.__ve
 timeout 60 python3 benchmarks/fused_sweep.py --float64 2>&1 | tee -a "$log"
 f64=$?
 timeout 240 python3 benchmarks/fused_sweep.py 2>&1 | tee -a "$log"
-best=$(sed -n 's/^best: \([0-9,]*\)$/\1/p' "$log" | tail -1)
-best=${best:-0}  # not inside a pipeline: a subshell's assignment is lost
-echo "tiling used below: $best (float64 check exit status $f64)" | tee -a "$log"
-check=()
-[ "$f64" -eq 0 ] || check=(--no-check)
-EMPIRICAL_SIZE_FUSED=$best timeout 120 python3 -m empirical_size.bench --backend jax --seconds 0.4 \
-    --depths 4 2 --sizes 2500 500 20 --precision tensorfloat32 "${check[@]}" 2>&1 | tee "$out/bench.log"
-[ -z "$ESTIMATE" ] || EMPIRICAL_SIZE_FUSED=$best python3 -m empirical_size.bench --backend jax --no-check --no-table \
-    --seconds 0.3 --precision tensorfloat32 --estimate config/paper.yaml 2>&1 | tee "$out/estimate.log"
+for precision in tensorfloat32 float32; do
+    best=$(sed -n "s/^best $precision: \([0-9a-z,]*\)\$/\1/p" "$log" | tail -1)
+    [ -n "$best" ] || continue
+    echo "$precision: tiling $best (float64 check exit status $f64)" | tee -a "$log"
+    # no float64 check here: the best tiling may not fit float64's shared memory
+    EMPIRICAL_SIZE_FUSED=$best timeout 100 python3 -m empirical_size.bench --backend jax --seconds 0.4 \
+        --depths 4 2 --sizes 2500 500 20 --precision "$precision" --no-check 2>&1 | tee -a "$out/bench.log"
+    [ -z "$ESTIMATE" ] || EMPIRICAL_SIZE_FUSED=$best python3 -m empirical_size.bench --backend jax --no-check --no-table \
+        --seconds 0.3 --precision "$precision" --estimate config/paper.yaml 2>&1 | tee -a "$out/estimate.log"
+done

@@ -2,8 +2,8 @@
 ``jax.grad``'s, its speed against XLA's for several tilings at the
 benchmark's target shape (depth 4, n = 2500, 128 trials) in each float32
 precision, and the best TensorFloat-32 tiling against XLA at other shapes
-(E2's packed calls and E3's mini-batches). Prints ``best: block,tiles,warps``
-(TensorFloat-32, where the kernel had been faster) once the sweep is done.
+(E2's packed calls and E3's mini-batches). Prints ``best PRECISION: TILING``
+for each precision where a tiling ran.
 
     python benchmarks/fused_sweep.py [--float64]    # run by device_fused.sh
 
@@ -23,8 +23,9 @@ from empirical_size import backend
 # H200 (float32, depth 4, n 2500): 16-32 sample blocks ran at 0.10-0.28x XLA
 # and took 7-48 s to compile; TensorFloat-32 at 128 ran 1.4-2x XLA at depth 2.
 TILINGS = {
-    "tensorfloat32": ["128,1,4", "128,1,8", "64,1,4", "64,1,8", "64,2,4", "256,1,8"],
-    "float32": ["64,1,4", "64,1,8", "32,1,4"],
+    "tensorfloat32": ["128,1,4", "128,1,8", "64,1,4", "64,1,8", "64,2,4"],
+    # tf32x3: three TensorFloat-32 products, about float32's accuracy
+    "float32": ["128,1,4,tf32x3", "64,1,4,tf32x3", "128,1,8,tf32x3", "64,1,4"],
 }
 SECTION = {"inputs": 3, "width": 64}
 
@@ -111,23 +112,25 @@ def sweep(seconds):
                     best, best_rate = setting, r
         return best
 
-    best = best_of("tensorfloat32")
-    best_of("float32")
-    if best is None:
-        return
-    os.environ["EMPIRICAL_SIZE_MATMUL_PRECISION"] = "tensorfloat32"
-    print(f"tensorfloat32, fused {best} against XLA (trial-steps/s):", flush=True)
-    shapes = [(4, 256, 1280, None), (4, 2500, 128, BatchPlan(2500, 256, "keep")), (2, 1100, 128, BatchPlan(1100, 256, "keep"))]
-    for depth, n, trials, plan in shapes:
-        tx, x = rate("0", depth, n, trials, plan)
-        tf, f = rate(best, depth, n, trials, plan)
-        kind = "full batch" if plan is None else f"batches of {plan.width}"
-        print(
-            f"    depth {depth}, n {n}, {trials} trials, {kind}: XLA {x:,.0f}, fused {f:,.0f} ({f / max(x, 1):.2f}x);"
-            f" compile {tx.compile_seconds if tx else 0:.1f} s vs {tf.compile_seconds if tf else 0:.1f} s",
-            flush=True,
-        )
-    print(f"best: {best}")
+    best = {precision: best_of(precision) for precision in TILINGS}
+    for precision, tiling in best.items():
+        if tiling is None:
+            continue
+        os.environ["EMPIRICAL_SIZE_MATMUL_PRECISION"] = precision
+        print(f"{precision}, fused {tiling} against XLA (trial-steps/s):", flush=True)
+        shapes = [(4, 256, 1280, None), (4, 2500, 128, BatchPlan(2500, 256, "keep")), (2, 1100, 128, BatchPlan(1100, 256, "keep"))]
+        for depth, n, trials, plan in shapes:
+            tx, x = rate("0", depth, n, trials, plan)
+            tf, f = rate(tiling, depth, n, trials, plan)
+            kind = "full batch" if plan is None else f"batches of {plan.width}"
+            print(
+                f"    depth {depth}, n {n}, {trials} trials, {kind}: XLA {x:,.0f}, fused {f:,.0f} ({f / max(x, 1):.2f}x);"
+                f" compile {tx.compile_seconds if tx else 0:.1f} s vs {tf.compile_seconds if tf else 0:.1f} s",
+                flush=True,
+            )
+    for precision, tiling in best.items():
+        if tiling is not None:
+            print(f"best {precision}: {tiling}")
 
 
 def main():

@@ -74,7 +74,9 @@ def test_fused_kernel_is_off_unless_asked_and_bad_settings_name_the_variable(mon
     assert fused.Tiling.from_env() == fused.Tiling()
     monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", "interpret:32,2,8")
     assert fused.Tiling.from_env() == fused.Tiling(32, 2, 8, interpret=True)
-    for bad in ("48,1,4", "64,0,4", "sixty-four", "64,1"):
+    monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", "128,1,4,tf32x3")
+    assert fused.Tiling.from_env() == fused.Tiling(128, 1, 4, dot="tf32x3")
+    for bad in ("48,1,4", "64,0,4", "sixty-four", "64,1", "64,1,4,fp8"):
         monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", bad)
         with pytest.raises(ValueError, match=f"EMPIRICAL_SIZE_FUSED.*{bad}"):
             fused.Tiling.from_env()

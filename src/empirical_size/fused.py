@@ -33,18 +33,22 @@ from jax.experimental import pallas as pl
 MAX_HIDDEN = 4  # activations of deeper networks would not stay on chip
 WIDTHS = (16, 32, 64, 128)  # Triton's tiles are powers of two
 INPUT_COLUMNS = 16  # inputs padded to the smallest side of a Triton product
+DOTS = ("", "ieee", "tf32", "tf32x3")
 
 
 @dataclass(frozen=True)
 class Tiling:
     """``block`` samples a tile; ``tiles`` consecutive tiles a program (their
     gradients summed on chip); ``warps`` a program; ``interpret``: run in
-    Pallas' interpreter, on any device (tests)."""
+    Pallas' interpreter, on any device (tests); ``dot``: how float32
+    products are computed, ``tf32x3`` being three TensorFloat-32 products
+    that give about float32's accuracy on the tensor cores (GPU only)."""
 
     block: int = 64  # 128 ran at depth 2 but asked too much shared memory at depth 4
     tiles: int = 1
     warps: int = 4
     interpret: bool = False
+    dot: str = ""  # Triton's products: "ieee", "tf32" or "tf32x3"; "" follows matmul_precision
 
     @property
     def samples(self) -> int:
@@ -59,16 +63,17 @@ class Tiling:
         tiles = self.tiles
         while tiles > 1 and block * tiles > n:
             tiles //= 2
-        return Tiling(block, tiles, self.warps, self.interpret)
+        return Tiling(block, tiles, self.warps, self.interpret, self.dot)
 
     def describe(self) -> str:
+        dot = f",{self.dot}" if self.dot else ""
         interpreted = " (interpreted)" if self.interpret else ""
-        return f"fused {self.block},{self.tiles},{self.warps}{interpreted}"
+        return f"fused {self.block},{self.tiles},{self.warps}{dot}{interpreted}"
 
     @classmethod
     def from_env(cls) -> Tiling | None:
         """The tiling ``EMPIRICAL_SIZE_FUSED`` asks for: ``1`` the default,
-        ``block,tiles,warps`` another, either after ``interpret:`` to run in
+        ``block,tiles,warps[,dot]`` another, either after ``interpret:`` to run in
         Pallas' interpreter on any device; None (``jax.grad``) when unset,
         empty or ``0``."""
         value = os.environ.get("EMPIRICAL_SIZE_FUSED", "").strip()
@@ -78,16 +83,18 @@ class Tiling:
         value = value.removeprefix("interpret").lstrip(":")
         if value in ("", "1"):
             return cls(interpret=interpret)
+        fields = value.split(",")
+        dot = fields.pop() if len(fields) == 4 else ""
         try:
-            block, tiles, warps = (int(v) for v in value.split(","))
+            block, tiles, warps = (int(v) for v in fields)
         except ValueError:
             block = tiles = warps = 0
-        if min(block, tiles, warps) < 1 or block & (block - 1) or block < 16:
+        if min(block, tiles, warps) < 1 or block & (block - 1) or block < 16 or dot not in DOTS:
             raise ValueError(
-                "EMPIRICAL_SIZE_FUSED must be 0, 1 or [interpret:]block,tiles,warps"
-                f" (block a power of two >= 16), got {os.environ['EMPIRICAL_SIZE_FUSED']!r}"
+                "EMPIRICAL_SIZE_FUSED must be 0, 1 or [interpret:]block,tiles,warps[,dot]"
+                f" (block a power of two >= 16, dot one of {DOTS[1:]}), got {os.environ['EMPIRICAL_SIZE_FUSED']!r}"
             )
-        return cls(block, tiles, warps, interpret)
+        return cls(block, tiles, warps, interpret, dot)
 
 
 def supports(sizes, dtype: str) -> bool:
@@ -180,8 +187,12 @@ def gradients(variables, prepared, tiling: Tiling, precision: str = "float32"):
     for i in range(hidden):
         grad_shapes += [(in_p if i == 0 else width, width), (width,)]
     grad_shapes += [(width,), (1,)]
-    # HIGHEST: true float32 (Triton's "ieee"); DEFAULT: TensorFloat-32
-    dot_precision = jax.lax.Precision.DEFAULT if precision == "tensorfloat32" else jax.lax.Precision.HIGHEST
+    dot = tiling.dot or ("tf32" if precision == "tensorfloat32" else "ieee")
+    dot_precision = {  # as Pallas' Triton lowering reads them
+        "ieee": jax.lax.Precision.HIGHEST,
+        "tf32": jax.lax.Precision.DEFAULT,
+        "tf32x3": jax.lax.DotAlgorithmPreset.TF32_TF32_F32_X3,
+    }[dot]
     kwargs = {}
     if not tiling.interpret:
         from jax.experimental.pallas import triton as plt
