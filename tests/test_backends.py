@@ -28,10 +28,13 @@ def train(backend, out, spec=SPEC, **env_vars):
 
 PACKED = {k: v for k, v in SPEC.items() if k != "n"} | {"ns": [20, 40]}
 SHUFFLED = {**SPEC, "n": 45, "batch_size": 16, "batch_mode": "resample"}
+PACKED_SHUFFLED = {**PACKED, "ns": [33, 45], "batch_size": 16, "batch_mode": "keep"}  # 3 steps an epoch each
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
-@pytest.mark.parametrize("spec", [SPEC, PACKED, SHUFFLED], ids=["full-batch", "packed", "mini-batch"])
+@pytest.mark.parametrize(
+    "spec", [SPEC, PACKED, SHUFFLED, PACKED_SHUFFLED], ids=["full-batch", "packed", "mini-batch", "packed-mini-batch"]
+)
 def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
     """Also the shuffles, drawn on the device by each backend's own ops."""
     tf = train("tensorflow", tmp_path / "tf.nc", spec)
@@ -42,7 +45,9 @@ def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
-@pytest.mark.parametrize("spec", [SPEC, PACKED, SHUFFLED], ids=["full-batch", "packed", "mini-batch"])
+@pytest.mark.parametrize(
+    "spec", [SPEC, PACKED, SHUFFLED, PACKED_SHUFFLED], ids=["full-batch", "packed", "mini-batch", "packed-mini-batch"]
+)
 def test_the_fused_gpu_kernel_trains_the_same_trial(tmp_path, spec):
     """The JAX trainer's fused kernel (a GPU's path), run in Pallas'
     interpreter here: tiles of 16 samples, two a program, so n = 40 pads to

@@ -296,3 +296,29 @@ def test_packed_sizes_train_as_each_size_alone_float64(loop):
         for var in ("mse", "size", "sum_y2"):
             np.testing.assert_allclose(packed[var].sel(n=n).values, alone[var].values, rtol=1e-12, atol=0)
         assert not np.allclose(packed.mse.sel(n=n).values, packed.mse.sel(n=9 if n != 9 else 31).values)
+
+
+@pytest.mark.parametrize("mode", ["keep", "drop", "resample"])
+def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, loop):
+    """Sizes taking the same steps an epoch share one call: each trial draws
+    its batches from its own samples (its own shuffle, its own last batch),
+    padded and masked, and trains as in its own job."""
+    from empirical_size.experiments import noise_fit
+
+    ns = {"keep": [36, 33, 48], "drop": [48, 63, 50], "resample": [36, 33, 48]}[mode]  # 3 steps of 16 each
+    base = dict(depth=2, first_trial=1, trials=2, epochs=12, record_every=4, width=16, dtype="float64", batch_size=16, batch_mode=mode)
+    packed = noise_fit.run(noise_fit.Job.from_dict({**base, "ns": ns}))
+    assert packed.n.values.tolist() == ns and packed.steps_per_epoch.values.tolist() == [3, 3, 3]
+    for n in ns:
+        alone = noise_fit.run(noise_fit.Job.from_dict({**base, "n": n}))
+        for var in ("mse", "size", "sum_y2"):
+            np.testing.assert_allclose(packed[var].sel(n=n).values, alone[var].values, rtol=1e-12, atol=0)
+
+
+def test_sizes_with_different_steps_an_epoch_refuse_to_share_a_call():
+    from empirical_size.engine import packed_batch_masks
+
+    with pytest.raises(ValueError, match="n=33 takes 3 of 16, n=50 4 of 16"):
+        packed_batch_masks(BatchPlan(50, 16, "keep"), [50, 50, 33])
+    masks = packed_batch_masks(BatchPlan(48, 16, "keep"), [48, 33])
+    assert masks.shape == (3, 2, 16) and masks[:, 1].sum() == 33 and masks[2, 1].sum() == 1

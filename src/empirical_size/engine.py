@@ -120,20 +120,48 @@ def _mix32(x):
     return ops.bitwise_xor(x, _shift_right(x, 16))
 
 
-def draw_order(keys, counter, n: int):
-    """``(trials, n)`` sample order of draw ``counter`` (int32 scalar)."""
+INT32_MAX = 2**31 - 1
+
+
+def packed_sizes(lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Per-trial ``n`` of packed mini-batch trials, and the high bits their
+    sort keys keep (:func:`empirical_size.batching.sort_keys` of each ``n``
+    alone), both int32, for :func:`draw_order`."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    highs = [_int32(0xFFFFFFFF << index_bits(int(n))) for n in lengths]
+    return lengths.astype(np.int32), np.asarray(highs, dtype=np.int32)
+
+
+def _argsort(keys):
+    """Row-wise argsort, ties to the lower index (TensorFlow's is stable, as
+    JAX's; only packed padding can tie with a real key)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.argsort(keys, axis=-1, stable=True)
+    return ops.argsort(keys, axis=-1)
+
+
+def draw_order(keys, counter, n: int, lengths=None, highs=None):
+    """``(trials, n)`` sample order of draw ``counter`` (int32 scalar).
+    Packed trials of different sizes (``lengths``, ``highs``: :func:`packed_sizes`)
+    get their own order of their own samples, padding positions after it."""
     i = ops.arange(n, dtype="int32")
     inner = _mix32(ops.bitwise_xor(keys, _mix32(ops.cast(counter, "int32"))))
     h = _mix32(ops.bitwise_xor(inner[:, None], i[None, :]))
-    sort_keys = ops.bitwise_or(ops.bitwise_and(h, _int32(0xFFFFFFFF << index_bits(n))), i)
-    return ops.cast(ops.argsort(sort_keys, axis=-1), "int32")
+    high = _int32(0xFFFFFFFF << index_bits(n)) if highs is None else highs[:, None]
+    sort_keys = ops.bitwise_or(ops.bitwise_and(h, high), i)
+    if lengths is not None:
+        sort_keys = ops.where(i[None, :] < lengths[:, None], sort_keys, INT32_MAX)
+    return ops.cast(_argsort(sort_keys), "int32")
 
 
-def epoch_batches(plan: BatchPlan, keys, epoch):
-    """``(steps, trials, width)`` indices of one keep/drop epoch."""
+def epoch_batches(plan: BatchPlan, keys, epoch, lengths=None, highs=None):
+    """``(steps, trials, width)`` indices of one keep/drop epoch; packed
+    trials (``lengths``) run past their own samples into padding, masked."""
     steps, width = plan.steps_per_epoch, plan.width
     if plan.shuffle:
-        order = draw_order(keys, epoch, plan.n)
+        order = draw_order(keys, epoch, plan.n, lengths, highs)
     else:
         order = ops.zeros_like(keys)[:, None] + ops.arange(plan.n, dtype="int32")[None, :]
     used = sum(plan.batch_lengths)
@@ -143,10 +171,27 @@ def epoch_batches(plan: BatchPlan, keys, epoch):
     return ops.transpose(ops.reshape(order, (-1, steps, width)), (1, 0, 2))
 
 
-def resample_batch(plan: BatchPlan, keys, epoch, step):
+def resample_batch(plan: BatchPlan, keys, epoch, step, lengths=None, highs=None):
     """``(trials, width)`` indices of one resample step."""
     counter = ops.bitwise_xor(epoch * plan.steps_per_epoch + step, _int32(RESAMPLE_SALT))
-    return draw_order(keys, counter, plan.n)[:, : plan.width]
+    return draw_order(keys, counter, plan.n, lengths, highs)[:, : plan.width]
+
+
+def packed_batch_masks(plan: BatchPlan, lengths) -> np.ndarray:
+    """``(steps, trials, width)`` batch masks of packed trials of sizes
+    ``lengths`` batched as ``plan`` (whose ``n`` is the largest): every size
+    must take ``plan``'s steps an epoch, each its own last batch."""
+    masks = []
+    for n in dict.fromkeys(int(v) for v in lengths):
+        own = BatchPlan(n, plan.batch_size, plan.mode, plan.shuffle)
+        if own.steps_per_epoch != plan.steps_per_epoch or own.width != plan.width:
+            raise ValueError(
+                f"packed mini-batch sizes must take the same steps an epoch: n={n} takes {own.steps_per_epoch}"
+                f" of {own.width}, n={plan.n} {plan.steps_per_epoch} of {plan.width}"
+            )
+        masks.append((n, own.mask()))
+    by_n = dict(masks)
+    return np.stack([by_n[int(n)] for n in lengths], axis=1)
 
 
 # How this process's trainers took their gradients (jobs record it).
@@ -209,13 +254,20 @@ class Trainer:
         if steps > 0:
             self._full(x, y, mask, steps)
 
-    def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int) -> None:
+    def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int, lengths=None) -> None:
         """Epochs ``first_epoch .. first_epoch + epochs - 1`` of ``plan``'s
         mini-batches, one step per batch, drawn on the device from the trials'
-        shuffle ``keys`` (:func:`empirical_size.batching.trial_keys`)."""
+        shuffle ``keys`` (:func:`empirical_size.batching.trial_keys`).
+        Packed trials of different sizes give their own ``lengths (T,)``
+        (``x``, ``y`` padded to ``plan.n``, the largest); each trains as it
+        would alone (:func:`packed_batch_masks` says which sizes can share)."""
         if epochs > 0:
             keys = ops.convert_to_tensor(np.asarray(keys, dtype=np.int32))
-            self._batched(x, y, plan, keys, self.cast(plan.mask()), int(first_epoch), int(epochs))
+            if lengths is None:
+                mask, sizes = plan.mask(), (None, None)
+            else:
+                mask, sizes = packed_batch_masks(plan, lengths), tuple(ops.convert_to_tensor(a) for a in packed_sizes(lengths))
+            self._batched(x, y, plan, keys, self.cast(mask), int(first_epoch), int(epochs), *sizes)
 
     def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
         """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x`` (on
@@ -351,8 +403,8 @@ class _TensorFlowTrainer(Trainer):
         def batched_loop(plan):
             # The shuffles' integer hash runs compiled by XLA on either path:
             # its wrapping products are XLA's semantics, as on JAX.
-            epoch_draw = tf.function(lambda keys, epoch: epoch_batches(plan, keys, epoch), jit_compile=True)
-            step_draw = tf.function(lambda keys, epoch, s: resample_batch(plan, keys, epoch, s), jit_compile=True)
+            epoch_draw = tf.function(lambda *a: epoch_batches(plan, *a), jit_compile=True)
+            step_draw = tf.function(lambda *a: resample_batch(plan, *a), jit_compile=True)
             per_epoch = plan.steps_per_epoch
 
             def with_step(step):
@@ -363,14 +415,14 @@ class _TensorFlowTrainer(Trainer):
                         step(tf.gather(x, b, batch_dims=1), tf.gather(y, b, batch_dims=1), mask[s])
                         s += 1
 
-                def batched(x, y, keys, mask, first_epoch, epochs):
+                def batched(x, y, keys, mask, first_epoch, epochs, lengths, highs):
                     e = tf.constant(0)
                     while e < epochs:
                         epoch = first_epoch + e
                         if plan.mode == "resample":
-                            epoch_of(x, y, mask, lambda s, epoch=epoch: step_draw(keys, epoch, s))
+                            epoch_of(x, y, mask, lambda s, epoch=epoch: step_draw(keys, epoch, s, lengths, highs))
                         else:
-                            batches = epoch_draw(keys, epoch)
+                            batches = epoch_draw(keys, epoch, lengths, highs)
                             epoch_of(x, y, mask, lambda s, batches=batches: batches[s])
                         e += 1
 
@@ -393,9 +445,11 @@ class _TensorFlowTrainer(Trainer):
 
         self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
-        def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
+        def run_batched(x, y, plan, keys, mask, first_epoch, epochs, lengths, highs):
             # the plan's loop is built once, on first use (not on every call)
-            loop(plan, lambda step: batched_loop(plan)(step), plan.width)(x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32))
+            loop(plan, lambda step: batched_loop(plan)(step), plan.width)(
+                x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32), lengths, highs
+            )
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
@@ -460,13 +514,13 @@ class _JaxTrainer(Trainer):
         take = jax.vmap(lambda a, j: a[j])
 
         @functools.partial(jax.jit, static_argnames="plan")
-        def batched(state, x, y, keys, mask, first_epoch, epochs, plan):
+        def batched(state, x, y, keys, mask, first_epoch, epochs, lengths, highs, plan):
             def epoch_body(e, state):
                 epoch = first_epoch + e
                 if plan.mode == "resample":
-                    batch = lambda s: resample_batch(plan, keys, epoch, s)  # noqa: E731
+                    batch = lambda s: resample_batch(plan, keys, epoch, s, lengths, highs)  # noqa: E731
                 else:
-                    batches = epoch_batches(plan, keys, epoch)
+                    batches = epoch_batches(plan, keys, epoch, lengths, highs)
                     batch = lambda s: batches[s]  # noqa: E731
 
                 def step_body(s, state):
@@ -490,10 +544,10 @@ class _JaxTrainer(Trainer):
             with precision():
                 self._state = jax.block_until_ready(full(self._state, x, y, mask, np.int32(steps)))
 
-        def run_batched(x, y, plan, keys, mask, first_epoch, epochs):
+        def run_batched(x, y, plan, keys, mask, first_epoch, epochs, lengths, highs):
             with precision():
                 self._state = jax.block_until_ready(
-                    batched(self._state, x, y, keys, mask, np.int32(first_epoch), np.int32(epochs), plan=plan)
+                    batched(self._state, x, y, keys, mask, np.int32(first_epoch), np.int32(epochs), lengths, highs, plan=plan)
                 )
 
         def run_evaluate(x, y, mask):

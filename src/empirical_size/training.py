@@ -50,7 +50,8 @@ def train_and_record(
     ``(T, R, ...)``. With a :class:`~empirical_size.checkpoint.Checkpoint` the
     state is saved every ``checkpoint.every`` records, and a saved state of
     the same job is resumed from. A ``mask (T, n)`` marks each trial's real
-    samples of packed, zero-padded data (full batch only).
+    samples of packed, zero-padded data; in mini-batches each trial then
+    draws its batches from its own samples (``plan`` is the largest size's).
     """
     plan = plan or BatchPlan(n=x.shape[1])
     if not plan.full_batch and shuffle_rngs is None:
@@ -60,8 +61,9 @@ def train_and_record(
     marks = np.asarray(marks, dtype=int)
     if marks.size == 0 or marks[0] < 0 or np.any(np.diff(marks) <= 0):
         raise ValueError(f"record epochs must be non-negative and increasing, got {marks.tolist()}")
-    if mask is not None and (measure is not None or not plan.full_batch):
-        raise ValueError("a padding mask works with full-batch training and the default measures only")
+    if mask is not None and measure is not None:
+        raise ValueError("a padding mask works with the default measures only")
+    lengths = None if mask is None or plan.full_batch else np.asarray(mask).sum(axis=1).round().astype(int)
     xt, yt = trainer.cast(x), trainer.cast(y)
     maskt = None if mask is None else trainer.cast(mask)
     measure = measure or (lambda trainer, xt, yt: mse_and_size(trainer, xt, yt, maskt))
@@ -90,7 +92,7 @@ def train_and_record(
             if plan.full_batch:
                 trainer.train_full(xt, yt, todo, maskt)
             else:
-                trainer.train_batches(xt, yt, plan, keys, done, todo)
+                trainer.train_batches(xt, yt, plan, keys, done, todo, lengths)
             seconds = time.perf_counter() - start
             done += todo
             calls += 1

@@ -94,8 +94,10 @@ def check_memory(job: NoiseFitJob, available: float | None) -> None:
 
 @dataclass(frozen=True)
 class PackedNoiseFitJob(JobSpec):
-    """Full-batch E2 points of one depth and several sizes ``ns``, the same
-    trials each; trains ``len(ns) * trials`` networks in one call."""
+    """Points of one depth and several sizes ``ns``, the same trials each;
+    trains ``len(ns) * trials`` networks in one call: E2's full-batch
+    points, or E3's mini-batch points whose sizes take the same number of
+    steps an epoch (each its own last batch, :func:`empirical_size.grid.batch_bucket`)."""
 
     depth: int
     ns: tuple[int, ...]
@@ -108,6 +110,10 @@ class PackedNoiseFitJob(JobSpec):
     seed: int = 0
     namespace: str = "size"
     dtype: str = "float32"
+    batch_size: int | None = None
+    batch_mode: str = "keep"
+    shuffle: bool = True
+    variant: str | None = None
     optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
 
     def __post_init__(self):
@@ -124,6 +130,10 @@ class PackedNoiseFitJob(JobSpec):
         """The job of each packed size alone (same data, weights, results)."""
         fields = {k: v for k, v in asdict(self).items() if k != "ns"}
         return [NoiseFitJob(**fields, n=n) for n in self.ns]
+
+    def shuffle_rngs(self) -> list[np.random.Generator]:
+        """Each point's trials' shuffle streams, in the packed order."""
+        return [rng for p in self.points() for rng in p.shuffle_rngs()]
 
 
 class Job:
