@@ -118,7 +118,7 @@ def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
     small = [j for j in jobs if "/n1-256/" in j]
     assert small == [grid.SIZE_JOB.format(depth=d, n="1-256", first=0, last=127) for d in (2, 3, 4)]  # E2's own (packed) files
     assert all(grid.batching_job(config, "keep", d, 20, 0, 127) == grid.size_job(config, d, 20, 0, 127) for d in (2, 3, 4))
-    big = [j for j in jobs if "/n2500/" in j]
+    big = [j for j in jobs if "/n2305-2560/" in j or "/n2304-2559/" in j]  # drop's bucket: floor(n / 256) steps
     assert len(big) == 3 * 3
     config["batching"]["epochs"] = 1000  # no longer E2's settings: one shared full-batch job per point
     small = [j for j in grid.batching_jobs(config) if "/n20/" in j]
@@ -129,6 +129,29 @@ def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
     assert (mini["batch_size"], mini["batch_mode"], mini["variant"]) == (256, "drop", "drop")
     with pytest.raises(grid.ConfigError):
         grid.batching_spec(config, "keep", 2, 20, 0, 127)
+
+
+def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
+    from empirical_size.batching import BatchPlan
+
+    config = paper_like_config()
+    assert [grid.batch_bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
+    assert [grid.batch_bucket(n, 256, "drop") for n in (1023, 1024, 1279)] == [(768, 1023), (1024, 1279), (1024, 1279)]
+    mini = [j for j in grid.batching_jobs(config) if "/batching/" in j]
+    assert len(mini) == 3 * 3 * 6  # variants x depths x buckets from 1024 to 2560 (paper: 531 jobs unpacked)
+    packed = set()
+    for path in mini:
+        variant, depth, n = path.split("/")[3], int(path.split("/")[4][5:]), path.split("/")[5][1:]
+        spec = grid.batching_spec(config, variant, depth, n, 0, 127)
+        steps = {BatchPlan(m, 256, variant).steps_per_epoch for m in spec["ns"]}
+        assert len(steps) == 1 and len(spec["ns"]) >= 7, (path, spec["ns"], steps)
+        packed |= {(variant, depth, m) for m in spec["ns"]}
+    e3_sizes = [m for m in config["batching"]["sizes"] if m >= 1024]
+    assert packed == {(v, d, m) for v in ("keep", "drop", "resample") for d in (2, 3, 4) for m in e3_sizes}
+    with pytest.raises(grid.ConfigError, match="not a bucket"):
+        grid.batching_spec(config, "drop", 2, "1025-1280", 0, 127)  # keep's bucket, not drop's
+    config["batching"]["pack"] = False
+    assert len([j for j in grid.batching_jobs(config) if "/batching/" in j]) == 3 * 3 * len(e3_sizes)
 
 
 def test_minima_zero_bias_spec_ignores_the_bias_scale():

@@ -8,9 +8,12 @@ layers and the optimizer; the loop runs many steps per compiled call
 (``tf.function`` on TensorFlow: XLA on a GPU, a graph in lanes of trials on a
 CPU, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 Trials of different ``n`` can share a call, padded with a per-trial mask
-(:mod:`empirical_size.packing`); mini-batch shuffles are drawn inside the
-loop from one key per trial (:func:`draw_order`, reference in
-:mod:`empirical_size.batching`), so the host never feeds indices.
+(:mod:`empirical_size.packing`), in full batch or in mini-batches (sizes
+taking the same steps an epoch, :func:`packed_batch_masks`); mini-batch
+shuffles are drawn inside the loop from one key per trial
+(:func:`draw_order`, reference in :mod:`empirical_size.batching`), so the
+host never feeds indices. On a GPU, JAX can take a step's gradients from
+one fused kernel (:mod:`empirical_size.fused`, opt-in).
 
 Import this module only after :func:`empirical_size.backend.select`.
 """

@@ -8,9 +8,10 @@ E2 jobs are timed as the pipeline runs them: with ``size.pack_width`` > 0,
 the sizes of one depth in the same bucket of that width train together
 (padded, with masks; :mod:`empirical_size.packing`); also timed unpacked
 (one ``n`` per call, interpolated between a few measured ``n``) for
-comparison. E3's mini-batch jobs (one ``n`` each) are timed as
+comparison. E3's mini-batch jobs are timed as
 :func:`empirical_size.training.train_and_record` runs them (shuffles drawn
-on the device). A job's fixed cost (process start and imports, measured in this
+on the device): one ``n`` each, and packed by steps an epoch
+(``batching.pack``). A job's fixed cost (process start and imports, measured in this
 process, plus the compile time of its first call) is added per job.
 """
 
@@ -64,7 +65,7 @@ def time_shape(depth, n_max, trials, section, seconds, plan: BatchPlan | None = 
         if plan is None:
             trainer.train_full(x, y, epochs, mask)
         else:
-            trainer.train_batches(x, y, plan, keys, 0, epochs)
+            trainer.train_batches(x, y, plan, keys, 0, epochs, packed_lengths)
         trainer.evaluate(x, y, mask)  # waits for the device
 
     start = time.perf_counter()
@@ -102,8 +103,8 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
     """Device-seconds of E2 and E3 under ``config`` (see module doc), with
     each part's job count (``PART jobs``) and longest job (``PART longest``,
     what bounds the wall time on many devices); ``parts`` limits it to some
-    of "E2 packed", "E2 unpacked", "E3 mini-batch"."""
-    parts = parts or ("E2 packed", "E2 unpacked", "E3 mini-batch")
+    of "E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed"."""
+    parts = parts or ("E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed")
     s, b = config["size"], config["batching"]
     chunk = min(s["trials_per_job"], s["trials"])
     jobs_per_point = math.ceil(s["trials"] / chunk)
@@ -149,4 +150,36 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
                 longest = max(longest, b["epochs"] * per_epoch.max() + compile_s + startup)
                 jobs += jobs_per_point * len(mini)
         out["E3 mini-batch"], out["E3 mini-batch jobs"], out["E3 mini-batch longest"] = total, jobs, longest
+
+    if "E3 packed" in parts:
+        from .grid import batch_bucket
+
+        mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
+        log("E3 mini-batch points packed by steps an epoch (batching.pack; measured buckets, the others interpolated):")
+        total, jobs, longest = 0.0, 0, 0.0
+        for variant in b["variants"] if mini else ():
+            buckets: dict[tuple[int, int], list[int]] = {}
+            for n in mini:
+                buckets.setdefault(batch_bucket(n, b["batch_size"], variant), []).append(n)
+            groups = list(buckets.values())
+            measured = sorted({round(i) for i in np.linspace(0, len(groups) - 1, min(sample, 2, len(groups)))})
+            for depth in b["depths"]:
+                per_step, compiles = {}, []
+                for i in measured:
+                    group = groups[i]
+                    plan = BatchPlan(max(group), b["batch_size"], variant, b["shuffle"])
+                    t = time_shape(depth, max(group), len(group) * chunk, b, seconds, plan, np.repeat(group, chunk))
+                    per_step[max(group)] = t.epoch_seconds / plan.steps_per_epoch
+                    compiles.append(t.compile_seconds)
+                    log(f"    {variant}, depth {depth}, n {group[0]}-{group[-1]} ({len(group) * chunk} trials): "
+                        f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s")
+                xs = sorted(per_step)
+                for group in groups:
+                    steps = BatchPlan(max(group), b["batch_size"], variant).steps_per_epoch
+                    job = b["epochs"] * steps * float(np.interp(max(group), xs, [per_step[x] for x in xs]))
+                    job += float(np.mean(compiles)) + startup
+                    total += jobs_per_point * job
+                    longest = max(longest, job)
+                    jobs += jobs_per_point
+        out["E3 packed"], out["E3 packed jobs"], out["E3 packed longest"] = total, jobs, longest
     return out

@@ -139,10 +139,27 @@ def _shares_size_job(config: dict, depth: int, n: int) -> bool:
     return depth in s["depths"] and n in s["sizes"] and all(b[k] == s[k] for k in same)
 
 
+def batch_bucket(n: int, batch_size: int, mode: str) -> tuple[int, int]:
+    """The sizes ``lo..hi`` that take as many steps an epoch as ``n`` in
+    batches of ``batch_size`` (``ceil(n / b)``; ``floor(n / b)`` when the
+    remainder is dropped): E3 packs them into one job (``batching.pack``).
+    Fixed, so adding a size reruns only its bucket's job."""
+    b = int(batch_size)
+    if mode == "drop":
+        k = int(n) // b
+        return k * b, (k + 1) * b - 1
+    k = -(-int(n) // b)
+    return (k - 1) * b + 1, k * b
+
+
 def batching_job(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> str:
     """The file of one E3 point. Below ``full_batch_below`` every variant is
-    the same full-batch training: one shared job, or E2's own when E2 has it."""
-    if n >= config["batching"]["full_batch_below"]:
+    the same full-batch training: one shared job, or E2's own when E2 has it.
+    From there on, with ``batching.pack``, the job of its bucket of sizes."""
+    b = config["batching"]
+    if n >= b["full_batch_below"]:
+        if b["pack"]:
+            n = "{}-{}".format(*batch_bucket(n, b["batch_size"], variant))
         return BATCHING_JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
     if _shares_size_job(config, depth, n):
         return size_job(config, depth, n, first, last)
@@ -161,10 +178,22 @@ def batching_jobs(config: dict) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def batching_spec(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> dict:
+def batching_spec(config: dict, variant: str, depth: int, n: int | str, first: int, last: int) -> dict:
     """E3: E2's networks and seeds (paired trials), mini-batches from
-    ``full_batch_below`` on; ``variant`` is ``full`` below it."""
+    ``full_batch_below`` on; ``variant`` is ``full`` below it. ``n`` is one
+    size, or a bucket ``"lo-hi"`` (:func:`batch_bucket`): the config's
+    mini-batch sizes in it, packed."""
     s = config["batching"]
+    if "-" in str(n):
+        lo, hi = (int(v) for v in str(n).split("-"))
+        ns = sorted(m for m in s["sizes"] if lo <= m <= hi and m >= s["full_batch_below"])
+        if variant == FULL or not ns or batch_bucket(ns[0], s["batch_size"], variant) != (lo, hi):
+            raise ConfigError(
+                f"E3 job {variant} n{n} is not a bucket of batching.sizes with batching.batch_size = {s['batch_size']}"
+            )
+        spec = batching_spec(config, variant, depth, ns[0], first, last)
+        del spec["n"]
+        return {**spec, "ns": ns}
     n = int(n)
     mini = n >= s["full_batch_below"]
     if mini == (variant == FULL):
@@ -280,7 +309,7 @@ def job_work(spec: dict) -> tuple[float, float]:
     inputs = spec.get("inputs", 1)
     depth, width, trials = spec["depth"], spec["width"], spec["trials"]
     epochs = spec.get("epochs") or max(spec.get("checkpoints", [1]))
-    if "ns" in spec:  # packed E2 sizes: every trial padded to the largest
+    if "ns" in spec:  # packed sizes: every trial padded to the largest
         n = max(spec["ns"]) * len(spec["ns"])
     else:
         n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
