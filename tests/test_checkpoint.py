@@ -15,6 +15,7 @@ import xarray as xr
 from conftest import ROOT
 
 SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 3000, "record_every": 100, "width": 32}
+PACKED = {**{k: v for k, v in SPEC.items() if k != "n"}, "ns": [280, 300]}
 
 
 def command(out, ckpt, spec, job="noise_fit"):
@@ -31,10 +32,11 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_CHECKPOINT
     "job, spec, variables",
     [
         ("noise_fit", SPEC, ("mse", "size", "sum_y2")),
-        ("noise_fit", {**SPEC, "batch_size": 64, "batch_mode": "keep"}, ("mse", "size", "sum_y2")),
+        # E3's default: sizes of the same steps an epoch (5 of 64) packed in one job
+        ("noise_fit", {**PACKED, "batch_size": 64, "batch_mode": "keep"}, ("mse", "size", "sum_y2")),
         ("minima", MINIMA, ("mse", "output", "kernel_1")),
     ],
-    ids=["full-batch", "mini-batch", "minima"],
+    ids=["full-batch", "packed-mini-batch", "minima"],
 )
 def test_killed_job_resumes_to_the_same_numbers(tmp_path, job, spec, variables):
     whole = tmp_path / "whole.nc"

@@ -158,7 +158,7 @@ def batching_job(config: dict, variant: str, depth: int, n: int, first: int, las
     From there on, with ``batching.pack``, the job of its bucket of sizes."""
     b = config["batching"]
     if n >= b["full_batch_below"]:
-        if b["pack"]:
+        if b.get("pack", True):  # the schema default
             n = "{}-{}".format(*batch_bucket(n, b["batch_size"], variant))
         return BATCHING_JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
     if _shares_size_job(config, depth, n):
