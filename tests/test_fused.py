@@ -98,3 +98,31 @@ def test_supported_shapes():
     assert not supports([3, 500, 1], "float32")  # not a power of two
     assert not supports([3] + [64] * 20 + [1], "float32")  # E1's depth: activations would not stay on chip
     assert not supports([3, 64, 2], "float32") and not supports([3, 64, 1], "float16")
+
+
+def test_a_tiling_too_large_for_the_gpu_says_what_to_set(tmp_path):
+    """On a GPU, XLA reports a kernel that asks for more shared memory than
+    the chip has (as 128 samples at depth 4 did on an H200); the trainer
+    turns that into advice. Simulated here: the kernel raises XLA's error."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = """
+from empirical_size import backend
+backend.select("jax")
+import jax, numpy as np
+from empirical_size import engine, fused
+def too_large(*args, **kwargs):
+    raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Shared memory size limit exceeded: requested 237568")
+fused.gradients = too_large
+trainer = engine.make_trainer([3, 16, 16, 1], 2)
+x = trainer.cast(np.zeros((2, 20, 3))); y = trainer.cast(np.zeros((2, 20, 1)))
+trainer.train_full(x, y, 1)
+"""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_FUSED": "interpret:128,1,4", "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode != 0
+    assert "RuntimeError: the fused kernel's tiling (fused 128,1,4 (interpreted)) needs more shared memory" in proc.stderr
+    assert "set EMPIRICAL_SIZE_FUSED to a smaller block" in proc.stderr

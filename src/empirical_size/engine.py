@@ -20,6 +20,7 @@ Import this module only after :func:`empirical_size.backend.select`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Sequence
@@ -540,8 +541,20 @@ class _JaxTrainer(Trainer):
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
         # Block so that callers time real work, not an asynchronous dispatch.
-        # The precision is read when a call is traced (and keys jit's cache).
-        precision = lambda: jax.default_matmul_precision(self.precision)  # noqa: E731
+        @contextlib.contextmanager
+        def precision():
+            # The precision is read when a call is traced (and keys jit's cache).
+            with jax.default_matmul_precision(self.precision):
+                try:
+                    yield
+                except jax.errors.JaxRuntimeError as err:
+                    if tiling is None or "hared memory" not in str(err):
+                        raise
+                    raise RuntimeError(
+                        f"the fused kernel's tiling ({tiling.describe()}) needs more shared memory than this GPU has"
+                        f" for {self.dtype} networks of {len(self.sizes) - 2} hidden layers of {self.sizes[1]}:"
+                        " set EMPIRICAL_SIZE_FUSED to a smaller block (block,tiles,warps, e.g. 32,1,4) or to 0"
+                    ) from err
 
         def run_full(x, y, mask, steps):
             with precision():
