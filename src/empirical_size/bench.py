@@ -24,8 +24,8 @@ import resource
 import sys
 import time
 
-
 PARTS = ("E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed")  # of --estimate
+
 
 def parse(argv=None):
     p = argparse.ArgumentParser(prog="python -m empirical_size.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

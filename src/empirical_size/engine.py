@@ -185,7 +185,7 @@ def packed_batch_masks(plan: BatchPlan, lengths) -> np.ndarray:
     """``(steps, trials, width)`` batch masks of packed trials of sizes
     ``lengths`` batched as ``plan`` (whose ``n`` is the largest): every size
     must take ``plan``'s steps an epoch, each its own last batch."""
-    masks = []
+    by_n = {}
     for n in dict.fromkeys(int(v) for v in lengths):
         own = BatchPlan(n, plan.batch_size, plan.mode, plan.shuffle)
         if own.steps_per_epoch != plan.steps_per_epoch or own.width != plan.width:
@@ -193,8 +193,7 @@ def packed_batch_masks(plan: BatchPlan, lengths) -> np.ndarray:
                 f"packed mini-batch sizes must take the same steps an epoch: n={n} takes {own.steps_per_epoch}"
                 f" of {own.width}, n={plan.n} {plan.steps_per_epoch} of {plan.width}"
             )
-        masks.append((n, own.mask()))
-    by_n = dict(masks)
+        by_n[n] = own.mask()
     return np.stack([by_n[int(n)] for n in lengths], axis=1)
 
 
