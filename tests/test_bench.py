@@ -25,7 +25,7 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(
         "size: {depths: [2], width: 8, sizes: [20, 45, 300], trials: 4, trials_per_job: 2, epochs: 100, record_every: 50, pack_width: 256}\n"
-        "batching: {depths: [2], width: 8, sizes: [20, 300, 310, 400], trials: 4, trials_per_job: 2, epochs: 100, record_every: 50,"
+        "batching: {depths: [2], width: 8, sizes: [20, 300, 310, 400], trials: 4, trials_per_job: 4, epochs: 100, record_every: 50,"
         " full_batch_below: 300, batch_size: 128, variants: [keep, resample]}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -37,9 +37,10 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
     assert re.search(r"depth 2, n 300-300 \(2 trials\)", out), out
     assert re.search(r"^E2 packed\s+4\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 buckets x 2 chunks
     assert re.search(r"^E2 unpacked\s+6\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out
-    assert re.search(r"^E3 mini-batch\s+12\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 3 sizes x 2 chunks
-    assert re.search(r"^E3 packed\s+8\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 2 buckets x 2 chunks
-    assert re.search(r"keep, depth 2, n 300-310 \(4 trials\): [\d.]+ ms/epoch", out), out  # 3 steps of 128 each
+    # E3 in its own chunks of 4 trials (E2's are 2)
+    assert re.search(r"^E3 mini-batch\s+6\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 3 sizes
+    assert re.search(r"^E3 packed\s+4\s+[\d.]+\s+[\d.]+$", out, flags=re.M), out  # 2 variants x 2 buckets
+    assert re.search(r"keep, depth 2, n 300-310 \(8 trials\): [\d.]+ ms/epoch", out), out  # 3 steps of 128 each
     assert re.search(r"on 8 such device\(s\): at least [\d.]+ minutes", out), out
-    assert re.search(r"n 300, 2 trials, resample: [\d.]+ ms/epoch", out), out
+    assert re.search(r"n 300, 4 trials, resample: [\d.]+ ms/epoch", out), out
     assert "E2 + E3" in out

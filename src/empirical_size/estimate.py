@@ -138,6 +138,10 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
         out["E2 unpacked"], out["E2 unpacked jobs"] = total, jobs_per_point * len(s["depths"]) * len(s["sizes"])
         out["E2 unpacked longest"] = longest
 
+    # E3's own chunks (its trials and trials_per_job)
+    chunk = min(b["trials_per_job"], b["trials"])
+    jobs_per_point = math.ceil(b["trials"] / chunk)
+
     if "E3 mini-batch" in parts:
         mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
         log("E3 mini-batch points (one n per job; full-batch points are E2's jobs):")
