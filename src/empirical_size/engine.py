@@ -204,7 +204,7 @@ GRADIENT_PATHS: set[str] = set()
 class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
-    gradient_path = "tensorflow"
+    gradient_path: str  # how the subclass takes gradients (jobs record it)
 
     def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
         from .backend import matmul_precision
@@ -214,6 +214,7 @@ class Trainer:
         self.model = build_model(self.sizes, self.trials, dtype)
         self.optimizer = optimizer.build()
         self.optimizer.build(self.model.trainable_variables)
+        self._batch_cache = {}
         self._compile()
         GRADIENT_PATHS.add(self.gradient_path)
 
@@ -266,11 +267,19 @@ class Trainer:
         would alone (:func:`packed_batch_masks` says which sizes can share)."""
         if epochs > 0:
             keys = ops.convert_to_tensor(np.asarray(keys, dtype=np.int32))
+            self._batched(x, y, plan, keys, *self._batch_inputs(plan, lengths), int(first_epoch), int(epochs))
+
+    def _batch_inputs(self, plan: BatchPlan, lengths):
+        """``plan``'s batch masks (and packed sizes) on the device, made once
+        per plan rather than on every compiled call."""
+        key = (plan, None if lengths is None else tuple(int(n) for n in lengths))
+        if key not in self._batch_cache:
             if lengths is None:
-                mask, sizes = plan.mask(), (None, None)
+                self._batch_cache[key] = (self.cast(plan.mask()), None, None)
             else:
-                mask, sizes = packed_batch_masks(plan, lengths), tuple(ops.convert_to_tensor(a) for a in packed_sizes(lengths))
-            self._batched(x, y, plan, keys, self.cast(mask), int(first_epoch), int(epochs), *sizes)
+                sizes = (ops.convert_to_tensor(a) for a in packed_sizes(lengths))
+                self._batch_cache[key] = (self.cast(packed_batch_masks(plan, lengths)), *sizes)
+        return self._batch_cache[key]
 
     def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
         """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x`` (on
@@ -311,6 +320,7 @@ class _TensorFlowTrainer(Trainer):
     (Measured with ``python -m empirical_size.bench``; see README.)"""
 
     LANE_SAMPLES = 8192
+    gradient_path = "tensorflow"
     compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
 
     def lanes(self, samples: int) -> list[tuple[int, int]]:
@@ -448,7 +458,7 @@ class _TensorFlowTrainer(Trainer):
 
         self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
-        def run_batched(x, y, plan, keys, mask, first_epoch, epochs, lengths, highs):
+        def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
             # the plan's loop is built once, on first use (not on every call)
             loop(plan, lambda step: batched_loop(plan)(step), plan.width)(
                 x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32), lengths, highs
@@ -559,7 +569,7 @@ class _JaxTrainer(Trainer):
             with precision():
                 self._state = jax.block_until_ready(full(self._state, x, y, mask, np.int32(steps)))
 
-        def run_batched(x, y, plan, keys, mask, first_epoch, epochs, lengths, highs):
+        def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
             with precision():
                 self._state = jax.block_until_ready(
                     batched(self._state, x, y, keys, mask, np.int32(first_epoch), np.int32(epochs), lengths, highs, plan=plan)

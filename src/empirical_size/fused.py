@@ -163,12 +163,12 @@ def _kernel(*refs, hidden: int, block: int, tiles: int, precision):
 def gradients(variables, prepared, tiling: Tiling, precision: str = "float32"):
     """Each trial's gradient of its own MSE, in the order of the model's
     variables (kernels ``(T, in, out)``, biases ``(T, out)``); ``prepared``
-    comes from :func:`prepare` with ``tiling.block * tiling.tiles``."""
+    comes from :func:`prepare` with ``tiling.samples``."""
     x, y, weight = prepared
     trials, padded, in_p = x.shape
     hidden = len(variables) // 2 - 1
     inputs, width = variables[0].shape[1:]
-    per_program = tiling.block * tiling.tiles
+    per_program = tiling.samples
     programs = padded // per_program
 
     weights = [jnp.pad(variables[0], ((0, 0), (0, in_p - inputs), (0, 0))), *variables[1:-2]]
