@@ -30,6 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import cpu_kernel
 from .batching import HASH_MULTIPLIERS, RESAMPLE_SALT, BatchPlan, index_bits
 from .networks import Weights
 
@@ -322,6 +323,9 @@ class _TensorFlowTrainer(Trainer):
     LANE_SAMPLES = 8192
     gradient_path = "tensorflow"
     compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
+    # Full-batch steps on a CPU by :mod:`empirical_size.cpu_kernel`: force
+    # (tests); None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
+    cpu_kernel: bool | None = None
 
     def lanes(self, samples: int) -> list[tuple[int, int]]:
         """Trial ranges whose gradients the CPU graph takes separately: at
@@ -457,8 +461,12 @@ class _TensorFlowTrainer(Trainer):
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
         self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
+        if not on_gpu and plain_updates and self._use_cpu_kernel():
+            self._full = self._kernel_full
+            self.gradient_path = cpu_kernel.NAME
 
         def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
+            GRADIENT_PATHS.add(_TensorFlowTrainer.gradient_path)  # the kernel takes full batches only
             # the plan's loop is built once, on first use (not on every call)
             loop(plan, lambda step: batched_loop(plan)(step), plan.width)(
                 x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32), lengths, highs
@@ -466,6 +474,30 @@ class _TensorFlowTrainer(Trainer):
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
+
+
+    def _use_cpu_kernel(self) -> bool:
+        return cpu_kernel.wanted() if self.cpu_kernel is None else self.cpu_kernel
+
+    def _optimizer_slots(self):
+        """Keras' Adadelta accumulators, in the order of the variables."""
+        opt = self.optimizer
+        index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
+        return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
+
+    def _kernel_full(self, x, y, mask, steps):
+        """Full-batch steps by the CPU kernel, on Keras' own variables (copied
+        out and back: a few MB a call, against seconds of training)."""
+        if not hasattr(self, "_layout"):
+            self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
+        groups = [self.model.trainable_variables, *self._optimizer_slots()]
+        packed = [self._layout.pack([v.numpy() for v in group]) for group in groups]
+        arrays = (None if a is None else np.asarray(a) for a in (x, y, mask))
+        cpu_kernel.train_full(self._layout, *packed, *arrays, steps, self.optimizer, inter_op_threads())
+        for group, flat in zip(groups, packed):
+            for var, value in zip(group, self._layout.unpack(flat), strict=True):
+                var.assign(value)
+        self.optimizer.iterations.assign_add(steps)
 
 
 class _JaxTrainer(Trainer):

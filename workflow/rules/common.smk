@@ -36,6 +36,8 @@ TRAIN_CODE = [
     for f in (
         "backend.py",
         "batching.py",
+        "cpu_kernel.cpp",
+        "cpu_kernel.py",
         "engine.py",
         "fused.py",
         "networks.py",

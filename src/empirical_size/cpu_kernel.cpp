@@ -1,0 +1,289 @@
+// Full-batch training of small ReLU networks on a CPU core, one trial at a
+// time, every step of a trial before the next: a trial's activations (n x
+// width per layer) stay in the core's cache, and each layer's bias, ReLU and
+// ReLU gradient are applied to a tile of a product while it is still in
+// registers, where TensorFlow's ops stream every intermediate through memory.
+// The arithmetic is Keras' (the summed per-trial MSE and Adadelta's
+// update_step); only the order of additions in the products differs, as it
+// does between any two BLAS. Loaded by cpu_kernel.py (ctypes), which pads the
+// width to a whole number of vectors (padded units stay exactly zero).
+//
+// Layouts, per trial: x (n, inputs), y (n), mask (n) or none; parameters,
+// and both Adadelta accumulators, as [kernel_0, bias_0, ..., kernel_depth,
+// bias_depth] with kernels (fan_in, fan_out) row-major, fan_out = 1 last.
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <vector>
+
+// GCC/Clang vector extensions: 64 bytes (one AVX-512 register, or two AVX2,
+// four NEON), so the same code compiles for any CPU -march=native names.
+
+template <typename T> struct simd { typedef T type __attribute__((vector_size(64))); };
+template <typename T> using vec = typename simd<T>::type;
+template <typename T> constexpr int lanes = 64 / sizeof(T);
+
+template <typename T> static inline vec<T> load(const T *p) { vec<T> v; std::memcpy(&v, p, sizeof v); return v; }
+template <typename T> static inline void store(T *p, vec<T> v) { std::memcpy(p, &v, sizeof v); }
+// pairwise: a chain of log2(lanes) additions, not lanes
+template <typename T> static inline T hsum(vec<T> v) {
+    T s[lanes<T>];
+    std::memcpy(s, &v, sizeof v);
+#pragma GCC unroll 8
+    for (int w = lanes<T> / 2; w > 0; w /= 2)
+#pragma GCC unroll 16
+        for (int i = 0; i < w; i++) s[i] += s[i + w];
+    return s[0];
+}
+
+enum Epilogue { BIAS_RELU, RELU_GATE };
+
+// out[r, c] = epilogue(sum_k a[r, k] w[k, c]) for R rows and NV vectors of columns from c0
+template <typename T, int R, int NV, Epilogue E>
+static inline void tile(const T *a, int K, const T *w, int C, const T *bias, const T *gate, T *out, int c0) {
+    constexpr int L = lanes<T>;
+    vec<T> acc[R][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 16
+        for (int j = 0; j < NV; j++) acc[r][j] = E == BIAS_RELU ? load(bias + c0 + j * L) : vec<T>{};
+    for (int k = 0; k < K; k++) {
+        vec<T> wv[NV];
+#pragma GCC unroll 16
+        for (int j = 0; j < NV; j++) wv[j] = load(w + (size_t)k * C + c0 + j * L);
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            vec<T> s = vec<T>{} + a[(size_t)r * K + k];
+#pragma GCC unroll 16
+            for (int j = 0; j < NV; j++) acc[r][j] += s * wv[j];
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 16
+        for (int j = 0; j < NV; j++) {
+            vec<T> x = acc[r][j];
+            vec<T> g = E == BIAS_RELU ? x : load(gate + (size_t)r * C + c0 + j * L);
+            store(out + (size_t)r * C + c0 + j * L, g > 0 ? x : vec<T>{});
+        }
+}
+
+template <typename T, int R, Epilogue E>
+static inline void tile_row(const T *a, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
+    constexpr int L = lanes<T>;
+    int c0 = 0;
+    for (; c0 + 4 * L <= C; c0 += 4 * L) tile<T, R, 4, E>(a, K, w, C, bias, gate, out, c0);
+    switch ((C - c0) / L) {
+    case 3: tile<T, R, 3, E>(a, K, w, C, bias, gate, out, c0); break;
+    case 2: tile<T, R, 2, E>(a, K, w, C, bias, gate, out, c0); break;
+    case 1: tile<T, R, 1, E>(a, K, w, C, bias, gate, out, c0); break;
+    }
+}
+
+// out (n x C) = epilogue(a (n x K) w (K x C))
+template <typename T, Epilogue E>
+static void product(const T *a, int n, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
+    constexpr int R = 6;
+    int r = 0;
+#define ARGS a + (size_t)r * K, K, w, C, bias, gate ? gate + (size_t)r * C : nullptr, out + (size_t)r * C
+    for (; r + R <= n; r += R) tile_row<T, R, E>(ARGS);
+    switch (n - r) {
+    case 5: tile_row<T, 5, E>(ARGS); break;
+    case 4: tile_row<T, 4, E>(ARGS); break;
+    case 3: tile_row<T, 3, E>(ARGS); break;
+    case 2: tile_row<T, 2, E>(ARGS); break;
+    case 1: tile_row<T, 1, E>(ARGS); break;
+    }
+#undef ARGS
+}
+
+// g[i0 + i, c] = sum_r a[r, i0 + i] d[r, c]; with BIAS also gb[c] = sum_r d[r, c]
+template <typename T, int R, int NV, bool BIAS>
+static inline void gtile(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0, int c0) {
+    constexpr int L = lanes<T>;
+    vec<T> acc[R][NV], bacc[NV];
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; j++) {
+        bacc[j] = vec<T>{};
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) acc[i][j] = vec<T>{};
+    }
+    for (int r = 0; r < n; r++) {
+        vec<T> dv[NV];
+#pragma GCC unroll 16
+        for (int j = 0; j < NV; j++) {
+            dv[j] = load(d + (size_t)r * C + c0 + j * L);
+            if (BIAS) bacc[j] += dv[j];
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) {
+            vec<T> s = vec<T>{} + a[(size_t)r * K + i0 + i];
+#pragma GCC unroll 16
+            for (int j = 0; j < NV; j++) acc[i][j] += s * dv[j];
+        }
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < NV; j++) {
+        if (BIAS) store(gb + c0 + j * L, bacc[j]);
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) store(g + (size_t)(i0 + i) * C + c0 + j * L, acc[i][j]);
+    }
+}
+
+template <typename T, int R, bool BIAS>
+static inline void gtile_col(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0) {
+    constexpr int L = lanes<T>;
+    int c0 = 0;
+    for (; c0 + 4 * L <= C; c0 += 4 * L) gtile<T, R, 4, BIAS>(a, n, K, d, C, g, gb, i0, c0);
+    switch ((C - c0) / L) {
+    case 3: gtile<T, R, 3, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
+    case 2: gtile<T, R, 2, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
+    case 1: gtile<T, R, 1, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
+    }
+}
+
+template <typename T, int R>
+static inline void gtile_first(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0) {
+    if (i0 == 0) gtile_col<T, R, true>(a, n, K, d, C, g, gb, i0);
+    else gtile_col<T, R, false>(a, n, K, d, C, g, gb, i0);
+}
+
+// kernel gradient g (K x C) = a^T d and bias gradient gb (C) = column sums of d
+template <typename T>
+static void kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T *gb) {
+    constexpr int R = 6;
+    int i = 0;
+    for (; i + R <= K; i += R) gtile_first<T, R>(a, n, K, d, C, g, gb, i);
+    switch (K - i) {
+    case 5: gtile_first<T, 5>(a, n, K, d, C, g, gb, i); break;
+    case 4: gtile_first<T, 4>(a, n, K, d, C, g, gb, i); break;
+    case 3: gtile_first<T, 3>(a, n, K, d, C, g, gb, i); break;
+    case 2: gtile_first<T, 2>(a, n, K, d, C, g, gb, i); break;
+    case 1: gtile_first<T, 1>(a, n, K, d, C, g, gb, i); break;
+    }
+}
+
+// Output layer (one linear unit) and the loss: its kernel and bias gradients and
+// the last hidden layer's pre-ReLU gradient dz = g w^T masked by a > 0.
+template <typename T>
+static void output_backward(const T *a, int n, int h, const T *w, T b, const T *y, const T *mask, T count, T *gw, T *gb, T *dz) {
+    constexpr int L = lanes<T>;
+    for (int k = 0; k < h; k++) gw[k] = 0;
+    T gbias = 0;
+    for (int r = 0; r < n; r++) {
+        const T *row = a + (size_t)r * h;
+        vec<T> p{};
+        for (int k = 0; k < h; k += L) p += load(row + k) * load(w + k);
+        T pred = hsum<T>(p) + b;
+        T g = (T)2 * (pred - y[r]) / count;
+        if (mask) g *= mask[r];
+        gbias += g;
+        for (int k = 0; k < h; k += L) {
+            vec<T> av = load(row + k);
+            store(gw + k, load(gw + k) + av * g);
+            store(dz + (size_t)r * h + k, av > 0 ? load(w + k) * g : vec<T>{});
+        }
+    }
+    *gb = gbias;
+}
+
+template <typename T>
+static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double rho, double eps) {
+    constexpr int L = lanes<T>;
+    const T r = (T)rho, omr = (T)(1.0 - rho), e = (T)eps, l = (T)lr;
+    size_t i = 0;
+    for (; i + L <= m; i += L) {
+        vec<T> gv = load(g + i);
+        vec<T> a = r * load(ag + i) + omr * (gv * gv);
+        store(ag + i, a);
+        vec<T> adv = load(ad + i);
+        vec<T> num = adv + e, den = a + e;
+        for (int j = 0; j < L; j++) { num[j] = std::sqrt(num[j]); den[j] = std::sqrt(den[j]); }
+        vec<T> delta = -((num * gv) / den);
+        store(ad + i, r * adv + omr * (delta * delta));
+        store(w + i, load(w + i) + l * delta);
+    }
+    for (; i < m; i++) {
+        T a = r * ag[i] + omr * (g[i] * g[i]);
+        ag[i] = a;
+        T delta = -((std::sqrt(ad[i] + e) * g[i]) / std::sqrt(a + e));
+        ad[i] = r * ad[i] + omr * (delta * delta);
+        w[i] = w[i] + l * delta;
+    }
+}
+
+template <typename T>
+static int train_trial(int depth, int d, int h, int n, const T *x, const T *y, const T *mask, T *params, T *ag, T *ad,
+                       T *work, int steps, double lr, double rho, double eps) {
+    std::vector<size_t> off(2 * (depth + 1));
+    size_t o = 0;
+    for (int l = 0; l <= depth; l++) {
+        int fan_in = l == 0 ? d : h, fan_out = l == depth ? 1 : h;
+        off[2 * l] = o;
+        o += (size_t)fan_in * fan_out;
+        off[2 * l + 1] = o;
+        o += fan_out;
+    }
+    T *grads = work, *acts = grads + o, *dz = acts + (size_t)depth * n * h, *dz2 = dz + (size_t)n * h,
+      *wt = dz2 + (size_t)n * h;
+    T count = 0;
+    for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
+    for (int s = 0; s < steps; s++) {
+        const T *in = x;
+        int K = d;
+        for (int l = 0; l < depth; l++) {
+            T *out = acts + (size_t)l * n * h;
+            product<T, BIAS_RELU>(in, n, K, params + off[2 * l], h, params + off[2 * l + 1], nullptr, out);
+            in = out;
+            K = h;
+        }
+        output_backward<T>(in, n, h, params + off[2 * depth], params[off[2 * depth + 1]], y, mask, count,
+                           grads + off[2 * depth], grads + off[2 * depth + 1], dz);
+        for (int l = depth - 1; l >= 0; l--) {
+            const T *a = l == 0 ? x : acts + (size_t)(l - 1) * n * h;
+            kernel_gradient<T>(a, n, l == 0 ? d : h, dz, h, grads + off[2 * l], grads + off[2 * l + 1]);
+            if (l > 0) {  // the previous layer's pre-ReLU gradient: dz W^T where a > 0
+                const T *w = params + off[2 * l];
+                for (int i = 0; i < h; i++)
+                    for (int c = 0; c < h; c++) wt[(size_t)c * h + i] = w[(size_t)i * h + c];
+                product<T, RELU_GATE>(dz, n, h, wt, h, nullptr, a, dz2);
+                T *t = dz;
+                dz = dz2;
+                dz2 = t;
+            }
+        }
+        adadelta<T>(params, ag, ad, grads, o, lr, rho, eps);
+    }
+    return 0;
+}
+
+// Trials one after another; mask_stride 0 shares one mask (n) among them,
+// n a mask per trial (trials, n). Returns 0, or -1 if memory ran out.
+template <typename T>
+static int train(int trials, int depth, int d, int h, int n, const T *x, const T *y, const T *mask, int mask_stride,
+                 T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps) {
+    T *work = new (std::nothrow) T[(size_t)parameters + (size_t)(depth + 2) * n * h + (size_t)h * h];
+    if (!work) return -1;
+    for (int t = 0; t < trials; t++)
+        train_trial<T>(depth, d, h, n, x + (size_t)t * n * d, y + (size_t)t * n, mask ? mask + (size_t)t * mask_stride : nullptr,
+                       params + (size_t)t * parameters, ag + (size_t)t * parameters, ad + (size_t)t * parameters, work, steps,
+                       lr, rho, eps);
+    delete[] work;
+    return 0;
+}
+
+extern "C" {
+int train_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const float *mask,
+                  int mask_stride, float *params, float *ag, float *ad, long parameters, int steps, double lr, double rho,
+                  double eps) {
+    return train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps);
+}
+int train_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y, const double *mask,
+                  int mask_stride, double *params, double *ag, double *ad, long parameters, int steps, double lr,
+                  double rho, double eps) {
+    return train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps);
+}
+int vector_lanes_float32() { return lanes<float>; }
+int vector_lanes_float64() { return lanes<double>; }
+}

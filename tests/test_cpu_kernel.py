@@ -1,0 +1,96 @@
+"""The C++ CPU kernel: Keras' arithmetic on any shape, and its fallbacks."""
+
+import numpy as np
+import pytest
+from test_engine import PAPER, numpy_adadelta
+
+from empirical_size import cpu_kernel, networks
+
+
+def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0):
+    """Weights before and after ``steps`` kernel steps, and the data."""
+    rng = np.random.default_rng(seed)
+    weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
+    x = rng.standard_normal((trials, n, sizes[0]))
+    y = rng.standard_normal((trials, n, 1))
+    layout = cpu_kernel.Layout(sizes, dtype)
+    params = layout.pack([a.astype(dtype) for pair in weights for a in pair])
+    grad_acc, delta_acc = np.zeros_like(params), np.zeros_like(params)
+    cpu_kernel.train_full(layout, params, grad_acc, delta_acc, x, y, mask, steps, PAPER, threads)
+    after = layout.unpack(params)
+    return weights, [(after[i], after[i + 1]) for i in range(0, len(after), 2)], x, y, layout, params
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        (3, 16, 16, 1),  # whole vectors
+        (3, 10, 10, 10, 1),  # width padded to a vector: padded units must stay zero
+        (7, 40, 1),  # one hidden layer, a tile and a half of columns
+        (1, 64, 64, 64, 64, 1),  # the paper's width, depth 4
+    ],
+)
+def test_kernel_steps_are_the_adadelta_formula_float64(sizes):
+    weights, got, x, y, layout, params = trained(list(sizes), "float64")
+    for t in range(3):
+        want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=10)
+        for (gk, gb), (wk, wb) in zip(got, want):
+            np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+    assert np.abs(got[0][0] - weights[0][0]).max() > 1e-3  # it trained
+    # padded units' weights are still exactly zero: repacking changes nothing
+    np.testing.assert_array_equal(layout.pack(layout.unpack(params)), params)
+
+
+def test_kernel_float32_follows_the_formula_for_a_few_steps():
+    # float32 at learning rate 1 drifts chaotically later; 3 steps stay close
+    weights, got, x, y, *_ = trained([3, 64, 64, 1], "float32", steps=3)
+    want = numpy_adadelta([(k[1], b[1]) for k, b in weights], x[1], y[1], steps=3)
+    for (gk, _), (wk, _) in zip(got, want):
+        np.testing.assert_allclose(gk[1], wk, rtol=0, atol=1e-4)
+    assert got[0][0].dtype == np.float32
+
+
+def test_masked_trials_train_as_their_real_samples_alone():
+    n, lengths = 30, [30, 17, 1]
+    mask = (np.arange(n)[None, :] < np.array(lengths)[:, None]).astype(float)
+    weights, got, x, y, *_ = trained([2, 16, 16, 1], "float64", n=n, mask=mask)
+    for t, m in enumerate(lengths):
+        want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t, :m], y[t, :m], steps=10)
+        for (gk, gb), (wk, wb) in zip(got, want):
+            np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+
+
+def test_threads_split_trials_without_changing_a_bit():
+    one = trained([3, 16, 16, 1], "float32", trials=5, steps=50, threads=1)[-1]
+    three = trained([3, 16, 16, 1], "float32", trials=5, steps=50, threads=3)[-1]
+    np.testing.assert_array_equal(one, three)
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv(cpu_kernel.SETTING, "yes")
+    with pytest.raises(ValueError, match=cpu_kernel.SETTING):
+        cpu_kernel.wanted()
+
+
+def test_without_a_compiler_auto_falls_back_and_1_fails(monkeypatch):
+    def unavailable():
+        raise cpu_kernel.KernelUnavailable("no C++ compiler found")
+
+    monkeypatch.setattr(cpu_kernel, "library", unavailable)
+    monkeypatch.setenv(cpu_kernel.SETTING, "auto")
+    with pytest.warns(UserWarning, match="TensorFlow's graph"):
+        assert cpu_kernel.wanted() is False
+    monkeypatch.setenv(cpu_kernel.SETTING, "1")
+    with pytest.raises(cpu_kernel.KernelUnavailable):
+        cpu_kernel.wanted()
+    monkeypatch.setenv(cpu_kernel.SETTING, "0")
+    assert cpu_kernel.wanted() is False
+
+
+def test_a_failed_build_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "kernel.so"
+    with pytest.raises(cpu_kernel.KernelUnavailable, match="could not build"):
+        cpu_kernel._build("false", target)  # a "compiler" that always fails
+    assert list(tmp_path.iterdir()) == []
