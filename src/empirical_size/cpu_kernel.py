@@ -100,7 +100,9 @@ def _build(compiler: str, target: Path) -> None:
     for arch in (["-march=native"], ["-mcpu=native"], []):
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
         os.close(fd)
-        done = subprocess.run([compiler, *FLAGS, *arch, str(SOURCE), "-o", tmp], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [compiler, *FLAGS, *arch, str(SOURCE), "-o", tmp], capture_output=True, text=True, check=False
+        )
         if done.returncode == 0:
             os.replace(tmp, target)  # atomic: jobs building at once never load half a file
             return
