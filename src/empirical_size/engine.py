@@ -205,7 +205,7 @@ GRADIENT_PATHS: set[str] = set()
 class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
-    gradient_path: str  # how the subclass takes gradients (jobs record it)
+    gradient_path: str  # how the subclass takes gradients (jobs record those used, GRADIENT_PATHS)
 
     def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
         from .backend import matmul_precision
@@ -217,7 +217,6 @@ class Trainer:
         self.optimizer.build(self.model.trainable_variables)
         self._batch_cache = {}
         self._compile()
-        GRADIENT_PATHS.add(self.gradient_path)
 
     # -- state --------------------------------------------------------------
     def set_weights(self, weights: Weights) -> None:
@@ -460,13 +459,16 @@ class _TensorFlowTrainer(Trainer):
             pred = model(x)
             return per_trial_mse(pred, y, mask), per_trial_size(pred, mask)
 
-        self._full = lambda x, y, mask, steps: loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
+        def run_full(x, y, mask, steps):
+            GRADIENT_PATHS.add(self.gradient_path)
+            loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
+
+        self._full = run_full
         if not on_gpu and plain_updates and self._use_cpu_kernel():
             self._full = self._kernel_full
-            self.gradient_path = cpu_kernel.NAME
 
         def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
-            GRADIENT_PATHS.add(_TensorFlowTrainer.gradient_path)  # the kernel takes full batches only
+            GRADIENT_PATHS.add(self.gradient_path)  # the CPU kernel takes full batches only
             # the plan's loop is built once, on first use (not on every call)
             loop(plan, lambda step: batched_loop(plan)(step), plan.width)(
                 x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32), lengths, highs
@@ -488,6 +490,7 @@ class _TensorFlowTrainer(Trainer):
     def _kernel_full(self, x, y, mask, steps):
         """Full-batch steps by the CPU kernel, on Keras' own variables (copied
         out and back: a few MB a call, against seconds of training)."""
+        GRADIENT_PATHS.add(cpu_kernel.NAME)
         if not hasattr(self, "_layout"):
             self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
         groups = [self.model.trainable_variables, *self._optimizer_slots()]
@@ -613,6 +616,7 @@ class _JaxTrainer(Trainer):
 
         self._full, self._batched, self._evaluate = run_full, run_batched, run_evaluate
         self._sync_from_keras()
+        GRADIENT_PATHS.add(self.gradient_path)
 
     def _sync_from_keras(self):
         self._state = (
