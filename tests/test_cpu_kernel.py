@@ -94,3 +94,34 @@ def test_a_failed_build_leaves_nothing_behind(tmp_path):
     with pytest.raises(cpu_kernel.KernelUnavailable, match="could not build"):
         cpu_kernel._build("false", target)  # a "compiler" that always fails
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_batch_trains_on_its_real_positions_only():
+    """Mini-batch steps: positions a batch mask marks as padding may index
+    any sample, and every batch averages over its own real samples."""
+    sizes, dtype, trials, n = [3, 16, 16, 1], "float64", 2, 30
+    rng = np.random.default_rng(1)
+    weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
+    x, y = rng.standard_normal((trials, n, 3)), rng.standard_normal((trials, n, 1))
+    masks = np.array([[1.0] * 8, [1.0] * 5 + [0.0] * 3])  # an epoch: a full batch, then one of 5
+    batches = rng.integers(0, n, (trials, 6, 8)).astype(np.int32)  # three epochs
+    layout = cpu_kernel.Layout(sizes, dtype)
+
+    def train(index):
+        params = layout.pack([a for pair in weights for a in pair])
+        cpu_kernel.train_batches(layout, params, np.zeros_like(params), np.zeros_like(params), x, y, index, masks, PAPER, 2)
+        return params
+
+    other = batches.copy()
+    other[:, 1::2, 5:] = (other[:, 1::2, 5:] + 7) % n  # only padding positions differ
+    np.testing.assert_array_equal(train(batches), train(other))
+    # and it equals one step per batch on just that batch's real samples
+    params = layout.pack([a for pair in weights for a in pair])
+    state = [params, np.zeros_like(params), np.zeros_like(params)]
+    for s in range(6):
+        real = int(masks[s % 2].sum())
+        one = np.ascontiguousarray(batches[:, s : s + 1, :real])
+        cpu_kernel.train_batches(layout, *state, x, y, one, np.ones((1, real)), PAPER, 1)
+    np.testing.assert_allclose(train(batches), state[0], rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="disagree"):
+        cpu_kernel.train_batches(layout, *state, x, y, batches[:, :5], masks, PAPER, 1)  # 5 steps, epochs of 2

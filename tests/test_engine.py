@@ -93,22 +93,13 @@ def job(**kw):
 @pytest.fixture(params=[(True, False), (False, False), (None, True)], ids=["xla-loop", "graph-loop", "cpu-kernel"])
 def loop(request, monkeypatch):
     """TensorFlow compiles the loop with XLA or runs it as a graph, depending
-    on the work per step, and a CPU takes full-batch steps by its own kernel
+    on the work per step, and a CPU takes its steps by its own kernel
     (cpu_kernel.py); every way must give the same numbers."""
     from empirical_size import engine
 
     compile_loop, kernel = request.param
     monkeypatch.setattr(engine._TensorFlowTrainer, "compile_loop", compile_loop)
     monkeypatch.setattr(engine._TensorFlowTrainer, "cpu_kernel", kernel)
-    return request.param
-
-
-@pytest.fixture(params=[True, False], ids=["xla-loop", "graph-loop"])
-def batch_loop(request, monkeypatch):
-    """The ways of taking mini-batch steps (the CPU kernel takes full batches only)."""
-    from empirical_size import engine
-
-    monkeypatch.setattr(engine._TensorFlowTrainer, "compile_loop", request.param)
     return request.param
 
 
@@ -262,7 +253,7 @@ def test_device_batches_are_the_reference_batches(mode, shuffle):
 
 
 @pytest.mark.parametrize("mode", ["keep", "resample"])
-def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, batch_loop):
+def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
     """Engine, shuffles drawn on the device, against the formula by hand on
     the batches of BatchPlan.indices (float64): each step is one batch's
     gradient, the remainder batch averaging over its own samples."""
@@ -311,7 +302,7 @@ def test_packed_sizes_train_as_each_size_alone_float64(loop):
 
 
 @pytest.mark.parametrize("mode", ["keep", "drop", "resample"])
-def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, batch_loop):
+def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, loop):
     """Sizes taking the same steps an epoch share one call: each trial draws
     its batches from its own samples (its own shuffle, its own last batch),
     padded and masked, and trains as in its own job."""

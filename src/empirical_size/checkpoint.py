@@ -23,7 +23,7 @@ log = logging.getLogger("empirical_size")
 
 # Raise when the same spec would train differently, so that a checkpoint left
 # by a killed job of an older version is not resumed. 2: shuffles drawn on
-# the device, E2 sizes packed. 3: full-batch steps by the CPU kernel.
+# the device, E2 sizes packed. 3: steps by the CPU kernel.
 TRAINING_FORMAT = 3
 
 

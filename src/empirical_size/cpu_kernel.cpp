@@ -1,4 +1,4 @@
-// Full-batch training of small ReLU networks on a CPU core, one trial at a
+// Training of small ReLU networks on a CPU core, one trial at a
 // time, every step of a trial before the next: a trial's activations (n x
 // width per layer) stay in the core's cache, and each layer's bias, ReLU and
 // ReLU gradient are applied to a tile of a product while it is still in
@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstring>
 #include <new>
+#include <utility>
 #include <vector>
 
 // GCC/Clang vector extensions: 64 bytes (one AVX-512 register, or two AVX2,
@@ -213,76 +214,130 @@ static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double
     }
 }
 
-template <typename T>
-static int train_trial(int depth, int d, int h, int n, const T *x, const T *y, const T *mask, T *params, T *ag, T *ad,
-                       T *work, int steps, double lr, double rho, double eps) {
-    std::vector<size_t> off(2 * (depth + 1));
-    size_t o = 0;
-    for (int l = 0; l <= depth; l++) {
-        int fan_in = l == 0 ? d : h, fan_out = l == depth ? 1 : h;
-        off[2 * l] = o;
-        o += (size_t)fan_in * fan_out;
-        off[2 * l + 1] = o;
-        o += fan_out;
+// One trial's network and workspace: a step's activations and gradients
+// for up to `rows` samples.
+template <typename T> struct Net {
+    int depth, d, h;
+    std::vector<size_t> off;  // offsets of [kernel_0, bias_0, ...] in the parameters
+    size_t parameters = 0;
+    std::vector<T> grads, acts, dz, dz2, wt, xb, yb;
+
+    Net(int depth_, int d_, int h_, int rows) : depth(depth_), d(d_), h(h_), off(2 * (depth_ + 1)) {
+        for (int l = 0; l <= depth; l++) {
+            int fan_in = l == 0 ? d : h, fan_out = l == depth ? 1 : h;
+            off[2 * l] = parameters;
+            parameters += (size_t)fan_in * fan_out;
+            off[2 * l + 1] = parameters;
+            parameters += fan_out;
+        }
+        grads.resize(parameters);
+        acts.resize((size_t)depth * rows * h);
+        dz.resize((size_t)rows * h);
+        dz2.resize((size_t)rows * h);
+        wt.resize((size_t)h * h);
     }
-    T *grads = work, *acts = grads + o, *dz = acts + (size_t)depth * n * h, *dz2 = dz + (size_t)n * h,
-      *wt = dz2 + (size_t)n * h;
-    T count = 0;
-    for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
-    for (int s = 0; s < steps; s++) {
+
+    // One Adadelta step on n samples (x, y; mask: weights 0/1, or none).
+    void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps) {
+        T count = 0;
+        for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
         const T *in = x;
         int K = d;
         for (int l = 0; l < depth; l++) {
-            T *out = acts + (size_t)l * n * h;
+            T *out = acts.data() + (size_t)l * n * h;
             product<T, BIAS_RELU>(in, n, K, params + off[2 * l], h, params + off[2 * l + 1], nullptr, out);
             in = out;
             K = h;
         }
-        output_backward<T>(in, n, h, params + off[2 * depth], params[off[2 * depth + 1]], y, mask, count,
-                           grads + off[2 * depth], grads + off[2 * depth + 1], dz);
+        T *g = grads.data(), *delta = dz.data(), *next = dz2.data();
+        output_backward<T>(in, n, h, params + off[2 * depth], params[off[2 * depth + 1]], y, mask, count, g + off[2 * depth],
+                           g + off[2 * depth + 1], delta);
         for (int l = depth - 1; l >= 0; l--) {
-            const T *a = l == 0 ? x : acts + (size_t)(l - 1) * n * h;
-            kernel_gradient<T>(a, n, l == 0 ? d : h, dz, h, grads + off[2 * l], grads + off[2 * l + 1]);
-            if (l > 0) {  // the previous layer's pre-ReLU gradient: dz W^T where a > 0
+            const T *a = l == 0 ? x : acts.data() + (size_t)(l - 1) * n * h;
+            kernel_gradient<T>(a, n, l == 0 ? d : h, delta, h, g + off[2 * l], g + off[2 * l + 1]);
+            if (l > 0) {  // the previous layer's pre-ReLU gradient: delta W^T where a > 0
                 const T *w = params + off[2 * l];
                 for (int i = 0; i < h; i++)
                     for (int c = 0; c < h; c++) wt[(size_t)c * h + i] = w[(size_t)i * h + c];
-                product<T, RELU_GATE>(dz, n, h, wt, h, nullptr, a, dz2);
-                T *t = dz;
-                dz = dz2;
-                dz2 = t;
+                product<T, RELU_GATE>(delta, n, h, wt.data(), h, nullptr, a, next);
+                std::swap(delta, next);
             }
         }
-        adadelta<T>(params, ag, ad, grads, o, lr, rho, eps);
+        adadelta<T>(params, ag, ad, g, parameters, lr, rho, eps);
     }
-    return 0;
+};
+
+// Full batch: `steps` steps of each trial, trials one after another;
+// mask_stride 0 shares one mask (n) among them, n gives each its own.
+template <typename T>
+static void train(int trials, int depth, int d, int h, int n, const T *x, const T *y, const T *mask, int mask_stride,
+                  T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps) {
+    Net<T> net(depth, d, h, n);
+    for (int t = 0; t < trials; t++) {
+        size_t at = (size_t)t * parameters;
+        for (int s = 0; s < steps; s++)
+            net.step(x + (size_t)t * n * d, y + (size_t)t * n, mask ? mask + (size_t)t * mask_stride : nullptr, n,
+                     params + at, ag + at, ad + at, lr, rho, eps);
+    }
 }
 
-// Trials one after another; mask_stride 0 shares one mask (n) among them,
-// n a mask per trial (trials, n). Returns 0, or -1 if memory ran out.
+// Mini-batches: step s of each trial gathers its samples batches[t, s, :]
+// (width of them, positions where masks[t, s % per_epoch, :] is 0 being
+// padding) and takes one step on them; mask_stride 0 shares the masks
+// (per_epoch, width) among trials, per_epoch * width gives each its own.
 template <typename T>
-static int train(int trials, int depth, int d, int h, int n, const T *x, const T *y, const T *mask, int mask_stride,
-                 T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps) {
-    T *work = new (std::nothrow) T[(size_t)parameters + (size_t)(depth + 2) * n * h + (size_t)h * h];
-    if (!work) return -1;
-    for (int t = 0; t < trials; t++)
-        train_trial<T>(depth, d, h, n, x + (size_t)t * n * d, y + (size_t)t * n, mask ? mask + (size_t)t * mask_stride : nullptr,
-                       params + (size_t)t * parameters, ag + (size_t)t * parameters, ad + (size_t)t * parameters, work, steps,
-                       lr, rho, eps);
-    delete[] work;
-    return 0;
+static void train_batches(int trials, int depth, int d, int h, int n, const T *x, const T *y, const int *batches,
+                          int steps, int width, const T *masks, int per_epoch, int mask_stride, T *params, T *ag, T *ad,
+                          long parameters, double lr, double rho, double eps) {
+    Net<T> net(depth, d, h, width);
+    net.xb.resize((size_t)width * d);
+    net.yb.resize(width);
+    for (int t = 0; t < trials; t++) {
+        size_t at = (size_t)t * parameters;
+        const T *xt = x + (size_t)t * n * d, *yt = y + (size_t)t * n;
+        for (int s = 0; s < steps; s++) {
+            const int *index = batches + ((size_t)t * steps + s) * width;
+            for (int b = 0; b < width; b++) {
+                std::memcpy(&net.xb[(size_t)b * d], xt + (size_t)index[b] * d, d * sizeof(T));
+                net.yb[b] = yt[index[b]];
+            }
+            const T *mask = masks + (size_t)t * mask_stride + (size_t)(s % per_epoch) * width;
+            net.step(net.xb.data(), net.yb.data(), mask, width, params + at, ag + at, ad + at, lr, rho, eps);
+        }
+    }
 }
+
+// ctypes entry points; they return 0, or -1 if memory ran out.
+#define ENTRY(call)                                                                                                     \
+    try {                                                                                                              \
+        call;                                                                                                          \
+        return 0;                                                                                                      \
+    } catch (const std::bad_alloc &) {                                                                                 \
+        return -1;                                                                                                     \
+    }
 
 extern "C" {
 int train_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const float *mask,
                   int mask_stride, float *params, float *ag, float *ad, long parameters, int steps, double lr, double rho,
                   double eps) {
-    return train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps);
+    ENTRY(train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps))
 }
 int train_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y, const double *mask,
                   int mask_stride, double *params, double *ag, double *ad, long parameters, int steps, double lr,
                   double rho, double eps) {
-    return train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps);
+    ENTRY(train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps))
+}
+int train_batches_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const int *batches,
+                          int steps, int width, const float *masks, int per_epoch, int mask_stride, float *params,
+                          float *ag, float *ad, long parameters, double lr, double rho, double eps) {
+    ENTRY(train_batches<float>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride, params,
+                               ag, ad, parameters, lr, rho, eps))
+}
+int train_batches_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y,
+                          const int *batches, int steps, int width, const double *masks, int per_epoch, int mask_stride,
+                          double *params, double *ag, double *ad, long parameters, double lr, double rho, double eps) {
+    ENTRY(train_batches<double>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride,
+                                params, ag, ad, parameters, lr, rho, eps))
 }
 int vector_lanes_float32() { return lanes<float>; }
 int vector_lanes_float64() { return lanes<double>; }

@@ -1,4 +1,4 @@
-"""Full-batch training on a CPU by a small C++ kernel (``cpu_kernel.cpp``).
+"""Training on a CPU by a small C++ kernel (``cpu_kernel.cpp``).
 
 TensorFlow's graph reaches about 45% of this machine's matrix-multiply rate
 on the paper's shapes (depth 4, width 64, n = 500): its small batched
@@ -9,6 +9,7 @@ cache, and applies those element-wise steps to a tile of a product while it
 is in registers. Each core takes its own trials (no step synchronises
 cores). Its arithmetic is Keras' (summed per-trial MSE, Adadelta's
 ``update_step``); the tests compare it with ``model.fit`` and the formula.
+Mini-batch steps gather their samples by indices the caller draws.
 
 The kernel is compiled on first use for the host CPU (``-march=native``)
 with the C++ compiler ``$CXX`` names, else ``c++``/``g++``/``clang++``, and
@@ -128,7 +129,17 @@ def library() -> ctypes.CDLL:
     for dtype in ("float32", "float64"):
         train = getattr(lib, f"train_{dtype}")
         train.argtypes = [i32] * 5 + [pointer] * 3 + [i32] + [pointer] * 3 + [ctypes.c_long, i32, f64, f64, f64]
-        train.restype = i32
+        batches = getattr(lib, f"train_batches_{dtype}")
+        batches.argtypes = (
+            [i32] * 5
+            + [pointer] * 3
+            + [i32] * 2
+            + [pointer]
+            + [i32] * 2
+            + [pointer] * 3
+            + [ctypes.c_long, f64, f64, f64]
+        )
+        train.restype = batches.restype = i32
         getattr(lib, f"vector_lanes_{dtype}").restype = i32
     return lib
 
@@ -173,38 +184,75 @@ class Layout:
         return out
 
 
-def train_full(layout: Layout, params, grad_acc, delta_acc, x, y, mask, steps: int, optimizer, threads: int) -> None:
-    """``steps`` full-batch Adadelta steps of every trial, in place on the
-    packed ``(trials, parameters)`` arrays; ``x (T,n,i)``, ``y (T,n,1)``,
-    ``mask`` None, ``(n,)`` or ``(T,n)``; trials split over ``threads``
-    cores (ctypes releases the GIL)."""
-    train = getattr(library(), f"train_{layout.dtype}")
-    x = np.ascontiguousarray(x, layout.dtype)
-    y = np.ascontiguousarray(y, layout.dtype)
-    trials, n, inputs = x.shape
-    if mask is not None:
-        mask = np.ascontiguousarray(mask, layout.dtype)
-    stride = 0 if mask is None or mask.ndim == 1 else n
+def _address(a: np.ndarray | None, first: int):
+    """Where row ``first`` (of the leading axis) of ``a`` starts."""
+    return None if a is None else a.ctypes.data + first * a[0].nbytes
+
+
+def _over_threads(trials: int, threads: int, run) -> None:
+    """``run(lo, hi)`` on contiguous trial ranges, one per thread (ctypes
+    releases the GIL); each trial's numbers are the same in any split."""
     per = -(-trials // max(1, min(threads, trials)))
 
-    def run(lo: int) -> None:
-        hi = min(lo + per, trials)
-
-        def at(a, i, row):
-            return None if a is None else a.ctypes.data + i * row * a.itemsize
-
-        status = train(
-            hi - lo, len(layout.sizes) - 2, inputs, layout.width, n,
-            at(x, lo, n * inputs), at(y, lo, n), at(mask, lo, stride), stride,
-            *(at(a, lo, layout.parameters) for a in (params, grad_acc, delta_acc)), layout.parameters,
-            int(steps), float(optimizer.learning_rate), float(optimizer.rho), float(optimizer.epsilon),
-        )  # fmt: skip
-        if status:
+    def checked(lo: int) -> None:
+        if run(lo, min(lo + per, trials)):
             raise MemoryError("the CPU kernel could not allocate its workspace")
 
     starts = range(0, trials, per)
     if len(starts) == 1:
-        run(0)
+        checked(0)
     else:
         with ThreadPoolExecutor(len(starts)) as pool:
-            list(pool.map(run, starts))
+            list(pool.map(checked, starts))
+
+
+def _settings(optimizer) -> tuple[float, float, float]:
+    return float(optimizer.learning_rate), float(optimizer.rho), float(optimizer.epsilon)
+
+
+def train_full(layout: Layout, params, grad_acc, delta_acc, x, y, mask, steps: int, optimizer, threads: int) -> None:
+    """``steps`` full-batch Adadelta steps of every trial, in place on the
+    packed ``(trials, parameters)`` arrays; ``x (T,n,i)``, ``y (T,n,1)``,
+    ``mask`` None, ``(n,)`` or ``(T,n)``; trials split over ``threads``."""
+    train = getattr(library(), f"train_{layout.dtype}")
+    x, y = (np.ascontiguousarray(a, layout.dtype) for a in (x, y))
+    trials, n, inputs = x.shape
+    per_trial = mask is not None and np.ndim(mask) == 2
+    if mask is not None:
+        mask = np.ascontiguousarray(mask, layout.dtype)
+
+    def run(lo: int, hi: int) -> int:
+        return train(
+            hi - lo, len(layout.sizes) - 2, inputs, layout.width, n, _address(x, lo), _address(y, lo),
+            _address(mask, lo if per_trial else 0), n if per_trial else 0,
+            *(_address(a, lo) for a in (params, grad_acc, delta_acc)), layout.parameters, int(steps), *_settings(optimizer),
+        )  # fmt: skip
+
+    _over_threads(trials, threads, run)
+
+
+def train_batches(layout: Layout, params, grad_acc, delta_acc, x, y, batches, masks, optimizer, threads: int) -> None:
+    """One Adadelta step per mini-batch: ``batches (T, steps, width)``
+    sample indices of each trial, in order, over epochs of ``masks``'
+    steps; ``masks (steps_per_epoch, width)`` (shared) or ``(T,
+    steps_per_epoch, width)``, 0 where a batch position is padding."""
+    train = getattr(library(), f"train_batches_{layout.dtype}")
+    x, y = (np.ascontiguousarray(a, layout.dtype) for a in (x, y))
+    batches = np.ascontiguousarray(batches, np.int32)
+    masks = np.ascontiguousarray(masks, layout.dtype)
+    trials, n, inputs = x.shape
+    _, steps, width = batches.shape
+    per_trial = masks.ndim == 3
+    per_epoch = masks.shape[-2]
+    if masks.shape[-1] != width or steps % per_epoch or (per_trial and masks.shape[0] != trials):
+        raise ValueError(f"batches {batches.shape} and masks {masks.shape} disagree")
+
+    def run(lo: int, hi: int) -> int:
+        return train(
+            hi - lo, len(layout.sizes) - 2, inputs, layout.width, n, _address(x, lo), _address(y, lo),
+            _address(batches, lo), steps, width, _address(masks, lo if per_trial else 0), per_epoch,
+            per_epoch * width if per_trial else 0,
+            *(_address(a, lo) for a in (params, grad_acc, delta_acc)), layout.parameters, *_settings(optimizer),
+        )  # fmt: skip
+
+    _over_threads(trials, threads, run)

@@ -5,8 +5,9 @@ fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
 each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
 layers and the optimizer; the loop runs many steps per compiled call
-(``tf.function`` on TensorFlow: XLA on a GPU, a graph in lanes of trials on a
-CPU, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
+(``tf.function`` on TensorFlow: XLA on a GPU; on a CPU a C++ kernel,
+:mod:`empirical_size.cpu_kernel`, else a graph in lanes of trials, see
+:class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 Trials of different ``n`` can share a call, padded with a per-trial mask
 (:mod:`empirical_size.packing`), in full batch or in mini-batches (sizes
 taking the same steps an epoch, :func:`packed_batch_masks`); mini-batch
@@ -302,7 +303,9 @@ def inter_op_threads() -> int:
 
 
 class _TensorFlowTrainer(Trainer):
-    """On a GPU, XLA compiles the whole loop. On a CPU the loop runs as a
+    """On a GPU, XLA compiles the whole loop. On a CPU the C++ kernel of
+    :mod:`empirical_size.cpu_kernel` takes every step where it builds, on
+    Keras' own variables (:meth:`_on_kernel_state`). Otherwise the loop runs as a
     TensorFlow graph whose batched matmuls go to oneDNN (XLA's CPU batched
     matmul is slow for the kernel gradient, a contraction over the samples),
     with the optimizer update compiled by XLA (its fusion of Adadelta's
@@ -339,6 +342,7 @@ class _TensorFlowTrainer(Trainer):
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
         hidden = len(model.layers) - 1  # ReLU layers; the output layer is linear
+        self._epoch_draws = {}  # plan: its compiled shuffles, for the CPU kernel
         on_gpu = bool(tf.config.list_logical_devices("GPU"))
         tf.config.experimental.enable_tensor_float_32_execution(self.precision == "tensorfloat32")
 
@@ -464,11 +468,9 @@ class _TensorFlowTrainer(Trainer):
             loop("full", full_loop, x.shape[1])(x, y, mask, tf.constant(steps, tf.int32))
 
         self._full = run_full
-        if not on_gpu and plain_updates and self._use_cpu_kernel():
-            self._full = self._kernel_full
 
         def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
-            GRADIENT_PATHS.add(self.gradient_path)  # the CPU kernel takes full batches only
+            GRADIENT_PATHS.add(self.gradient_path)
             # the plan's loop is built once, on first use (not on every call)
             loop(plan, lambda step: batched_loop(plan)(step), plan.width)(
                 x, y, keys, mask, tf.constant(first_epoch, tf.int32), tf.constant(epochs, tf.int32), lengths, highs
@@ -476,6 +478,8 @@ class _TensorFlowTrainer(Trainer):
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
+        if not on_gpu and plain_updates and self._use_cpu_kernel():
+            self._full, self._batched = self._kernel_full, self._kernel_batches
 
 
     def _use_cpu_kernel(self) -> bool:
@@ -487,20 +491,71 @@ class _TensorFlowTrainer(Trainer):
         index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
         return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
 
-    def _kernel_full(self, x, y, mask, steps):
-        """Full-batch steps by the CPU kernel, on Keras' own variables (copied
-        out and back: a few MB a call, against seconds of training)."""
-        GRADIENT_PATHS.add(cpu_kernel.NAME)
+    # Indices of at most this many batch positions are drawn ahead of the
+    # CPU kernel at a time (4 bytes each).
+    KERNEL_INDEX_BLOCK = 1 << 24
+
+    def _on_kernel_state(self, train) -> None:
+        """``train(params, grad_acc, delta_acc)`` on the CPU kernel's packed
+        copies of Keras' own variables (weights and Adadelta's accumulators),
+        copied back after: a few MB a call, against seconds of training."""
         if not hasattr(self, "_layout"):
             self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
+        GRADIENT_PATHS.add(cpu_kernel.NAME)
         groups = [self.model.trainable_variables, *self._optimizer_slots()]
         packed = [self._layout.pack([v.numpy() for v in group]) for group in groups]
-        arrays = (None if a is None else np.asarray(a) for a in (x, y, mask))
-        cpu_kernel.train_full(self._layout, *packed, *arrays, steps, self.optimizer, inter_op_threads())
+        train(*packed)
         for group, flat in zip(groups, packed):
             for var, value in zip(group, self._layout.unpack(flat), strict=True):
                 var.assign(value)
+
+    def _kernel_full(self, x, y, mask, steps):
+        data = [None if a is None else np.asarray(a) for a in (x, y, mask)]
+        self._on_kernel_state(
+            lambda *state: cpu_kernel.train_full(self._layout, *state, *data, steps, self.optimizer, inter_op_threads())
+        )
         self.optimizer.iterations.assign_add(steps)
+
+    def _kernel_batches(self, x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
+        """Mini-batch steps by the CPU kernel, on the batches the graph would
+        draw (the same compiled shuffles), a block of epochs at a time."""
+        draw = self._epoch_draws.get(plan)
+        if draw is None:
+            draw = self._epoch_draws[plan] = _epoch_indices(plan)
+        x, y, masks = np.asarray(x), np.asarray(y), np.asarray(mask)
+        if masks.ndim == 3:  # packed: (steps, trials, width) to (trials, steps, width)
+            masks = masks.transpose(1, 0, 2)
+        per_epoch = plan.steps_per_epoch * plan.width * self.trials
+        block = max(1, self.KERNEL_INDEX_BLOCK // per_epoch)
+
+        def train(*state):
+            for start in range(first_epoch, first_epoch + epochs, block):
+                count = min(block, first_epoch + epochs - start)
+                idx = np.stack([np.asarray(draw(keys, np.int32(e), lengths, highs)) for e in range(start, start + count)])
+                batches = idx.transpose(2, 0, 1, 3).reshape(self.trials, -1, plan.width)  # (trials, steps, width)
+                cpu_kernel.train_batches(self._layout, *state, x, y, batches, masks, self.optimizer, inter_op_threads())
+
+        self._on_kernel_state(train)
+        self.optimizer.iterations.assign_add(epochs * plan.steps_per_epoch)
+
+
+def _epoch_indices(plan: BatchPlan):
+    """``(steps, trials, width)`` sample indices of one epoch of ``plan``,
+    drawn as the compiled loops draw them (XLA's integer hash)."""
+    import tensorflow as tf
+
+    if plan.mode == "resample":
+
+        def draw(keys, epoch, lengths, highs):
+            steps = range(plan.steps_per_epoch)
+            return ops.stack([resample_batch(plan, keys, epoch, s, lengths, highs) for s in steps])
+
+    else:
+
+        def draw(keys, epoch, lengths, highs):
+            return epoch_batches(plan, keys, epoch, lengths, highs)
+
+    return tf.function(draw, jit_compile=True, reduce_retracing=True)
 
 
 class _JaxTrainer(Trainer):
