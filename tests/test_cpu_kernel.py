@@ -7,7 +7,7 @@ from test_engine import PAPER, numpy_adadelta
 from empirical_size import cpu_kernel, networks
 
 
-def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0):
+def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0, block=cpu_kernel.ROW_BLOCK):
     """Weights before and after ``steps`` kernel steps, and the data."""
     rng = np.random.default_rng(seed)
     weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
@@ -16,7 +16,7 @@ def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0
     layout = cpu_kernel.Layout(sizes, dtype)
     params = layout.pack([a.astype(dtype) for pair in weights for a in pair])
     grad_acc, delta_acc = np.zeros_like(params), np.zeros_like(params)
-    cpu_kernel.train_full(layout, params, grad_acc, delta_acc, x, y, mask, steps, PAPER, threads)
+    cpu_kernel.train_full(layout, params, grad_acc, delta_acc, x, y, mask, steps, PAPER, threads, block)
     after = layout.unpack(params)
     return weights, [(after[i], after[i + 1]) for i in range(0, len(after), 2)], x, y, layout, params
 
@@ -30,8 +30,10 @@ def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0
         (1, 64, 64, 64, 64, 1),  # the paper's width, depth 4
     ],
 )
-def test_kernel_steps_are_the_adadelta_formula_float64(sizes):
-    weights, got, x, y, layout, params = trained(list(sizes), "float64")
+@pytest.mark.parametrize("block", [cpu_kernel.ROW_BLOCK, 7], ids=["one-block", "blocks-of-7"])
+def test_kernel_steps_are_the_adadelta_formula_float64(sizes, block):
+    """n = 41 samples in one pass, or in six passes whose gradients add up."""
+    weights, got, x, y, layout, params = trained(list(sizes), "float64", block=block)
     for t in range(3):
         want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=10)
         for (gk, gb), (wk, wb) in zip(got, want):
@@ -51,10 +53,11 @@ def test_kernel_float32_follows_the_formula_for_a_few_steps():
     assert got[0][0].dtype == np.float32
 
 
-def test_masked_trials_train_as_their_real_samples_alone():
+@pytest.mark.parametrize("block", [cpu_kernel.ROW_BLOCK, 8])
+def test_masked_trials_train_as_their_real_samples_alone(block):
     n, lengths = 30, [30, 17, 1]
     mask = (np.arange(n)[None, :] < np.array(lengths)[:, None]).astype(float)
-    weights, got, x, y, *_ = trained([2, 16, 16, 1], "float64", n=n, mask=mask)
+    weights, got, x, y, *_ = trained([2, 16, 16, 1], "float64", n=n, mask=mask, block=block)
     for t, m in enumerate(lengths):
         want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t, :m], y[t, :m], steps=10)
         for (gk, gb), (wk, wb) in zip(got, want):
@@ -109,7 +112,9 @@ def test_a_batch_trains_on_its_real_positions_only():
 
     def train(index):
         params = layout.pack([a for pair in weights for a in pair])
-        cpu_kernel.train_batches(layout, params, np.zeros_like(params), np.zeros_like(params), x, y, index, masks, PAPER, 2)
+        cpu_kernel.train_batches(
+            layout, params, np.zeros_like(params), np.zeros_like(params), x, y, index, masks, PAPER, 2
+        )
         return params
 
     other = batches.copy()
@@ -125,3 +130,12 @@ def test_a_batch_trains_on_its_real_positions_only():
     np.testing.assert_allclose(train(batches), state[0], rtol=0, atol=1e-13)
     with pytest.raises(ValueError, match="disagree"):
         cpu_kernel.train_batches(layout, *state, x, y, batches[:, :5], masks, PAPER, 1)  # 5 steps, epochs of 2
+
+
+def test_jobs_record_the_compiler_that_built_the_kernel():
+    from empirical_size import backend
+
+    cpu_kernel.library()
+    built = cpu_kernel.built_with()
+    assert "-O3" in built and "-ffast-math" not in built
+    assert backend.versions()["cpu kernel"] == built

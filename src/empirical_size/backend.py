@@ -71,6 +71,9 @@ def versions() -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
+    kernel = sys.modules.get("empirical_size.cpu_kernel")
+    if kernel is not None and kernel.built_with():
+        out["cpu kernel"] = kernel.built_with()
     return out
 
 

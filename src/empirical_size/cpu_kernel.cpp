@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <algorithm>
 #include <new>
 #include <utility>
 #include <vector>
@@ -99,7 +100,7 @@ static void product(const T *a, int n, int K, const T *w, int C, const T *bias, 
 #undef ARGS
 }
 
-// g[i0 + i, c] = sum_r a[r, i0 + i] d[r, c]; with BIAS also gb[c] = sum_r d[r, c]
+// g[i0 + i, c] += sum_r a[r, i0 + i] d[r, c]; with BIAS also gb[c] += sum_r d[r, c]
 template <typename T, int R, int NV, bool BIAS>
 static inline void gtile(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0, int c0) {
     constexpr int L = lanes<T>;
@@ -126,9 +127,12 @@ static inline void gtile(const T *a, int n, int K, const T *d, int C, T *g, T *g
     }
 #pragma GCC unroll 16
     for (int j = 0; j < NV; j++) {
-        if (BIAS) store(gb + c0 + j * L, bacc[j]);
+        if (BIAS) store(gb + c0 + j * L, load(gb + c0 + j * L) + bacc[j]);
 #pragma GCC unroll 16
-        for (int i = 0; i < R; i++) store(g + (size_t)(i0 + i) * C + c0 + j * L, acc[i][j]);
+        for (int i = 0; i < R; i++) {
+            T *at = g + (size_t)(i0 + i) * C + c0 + j * L;
+            store(at, load(at) + acc[i][j]);
+        }
     }
 }
 
@@ -150,7 +154,7 @@ static inline void gtile_first(const T *a, int n, int K, const T *d, int C, T *g
     else gtile_col<T, R, false>(a, n, K, d, C, g, gb, i0);
 }
 
-// kernel gradient g (K x C) = a^T d and bias gradient gb (C) = column sums of d
+// kernel gradient g (K x C) += a^T d and bias gradient gb (C) += column sums of d
 template <typename T>
 static void kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T *gb) {
     constexpr int R = 6;
@@ -165,12 +169,11 @@ static void kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T
     }
 }
 
-// Output layer (one linear unit) and the loss: its kernel and bias gradients and
+// Output layer (one linear unit) and the loss: adds its kernel and bias gradients, and writes
 // the last hidden layer's pre-ReLU gradient dz = g w^T masked by a > 0.
 template <typename T>
 static void output_backward(const T *a, int n, int h, const T *w, T b, const T *y, const T *mask, T count, T *gw, T *gb, T *dz) {
     constexpr int L = lanes<T>;
-    for (int k = 0; k < h; k++) gw[k] = 0;
     T gbias = 0;
     for (int r = 0; r < n; r++) {
         const T *row = a + (size_t)r * h;
@@ -186,7 +189,7 @@ static void output_backward(const T *a, int n, int h, const T *w, T b, const T *
             store(dz + (size_t)r * h + k, av > 0 ? load(w + k) * g : vec<T>{});
         }
     }
-    *gb = gbias;
+    *gb += gbias;
 }
 
 template <typename T>
@@ -215,14 +218,14 @@ static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double
 }
 
 // One trial's network and workspace: a step's activations and gradients
-// for up to `rows` samples.
+// for `block` samples at a time.
 template <typename T> struct Net {
-    int depth, d, h;
+    int depth, d, h, block;
     std::vector<size_t> off;  // offsets of [kernel_0, bias_0, ...] in the parameters
     size_t parameters = 0;
     std::vector<T> grads, acts, dz, dz2, wt, xb, yb;
 
-    Net(int depth_, int d_, int h_, int rows) : depth(depth_), d(d_), h(h_), off(2 * (depth_ + 1)) {
+    Net(int depth_, int d_, int h_, int block_) : depth(depth_), d(d_), h(h_), block(block_), off(2 * (depth_ + 1)) {
         for (int l = 0; l <= depth; l++) {
             int fan_in = l == 0 ? d : h, fan_out = l == depth ? 1 : h;
             off[2 * l] = parameters;
@@ -231,16 +234,14 @@ template <typename T> struct Net {
             parameters += fan_out;
         }
         grads.resize(parameters);
-        acts.resize((size_t)depth * rows * h);
-        dz.resize((size_t)rows * h);
-        dz2.resize((size_t)rows * h);
-        wt.resize((size_t)h * h);
+        acts.resize((size_t)depth * block * h);
+        dz.resize((size_t)block * h);
+        dz2.resize((size_t)block * h);
+        wt.resize((size_t)(depth - 1) * h * h);
     }
 
-    // One Adadelta step on n samples (x, y; mask: weights 0/1, or none).
-    void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps) {
-        T count = 0;
-        for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
+    // Forward and backward pass of n <= block samples, adding their gradients to grads.
+    void pass(const T *x, const T *y, const T *mask, int n, T count, const T *params) {
         const T *in = x;
         int K = d;
         for (int l = 0; l < depth; l++) {
@@ -256,14 +257,29 @@ template <typename T> struct Net {
             const T *a = l == 0 ? x : acts.data() + (size_t)(l - 1) * n * h;
             kernel_gradient<T>(a, n, l == 0 ? d : h, delta, h, g + off[2 * l], g + off[2 * l + 1]);
             if (l > 0) {  // the previous layer's pre-ReLU gradient: delta W^T where a > 0
-                const T *w = params + off[2 * l];
-                for (int i = 0; i < h; i++)
-                    for (int c = 0; c < h; c++) wt[(size_t)c * h + i] = w[(size_t)i * h + c];
-                product<T, RELU_GATE>(delta, n, h, wt.data(), h, nullptr, a, next);
+                product<T, RELU_GATE>(delta, n, h, wt.data() + (size_t)(l - 1) * h * h, h, nullptr, a, next);
                 std::swap(delta, next);
             }
         }
-        adadelta<T>(params, ag, ad, g, parameters, lr, rho, eps);
+    }
+
+    // One Adadelta step on n samples (x, y; mask: weights 0/1, or none), in
+    // blocks of samples whose activations stay in cache; their gradients add up.
+    void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps) {
+        T count = 0;
+        for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
+        for (int l = 1; l < depth; l++) {  // the hidden kernels, transposed for the backward products
+            const T *w = params + off[2 * l];
+            T *t = wt.data() + (size_t)(l - 1) * h * h;
+            for (int i = 0; i < h; i++)
+                for (int c = 0; c < h; c++) t[(size_t)c * h + i] = w[(size_t)i * h + c];
+        }
+        std::fill(grads.begin(), grads.end(), T(0));
+        for (int r = 0; r < n; r += block) {
+            int m = n - r < block ? n - r : block;
+            pass(x + (size_t)r * d, y + r, mask ? mask + r : nullptr, m, count, params);
+        }
+        adadelta<T>(params, ag, ad, grads.data(), parameters, lr, rho, eps);
     }
 };
 
@@ -271,8 +287,8 @@ template <typename T> struct Net {
 // mask_stride 0 shares one mask (n) among them, n gives each its own.
 template <typename T>
 static void train(int trials, int depth, int d, int h, int n, const T *x, const T *y, const T *mask, int mask_stride,
-                  T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps) {
-    Net<T> net(depth, d, h, n);
+                  T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps, int block) {
+    Net<T> net(depth, d, h, n < block ? n : block);
     for (int t = 0; t < trials; t++) {
         size_t at = (size_t)t * parameters;
         for (int s = 0; s < steps; s++)
@@ -288,8 +304,8 @@ static void train(int trials, int depth, int d, int h, int n, const T *x, const 
 template <typename T>
 static void train_batches(int trials, int depth, int d, int h, int n, const T *x, const T *y, const int *batches,
                           int steps, int width, const T *masks, int per_epoch, int mask_stride, T *params, T *ag, T *ad,
-                          long parameters, double lr, double rho, double eps) {
-    Net<T> net(depth, d, h, width);
+                          long parameters, double lr, double rho, double eps, int block) {
+    Net<T> net(depth, d, h, width < block ? width : block);
     net.xb.resize((size_t)width * d);
     net.yb.resize(width);
     for (int t = 0; t < trials; t++) {
@@ -319,26 +335,33 @@ static void train_batches(int trials, int depth, int d, int h, int n, const T *x
 extern "C" {
 int train_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const float *mask,
                   int mask_stride, float *params, float *ag, float *ad, long parameters, int steps, double lr, double rho,
-                  double eps) {
-    ENTRY(train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps))
+                  double eps, int block) {
+    ENTRY(train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps, block))
 }
 int train_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y, const double *mask,
                   int mask_stride, double *params, double *ag, double *ad, long parameters, int steps, double lr,
-                  double rho, double eps) {
-    ENTRY(train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps))
+                  double rho, double eps, int block) {
+    ENTRY(train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps,
+                        block))
 }
 int train_batches_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const int *batches,
                           int steps, int width, const float *masks, int per_epoch, int mask_stride, float *params,
-                          float *ag, float *ad, long parameters, double lr, double rho, double eps) {
+                          float *ag, float *ad, long parameters, double lr, double rho, double eps, int block) {
     ENTRY(train_batches<float>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride, params,
-                               ag, ad, parameters, lr, rho, eps))
+                               ag, ad, parameters, lr, rho, eps, block))
 }
 int train_batches_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y,
                           const int *batches, int steps, int width, const double *masks, int per_epoch, int mask_stride,
-                          double *params, double *ag, double *ad, long parameters, double lr, double rho, double eps) {
+                          double *params, double *ag, double *ad, long parameters, double lr, double rho, double eps,
+                          int block) {
     ENTRY(train_batches<double>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride,
-                                params, ag, ad, parameters, lr, rho, eps))
+                                params, ag, ad, parameters, lr, rho, eps, block))
 }
+// The compiler and flags that built this library (jobs record it).
+#ifndef EMPIRICAL_SIZE_BUILD
+#define EMPIRICAL_SIZE_BUILD "unknown"
+#endif
+const char *built_with() { return EMPIRICAL_SIZE_BUILD; }
 int vector_lanes_float32() { return lanes<float>; }
 int vector_lanes_float64() { return lanes<double>; }
 }

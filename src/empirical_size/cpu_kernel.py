@@ -39,6 +39,9 @@ SOURCE = Path(__file__).with_name("cpu_kernel.cpp")
 SETTING = "EMPIRICAL_SIZE_CPU_KERNEL"
 FLAGS = ["-O3", "-std=c++17", "-fno-math-errno", "-shared", "-fPIC"]  # no -ffast-math: Keras' rounding
 NAME = "cpu kernel"  # the gradient path jobs record
+# Samples a step's forward and backward passes take at a time: 512 x 64
+# units x (depth + 2) float32 buffers stay in a core's 2 MB L2 cache.
+ROW_BLOCK = 512
 
 
 class KernelUnavailable(RuntimeError):
@@ -94,16 +97,18 @@ def _cpu_identity() -> str:
         return platform.processor() or platform.machine()
 
 
-def _build(compiler: str, target: Path) -> None:
+def _build(compiler: str, target: Path, version: str = "") -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     # -march=native where the compiler takes it (some ARM compilers want -mcpu)
     for arch in (["-march=native"], ["-mcpu=native"], []):
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
         os.close(fd)
-        done = subprocess.run(
-            [compiler, *FLAGS, *arch, str(SOURCE), "-o", tmp], capture_output=True, text=True, check=False
+        built_with = " ".join([version or Path(compiler).name, *FLAGS, *arch]).translate(
+            {ord('"'): None, ord("\\"): None}
         )
+        command = [compiler, *FLAGS, *arch, f'-DEMPIRICAL_SIZE_BUILD="{built_with}"', str(SOURCE), "-o", tmp]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode == 0:
             os.replace(tmp, target)  # atomic: jobs building at once never load half a file
             return
@@ -116,19 +121,19 @@ def _build(compiler: str, target: Path) -> None:
 def library() -> ctypes.CDLL:
     """The compiled kernel, built on first use (raises KernelUnavailable)."""
     compiler = _compiler()
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     key = hashlib.sha256("\0".join([SOURCE.read_text(), *FLAGS, version, _cpu_identity()]).encode()).hexdigest()[:16]
     target = _cache_dir() / f"cpu_kernel-{key}.so"
     if not target.exists():
         try:
-            _build(compiler, target)
+            _build(compiler, target, version.splitlines()[0] if version else "")
         except OSError as err:
             raise KernelUnavailable(f"cannot build the CPU kernel in {target.parent}: {err}") from err
     lib = ctypes.CDLL(str(target))
     pointer, i32, f64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
     for dtype in ("float32", "float64"):
         train = getattr(lib, f"train_{dtype}")
-        train.argtypes = [i32] * 5 + [pointer] * 3 + [i32] + [pointer] * 3 + [ctypes.c_long, i32, f64, f64, f64]
+        train.argtypes = [i32] * 5 + [pointer] * 3 + [i32] + [pointer] * 3 + [ctypes.c_long, i32, f64, f64, f64, i32]
         batches = getattr(lib, f"train_batches_{dtype}")
         batches.argtypes = (
             [i32] * 5
@@ -137,11 +142,22 @@ def library() -> ctypes.CDLL:
             + [pointer]
             + [i32] * 2
             + [pointer] * 3
-            + [ctypes.c_long, f64, f64, f64]
+            + [ctypes.c_long, f64, f64, f64, i32]
         )
         train.restype = batches.restype = i32
         getattr(lib, f"vector_lanes_{dtype}").restype = i32
+    lib.built_with.restype = ctypes.c_char_p
     return lib
+
+
+def built_with() -> str | None:
+    """The compiler and flags of the kernel this process loaded, if any."""
+    if library.cache_info().currsize == 0:
+        return None
+    try:
+        return library().built_with().decode()
+    except KernelUnavailable:
+        return None
 
 
 def padded_width(width: int, dtype: str) -> int:
@@ -210,10 +226,13 @@ def _settings(optimizer) -> tuple[float, float, float]:
     return float(optimizer.learning_rate), float(optimizer.rho), float(optimizer.epsilon)
 
 
-def train_full(layout: Layout, params, grad_acc, delta_acc, x, y, mask, steps: int, optimizer, threads: int) -> None:
+def train_full(
+    layout: Layout, params, grad_acc, delta_acc, x, y, mask, steps: int, optimizer, threads: int, block: int = ROW_BLOCK
+) -> None:
     """``steps`` full-batch Adadelta steps of every trial, in place on the
     packed ``(trials, parameters)`` arrays; ``x (T,n,i)``, ``y (T,n,1)``,
-    ``mask`` None, ``(n,)`` or ``(T,n)``; trials split over ``threads``."""
+    ``mask`` None, ``(n,)`` or ``(T,n)``; trials split over ``threads``;
+    a step's passes take ``block`` samples at a time."""
     train = getattr(library(), f"train_{layout.dtype}")
     x, y = (np.ascontiguousarray(a, layout.dtype) for a in (x, y))
     trials, n, inputs = x.shape
@@ -226,12 +245,15 @@ def train_full(layout: Layout, params, grad_acc, delta_acc, x, y, mask, steps: i
             hi - lo, len(layout.sizes) - 2, inputs, layout.width, n, _address(x, lo), _address(y, lo),
             _address(mask, lo if per_trial else 0), n if per_trial else 0,
             *(_address(a, lo) for a in (params, grad_acc, delta_acc)), layout.parameters, int(steps), *_settings(optimizer),
+            int(block),
         )  # fmt: skip
 
     _over_threads(trials, threads, run)
 
 
-def train_batches(layout: Layout, params, grad_acc, delta_acc, x, y, batches, masks, optimizer, threads: int) -> None:
+def train_batches(
+    layout: Layout, params, grad_acc, delta_acc, x, y, batches, masks, optimizer, threads: int, block: int = ROW_BLOCK
+) -> None:
     """One Adadelta step per mini-batch: ``batches (T, steps, width)``
     sample indices of each trial, in order, over epochs of ``masks``'
     steps; ``masks (steps_per_epoch, width)`` (shared) or ``(T,
@@ -253,6 +275,7 @@ def train_batches(layout: Layout, params, grad_acc, delta_acc, x, y, batches, ma
             _address(batches, lo), steps, width, _address(masks, lo if per_trial else 0), per_epoch,
             per_epoch * width if per_trial else 0,
             *(_address(a, lo) for a in (params, grad_acc, delta_acc)), layout.parameters, *_settings(optimizer),
+            int(block),
         )  # fmt: skip
 
     _over_threads(trials, threads, run)
