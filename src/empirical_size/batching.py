@@ -139,3 +139,20 @@ class BatchPlan:
             padded[:, flat_mask] = order[:, :used]
             out[e] = padded.reshape(trials, steps, width).transpose(1, 0, 2)
         return out
+
+
+def trial_batches(plan: BatchPlan, keys, first_epoch: int, epochs: int, lengths=None) -> np.ndarray:
+    """``(trials, epochs x steps, width)`` sample indices of ``plan``'s
+    epochs from ``first_epoch``; packed trials (``lengths``) each draw as
+    their own size alone (``engine.packed_batch_masks`` checks that every
+    size takes ``plan``'s steps and width), padding positions masked. The
+    CPU kernel's batches, drawn on the host."""
+    if lengths is None:
+        index = plan.indices(keys, first_epoch, epochs)
+    else:
+        index = np.zeros((epochs, plan.steps_per_epoch, len(keys), plan.width), np.int32)
+        for n in np.unique(lengths):
+            group = np.flatnonzero(lengths == n)
+            own = BatchPlan(int(n), plan.batch_size, plan.mode, plan.shuffle)
+            index[:, :, group] = own.indices(keys[group], first_epoch, epochs)
+    return index.transpose(2, 0, 1, 3).reshape(len(keys), -1, plan.width)

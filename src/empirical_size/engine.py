@@ -32,7 +32,7 @@ import numpy as np
 from keras import ops
 
 from . import cpu_kernel
-from .batching import HASH_MULTIPLIERS, RESAMPLE_SALT, BatchPlan, index_bits
+from .batching import HASH_MULTIPLIERS, RESAMPLE_SALT, BatchPlan, index_bits, trial_batches
 from .networks import Weights
 
 
@@ -325,8 +325,8 @@ class _TensorFlowTrainer(Trainer):
     LANE_SAMPLES = 8192
     gradient_path = "tensorflow"
     compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
-    # Full-batch steps on a CPU by :mod:`empirical_size.cpu_kernel`: force
-    # (tests); None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
+    # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: force (tests);
+    # None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
     cpu_kernel: bool | None = None
 
     def lanes(self, samples: int) -> list[tuple[int, int]]:
@@ -480,12 +480,13 @@ class _TensorFlowTrainer(Trainer):
         if not on_gpu and plain_updates and self._use_cpu_kernel():
             self._full, self._batched = self._kernel_full, self._kernel_batches
 
-
     def _use_cpu_kernel(self) -> bool:
         return cpu_kernel.wanted() if self.cpu_kernel is None else self.cpu_kernel
 
     def _optimizer_slots(self):
-        """Keras' Adadelta accumulators, in the order of the variables."""
+        """Keras' Adadelta accumulators, in the order of the variables
+        (private to Keras 3.15, pinned; the tests against ``model.fit`` and
+        checkpoints would fail if they moved)."""
         opt = self.optimizer
         index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
         return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
@@ -529,27 +530,11 @@ class _TensorFlowTrainer(Trainer):
 
         def train(*state):
             for start in range(first_epoch, first_epoch + epochs, block):
-                batches = reference_batches(plan, keys, start, min(block, first_epoch + epochs - start), lengths)
+                batches = trial_batches(plan, keys, start, min(block, first_epoch + epochs - start), lengths)
                 cpu_kernel.train_batches(self._layout, *state, x, y, batches, masks, self.optimizer, inter_op_threads())
 
         self._on_kernel_state(train)
         self.optimizer.iterations.assign_add(epochs * plan.steps_per_epoch)
-
-
-def reference_batches(plan: BatchPlan, keys, first_epoch: int, epochs: int, lengths=None) -> np.ndarray:
-    """``(trials, epochs x steps, width)`` sample indices of ``plan``'s
-    epochs from ``first_epoch``; packed trials (``lengths``) each draw as
-    their own size alone (:func:`packed_batch_masks` checks that every size
-    takes ``plan``'s steps and width), padding positions masked."""
-    if lengths is None:
-        index = plan.indices(keys, first_epoch, epochs)
-    else:
-        index = np.zeros((epochs, plan.steps_per_epoch, len(keys), plan.width), np.int32)
-        for n in np.unique(lengths):
-            group = np.flatnonzero(lengths == n)
-            own = BatchPlan(int(n), plan.batch_size, plan.mode, plan.shuffle)
-            index[:, :, group] = own.indices(keys[group], first_epoch, epochs)
-    return index.transpose(2, 0, 1, 3).reshape(len(keys), -1, plan.width)
 
 
 class _JaxTrainer(Trainer):
