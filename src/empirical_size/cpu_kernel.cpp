@@ -266,6 +266,9 @@ template <typename T> struct Net {
     // One Adadelta step on n samples (x, y; mask: weights 0/1, or none), in
     // blocks of samples whose activations stay in cache; their gradients add up.
     void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps) {
+        // Trailing padding (a packed trial's, a short last batch's) adds exact
+        // zeros to every sum: skip it.
+        while (mask && n > 0 && mask[n - 1] == 0) n--;
         T count = 0;
         for (int r = 0; r < n; r++) count += mask ? mask[r] : 1;
         for (int l = 1; l < depth; l++) {  // the hidden kernels, transposed for the backward products
