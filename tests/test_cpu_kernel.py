@@ -2,17 +2,14 @@
 
 import numpy as np
 import pytest
-from test_engine import PAPER, numpy_adadelta
+from test_engine import PAPER, numpy_adadelta, small_problem
 
-from empirical_size import cpu_kernel, networks
+from empirical_size import cpu_kernel
 
 
 def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0, block=cpu_kernel.ROW_BLOCK):
     """Weights before and after ``steps`` kernel steps, and the data."""
-    rng = np.random.default_rng(seed)
-    weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
-    x = rng.standard_normal((trials, n, sizes[0]))
-    y = rng.standard_normal((trials, n, 1))
+    _, weights, x, y = small_problem(trials, n, sizes, seed)
     layout = cpu_kernel.Layout(sizes, dtype)
     params = layout.pack([a.astype(dtype) for pair in weights for a in pair])
     grad_acc, delta_acc = np.zeros_like(params), np.zeros_like(params)
@@ -103,9 +100,8 @@ def test_a_batch_trains_on_its_real_positions_only():
     """Mini-batch steps: positions a batch mask marks as padding may index
     any sample, and every batch averages over its own real samples."""
     sizes, dtype, trials, n = [3, 16, 16, 1], "float64", 2, 30
-    rng = np.random.default_rng(1)
-    weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
-    x, y = rng.standard_normal((trials, n, 3)), rng.standard_normal((trials, n, 1))
+    _, weights, x, y = small_problem(trials, n, sizes, seed=1)
+    rng = np.random.default_rng(2)
     masks = np.array([[1.0] * 8, [1.0] * 5 + [0.0] * 3])  # an epoch: a full batch, then one of 5
     batches = rng.integers(0, n, (trials, 6, 8)).astype(np.int32)  # three epochs
     layout = cpu_kernel.Layout(sizes, dtype)

@@ -183,21 +183,22 @@ class Layout:
                 offset += int(np.prod(shape))
         self.parameters = offset
 
-    def pack(self, arrays) -> np.ndarray:
-        trials = arrays[0].shape[0]
-        flat = np.zeros((trials, self.parameters), self.dtype)
-        for (offset, shape, real), a in zip(self.slots, arrays, strict=True):
+    def _real(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Views of ``flat (trials, parameters)``: each variable's real units."""
+        trials, views = flat.shape[0], []
+        for offset, shape, real in self.slots:
             view = flat[:, offset : offset + int(np.prod(shape))].reshape(trials, *shape)
-            view[(slice(None), *(slice(0, r) for r in real))] = a
+            views.append(view[(slice(None), *(slice(0, r) for r in real))])
+        return views
+
+    def pack(self, arrays) -> np.ndarray:
+        flat = np.zeros((arrays[0].shape[0], self.parameters), self.dtype)
+        for view, a in zip(self._real(flat), arrays, strict=True):
+            view[...] = a
         return flat
 
     def unpack(self, flat: np.ndarray) -> list[np.ndarray]:
-        trials = flat.shape[0]
-        out = []
-        for offset, shape, real in self.slots:
-            view = flat[:, offset : offset + int(np.prod(shape))].reshape(trials, *shape)
-            out.append(view[(slice(None), *(slice(0, r) for r in real))])
-        return out
+        return self._real(flat)
 
 
 def _address(a: np.ndarray | None, first: int):

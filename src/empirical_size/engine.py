@@ -328,6 +328,9 @@ class _TensorFlowTrainer(Trainer):
     # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: force (tests);
     # None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
     cpu_kernel: bool | None = None
+    # Indices of at most this many batch positions are drawn ahead of the
+    # CPU kernel at a time (4 bytes each).
+    KERNEL_INDEX_BLOCK = 1 << 24
 
     def lanes(self, samples: int) -> list[tuple[int, int]]:
         """Trial ranges whose gradients the CPU graph takes separately: at
@@ -490,10 +493,6 @@ class _TensorFlowTrainer(Trainer):
         opt = self.optimizer
         index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
         return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
-
-    # Indices of at most this many batch positions are drawn ahead of the
-    # CPU kernel at a time (4 bytes each).
-    KERNEL_INDEX_BLOCK = 1 << 24
 
     def _on_kernel_state(self, train) -> None:
         """``train(params, grad_acc, delta_acc)`` on the CPU kernel's packed
