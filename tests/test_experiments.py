@@ -1,5 +1,7 @@
 """The measures and generators of E1, E4 and E5, on cases with known answers."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -37,12 +39,31 @@ def test_dead_neurons_on_a_network_built_by_hand():
     assert dead_neurons(weights, far)[0].tolist() == [[True, False, False], [False, True, False]]
 
 
+def random_weights(rng, trials: int, sizes=(3, 8, 8, 8, 1), bias_mean: float = 0.0):
+    return [(rng.normal(size=(trials, a, b)), rng.normal(bias_mean, 1.0, size=(trials, b))) for a, b in pairwise(sizes)]
+
+
 def test_dead_neurons_chunking_does_not_change_the_answer():
     rng = np.random.default_rng(0)
-    sizes = [3, 8, 8, 8, 1]
-    weights = [(rng.normal(size=(2, a, b)), rng.normal(size=(2, b))) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = random_weights(rng, trials=2)
     x = rng.normal(size=(2, 500, 3))
     np.testing.assert_array_equal(dead_neurons(weights, x, chunk=7), dead_neurons(weights, x))
+
+
+def test_dead_neurons_judges_each_trial_by_its_own_weights_and_inputs():
+    rng = np.random.default_rng(1)
+    weights = random_weights(rng, trials=3, bias_mean=-1.0)  # some, not all, neurons die
+    x = rng.normal(size=(3, 300, 3))
+    expected = []
+    for t in range(3):  # the definition, one trial and all its rows at once
+        h, alive = x[t], []
+        for kernel, bias in weights[:-1]:
+            h = np.maximum(h @ kernel[t] + bias[t], 0.0)
+            alive.append((h > 0).any(axis=0))
+        expected.append(~np.array(alive))
+    dead = dead_neurons(weights, x, chunk=64)
+    assert 0 < dead.sum() < dead.size
+    np.testing.assert_array_equal(dead, np.array(expected))
 
 
 def test_degenerate_table_means_and_standard_errors():
