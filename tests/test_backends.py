@@ -36,12 +36,28 @@ PACKED_SHUFFLED = {**PACKED, "ns": [33, 45], "batch_size": 16, "batch_mode": "ke
     "spec", [SPEC, PACKED, SHUFFLED, PACKED_SHUFFLED], ids=["full-batch", "packed", "mini-batch", "packed-mini-batch"]
 )
 def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
-    """Also the shuffles, drawn on the device by each backend's own ops."""
+    """Also the shuffles, drawn on the device by JAX's own ops: its XLA loop
+    (a GPU's path; on this CPU only with the CPU kernel off) against
+    TensorFlow's trainer (the CPU kernel)."""
     tf = train("tensorflow", tmp_path / "tf.nc", spec)
-    jx = train("jax", tmp_path / "jax.nc", spec)
+    jx = train("jax", tmp_path / "jax.nc", spec, EMPIRICAL_SIZE_CPU_KERNEL="0")
     assert tf.attrs["backend"] == "tensorflow" and jx.attrs["backend"] == "jax"
+    assert (tf.attrs["gradients"], jx.attrs["gradients"]) == ("cpu kernel", "jax.grad")
     for var in ("mse", "size", "sum_y2"):
         np.testing.assert_allclose(tf[var].values, jx[var].values, rtol=1e-9, atol=0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
+@pytest.mark.parametrize("spec", [SPEC, PACKED_SHUFFLED], ids=["full-batch", "packed-mini-batch"])
+def test_jax_on_a_cpu_trains_with_the_cpu_kernel(tmp_path, spec):
+    """JAX's trainer hands its state to the kernel and back (weights,
+    accumulators, iterations) and evaluates in JAX: the same trial as
+    JAX's XLA loop."""
+    kernel = train("jax", tmp_path / "kernel.nc", spec)
+    xla = train("jax", tmp_path / "xla.nc", spec, EMPIRICAL_SIZE_CPU_KERNEL="0")
+    assert (kernel.attrs["gradients"], xla.attrs["gradients"]) == ("cpu kernel", "jax.grad")
+    for var in ("mse", "size", "sum_y2"):
+        np.testing.assert_allclose(kernel[var].values, xla[var].values, rtol=1e-9, atol=0)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")

@@ -121,7 +121,7 @@ def test_cpu_lanes_cover_every_trial_once_within_the_sample_budget():
     from empirical_size import engine
 
     trainer = engine.make_trainer([3, 8, 1], 37)
-    threads = engine.inter_op_threads()
+    threads = engine.cpu_threads()
     for samples in (1, 20, 300, 5000, 10**6):
         lanes = trainer.lanes(samples)
         assert [t for lo, hi in lanes for t in range(lo, hi)] == list(range(37))

@@ -77,9 +77,9 @@ def matmul_gflops(seconds: float) -> float:
         return _matmul_rate(8192, seconds)
     concurrent = 1
     if keras.backend.backend() == "tensorflow":
-        from .engine import inter_op_threads
+        from .engine import cpu_threads
 
-        concurrent = inter_op_threads()
+        concurrent = cpu_threads()
     return max(_matmul_rate(1024, seconds, concurrent), _matmul_rate(1024, seconds, numpy=True))
 
 

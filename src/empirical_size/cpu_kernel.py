@@ -15,8 +15,9 @@ The kernel is compiled on first use for the host CPU (``-march=native``)
 with the C++ compiler ``$CXX`` names, else ``c++``/``g++``/``clang++``, and
 cached under ``$EMPIRICAL_SIZE_CACHE`` (default ``~/.cache/empirical-size``),
 keyed by its source, the compiler and the CPU. ``EMPIRICAL_SIZE_CPU_KERNEL``
-chooses: unset or ``auto``, the kernel where it builds, else TensorFlow's
-graph with a warning; ``1``, the kernel or an error; ``0``, never.
+chooses: unset or ``auto``, the kernel where it builds, else the backend's
+own loop (TensorFlow's graph, JAX's XLA loop) with a warning; ``1``, the
+kernel or an error; ``0``, never. Both backends' trainers use it.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def wanted() -> bool:
     except KernelUnavailable as err:
         if choice == "1":
             raise
-        warnings.warn(f"{err}; training on TensorFlow's graph instead (set {SETTING}=0 to silence)", stacklevel=2)
+        warnings.warn(f"{err}; training with the backend's own loop instead (set {SETTING}=0 to silence)", stacklevel=2)
         return False
     return True
 

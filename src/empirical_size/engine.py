@@ -4,10 +4,10 @@ Every weight carries a leading trial axis (kernels ``(trials, fan_in,
 fan_out)``). The loss is the *sum* over trials of each trial's own MSE, so
 each trial's gradient is exactly its own; Adadelta acts element-wise, so a
 chunk of trials trains exactly as each trial would alone. Keras defines the
-layers and the optimizer; the loop runs many steps per compiled call
-(``tf.function`` on TensorFlow: XLA on a GPU; on a CPU a C++ kernel,
-:mod:`empirical_size.cpu_kernel`, else a graph in lanes of trials, see
-:class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
+layers and the optimizer; the loop runs many steps per call (on a CPU, a
+C++ kernel for either backend, :mod:`empirical_size.cpu_kernel`; else
+``tf.function`` on TensorFlow: XLA on a GPU, a graph in lanes of trials on
+a CPU, see :class:`_TensorFlowTrainer`; ``jax.jit`` + ``fori_loop`` on JAX).
 Trials of different ``n`` can share a call, padded with a per-trial mask
 (:mod:`empirical_size.packing`), in full batch or in mini-batches (sizes
 taking the same steps an epoch, :func:`packed_batch_masks`); mini-batch
@@ -207,6 +207,12 @@ class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
     gradient_path: str  # how the subclass takes gradients (jobs record those used, GRADIENT_PATHS)
+    # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: force (tests);
+    # None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
+    cpu_kernel: bool | None = None
+    # Indices of at most this many batch positions are drawn ahead of the
+    # CPU kernel at a time (4 bytes each).
+    KERNEL_INDEX_BLOCK = 1 << 24
 
     def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
         from .backend import matmul_precision
@@ -292,13 +298,82 @@ class Trainer:
         self._sync_to_keras()
         return np.asarray(self.model(x))
 
+    # -- the CPU kernel (either backend, on a CPU) ------------------------------
+    def _plain_updates(self) -> bool:
+        """Whether a step is Keras' ``update_step`` alone: nothing that
+        ``optimizer.apply`` adds to it (clipping, decay, EMA...) is set."""
+        extras = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "use_ema", "gradient_accumulation_steps", "loss_scale_factor")
+        return not any(getattr(self.optimizer, name, None) for name in extras)
 
-def inter_op_threads() -> int:
-    """TensorFlow's inter-op threads (its config, else the environment
-    variable ``backend.select`` sets, else one per core)."""
-    import tensorflow as tf
+    def _on_cpu(self) -> None:
+        """Called by a subclass's ``_compile`` on a CPU: every step goes to the
+        CPU kernel where it can take it."""
+        use = cpu_kernel.wanted() if self.cpu_kernel is None else self.cpu_kernel
+        if use and self._plain_updates():
+            self._full, self._batched = self._kernel_full, self._kernel_batches
 
-    configured = tf.config.threading.get_inter_op_parallelism_threads()
+    def _optimizer_slots(self):
+        """Keras' Adadelta accumulators, in the order of the variables
+        (private to Keras 3.15, pinned; the tests against ``model.fit`` and
+        checkpoints would fail if they moved)."""
+        opt = self.optimizer
+        index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
+        return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
+
+    def _on_kernel_state(self, train, steps: int) -> None:
+        """``train(params, grad_acc, delta_acc)``, ``steps`` steps on the CPU
+        kernel's packed copies of Keras' own variables (weights and Adadelta's
+        accumulators), copied back after: a few MB a call, against seconds of
+        training."""
+        if not hasattr(self, "_layout"):
+            self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
+        GRADIENT_PATHS.add(cpu_kernel.NAME)
+        self._sync_to_keras()
+        groups = [self.model.trainable_variables, *self._optimizer_slots()]
+        packed = [self._layout.pack([np.asarray(v.numpy()) for v in group]) for group in groups]
+        train(*packed)
+        for group, flat in zip(groups, packed):
+            for var, value in zip(group, self._layout.unpack(flat), strict=True):
+                var.assign(value)
+        self.optimizer.iterations.assign_add(steps)
+        self._sync_from_keras()
+
+    def _kernel_full(self, x, y, mask, steps):
+        data = [None if a is None else np.asarray(a) for a in (x, y, mask)]
+        self._on_kernel_state(
+            lambda *state: cpu_kernel.train_full(self._layout, *state, *data, steps, self.optimizer, cpu_threads()),
+            steps,
+        )
+
+    def _kernel_batches(self, x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
+        """Mini-batch steps by the CPU kernel, on the batches of the shuffles'
+        numpy reference (:meth:`BatchPlan.indices`, which the compiled draws
+        are tested to equal; on a CPU it is 5x faster than XLA's sort), drawn
+        a block of epochs ahead."""
+        x, y, masks = np.asarray(x), np.asarray(y), np.asarray(mask)
+        if masks.ndim == 3:  # packed: (steps, trials, width) to (trials, steps, width)
+            masks = masks.transpose(1, 0, 2)
+        keys = np.asarray(keys)
+        lengths = None if lengths is None else np.asarray(lengths)
+        block = max(1, self.KERNEL_INDEX_BLOCK // (plan.steps_per_epoch * plan.width * self.trials))
+
+        def train(*state):
+            for start in range(first_epoch, first_epoch + epochs, block):
+                batches = trial_batches(plan, keys, start, min(block, first_epoch + epochs - start), lengths)
+                cpu_kernel.train_batches(self._layout, *state, x, y, batches, masks, self.optimizer, cpu_threads())
+
+        self._on_kernel_state(train, epochs * plan.steps_per_epoch)
+
+
+def cpu_threads() -> int:
+    """Cores a job's CPU work may use side by side: TensorFlow's inter-op
+    threads (its config, else the environment variable ``backend.select``
+    sets from the job's ``threads``, on either backend), else one per core."""
+    configured = 0
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        configured = tf.config.threading.get_inter_op_parallelism_threads()
     return configured or int(os.environ.get("TF_NUM_INTEROP_THREADS") or 0) or os.cpu_count() or 1
 
 
@@ -325,17 +400,11 @@ class _TensorFlowTrainer(Trainer):
     LANE_SAMPLES = 8192
     gradient_path = "tensorflow"
     compile_loop: bool | None = None  # force one way (tests); None: XLA on a GPU only
-    # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: force (tests);
-    # None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
-    cpu_kernel: bool | None = None
-    # Indices of at most this many batch positions are drawn ahead of the
-    # CPU kernel at a time (4 bytes each).
-    KERNEL_INDEX_BLOCK = 1 << 24
 
     def lanes(self, samples: int) -> list[tuple[int, int]]:
         """Trial ranges whose gradients the CPU graph takes separately: at
         least one per inter-op thread, at most ``LANE_SAMPLES`` samples each."""
-        threads = inter_op_threads()
+        threads = cpu_threads()
         width = max(1, min(-(-self.trials // threads), self.LANE_SAMPLES // max(samples, 1)))
         return [(lo, min(lo + width, self.trials)) for lo in range(0, self.trials, width)]
 
@@ -392,9 +461,7 @@ class _TensorFlowTrainer(Trainer):
             return tf.function(lambda grad: optimizer.update_step(grad, var, optimizer.learning_rate), jit_compile=True)
 
         variable_updates = [variable_update(v) for v in variables]
-        # What optimizer.apply adds to update_step; none of it is set here.
-        extras = ("clipnorm", "clipvalue", "global_clipnorm", "weight_decay", "use_ema", "gradient_accumulation_steps", "loss_scale_factor")
-        plain_updates = not any(getattr(optimizer, name, None) for name in extras)
+        plain_updates = self._plain_updates()
 
         def update_each(grads):
             # Keras' own update, one call per variable: each starts as soon as
@@ -480,67 +547,15 @@ class _TensorFlowTrainer(Trainer):
 
         self._batched = run_batched
         self._evaluate = tf.function(evaluate, jit_compile=True, reduce_retracing=True)
-        if not on_gpu and plain_updates and self._use_cpu_kernel():
-            self._full, self._batched = self._kernel_full, self._kernel_batches
-
-    def _use_cpu_kernel(self) -> bool:
-        return cpu_kernel.wanted() if self.cpu_kernel is None else self.cpu_kernel
-
-    def _optimizer_slots(self):
-        """Keras' Adadelta accumulators, in the order of the variables
-        (private to Keras 3.15, pinned; the tests against ``model.fit`` and
-        checkpoints would fail if they moved)."""
-        opt = self.optimizer
-        index = [opt._get_variable_index(v) for v in self.model.trainable_variables]
-        return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
-
-    def _on_kernel_state(self, train) -> None:
-        """``train(params, grad_acc, delta_acc)`` on the CPU kernel's packed
-        copies of Keras' own variables (weights and Adadelta's accumulators),
-        copied back after: a few MB a call, against seconds of training."""
-        if not hasattr(self, "_layout"):
-            self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
-        GRADIENT_PATHS.add(cpu_kernel.NAME)
-        groups = [self.model.trainable_variables, *self._optimizer_slots()]
-        packed = [self._layout.pack([v.numpy() for v in group]) for group in groups]
-        train(*packed)
-        for group, flat in zip(groups, packed):
-            for var, value in zip(group, self._layout.unpack(flat), strict=True):
-                var.assign(value)
-
-    def _kernel_full(self, x, y, mask, steps):
-        data = [None if a is None else np.asarray(a) for a in (x, y, mask)]
-        self._on_kernel_state(
-            lambda *state: cpu_kernel.train_full(self._layout, *state, *data, steps, self.optimizer, inter_op_threads())
-        )
-        self.optimizer.iterations.assign_add(steps)
-
-    def _kernel_batches(self, x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
-        """Mini-batch steps by the CPU kernel, on the batches of the shuffles'
-        numpy reference (:meth:`BatchPlan.indices`, which the compiled draws
-        are tested to equal; on a CPU it is 5x faster than XLA's sort), drawn
-        a block of epochs ahead."""
-        x, y, masks = np.asarray(x), np.asarray(y), np.asarray(mask)
-        if masks.ndim == 3:  # packed: (steps, trials, width) to (trials, steps, width)
-            masks = masks.transpose(1, 0, 2)
-        keys = np.asarray(keys)
-        lengths = None if lengths is None else np.asarray(lengths)
-        block = max(1, self.KERNEL_INDEX_BLOCK // (plan.steps_per_epoch * plan.width * self.trials))
-
-        def train(*state):
-            for start in range(first_epoch, first_epoch + epochs, block):
-                batches = trial_batches(plan, keys, start, min(block, first_epoch + epochs - start), lengths)
-                cpu_kernel.train_batches(self._layout, *state, x, y, batches, masks, self.optimizer, inter_op_threads())
-
-        self._on_kernel_state(train)
-        self.optimizer.iterations.assign_add(epochs * plan.steps_per_epoch)
-
+        if not on_gpu:
+            self._on_cpu()
 
 class _JaxTrainer(Trainer):
     """On a GPU, a step's gradients come from one fused kernel
     (:mod:`empirical_size.fused`) where it supports the shapes; elsewhere
     from ``jax.grad`` of the summed per-trial MSE. Keras' optimizer applies
-    them either way."""
+    them either way. On a CPU the steps go to the C++ kernel, as
+    TensorFlow's do (3.7x XLA's loop there), unless it is turned off."""
 
     def fused_tiling(self):
         """The fused kernel's tiling for this trainer, or None for ``jax.grad``."""
@@ -634,10 +649,12 @@ class _JaxTrainer(Trainer):
                     ) from err
 
         def run_full(x, y, mask, steps):
+            GRADIENT_PATHS.add(self.gradient_path)
             with precision():
                 self._state = jax.block_until_ready(full(self._state, x, y, mask, np.int32(steps)))
 
         def run_batched(x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
+            GRADIENT_PATHS.add(self.gradient_path)
             with precision():
                 self._state = jax.block_until_ready(
                     batched(self._state, x, y, keys, mask, np.int32(first_epoch), np.int32(epochs), lengths, highs, plan=plan)
@@ -649,7 +666,8 @@ class _JaxTrainer(Trainer):
 
         self._full, self._batched, self._evaluate = run_full, run_batched, run_evaluate
         self._sync_from_keras()
-        GRADIENT_PATHS.add(self.gradient_path)
+        if tiling is None and jax.devices()[0].platform == "cpu":
+            self._on_cpu()
 
     def _sync_from_keras(self):
         self._state = (
