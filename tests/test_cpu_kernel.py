@@ -80,7 +80,7 @@ def test_without_a_compiler_auto_falls_back_and_1_fails(monkeypatch):
 
     monkeypatch.setattr(cpu_kernel, "library", unavailable)
     monkeypatch.setenv(cpu_kernel.SETTING, "auto")
-    with pytest.warns(UserWarning, match="TensorFlow's graph"):
+    with pytest.warns(UserWarning, match="backend's own loop"):
         assert cpu_kernel.wanted() is False
     monkeypatch.setenv(cpu_kernel.SETTING, "1")
     with pytest.raises(cpu_kernel.KernelUnavailable):
