@@ -550,12 +550,13 @@ class _TensorFlowTrainer(Trainer):
         if not on_gpu:
             self._on_cpu()
 
+
 class _JaxTrainer(Trainer):
     """On a GPU, a step's gradients come from one fused kernel
     (:mod:`empirical_size.fused`) where it supports the shapes; elsewhere
     from ``jax.grad`` of the summed per-trial MSE. Keras' optimizer applies
     them either way. On a CPU the steps go to the C++ kernel, as
-    TensorFlow's do (3.7x XLA's loop there), unless it is turned off."""
+    TensorFlow's do (3.4x XLA's loop there), unless it is turned off."""
 
     def fused_tiling(self):
         """The fused kernel's tiling for this trainer, or None for ``jax.grad``."""
