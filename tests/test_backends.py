@@ -50,9 +50,9 @@ def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
 @pytest.mark.parametrize("spec", [SPEC, PACKED_SHUFFLED], ids=["full-batch", "packed-mini-batch"])
 def test_jax_on_a_cpu_trains_with_the_cpu_kernel(tmp_path, spec):
-    """JAX's trainer hands its state to the kernel and back (weights,
-    accumulators, iterations) and evaluates in JAX: the same trial as
-    JAX's XLA loop."""
+    """JAX's trainer hands its weights and Adadelta accumulators to the
+    kernel and back between records, and evaluates in JAX: the same trial
+    as JAX's XLA loop."""
     kernel = train("jax", tmp_path / "kernel.nc", spec)
     xla = train("jax", tmp_path / "xla.nc", spec, EMPIRICAL_SIZE_CPU_KERNEL="0")
     assert (kernel.attrs["gradients"], xla.attrs["gradients"]) == ("cpu kernel", "jax.grad")

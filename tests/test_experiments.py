@@ -64,6 +64,9 @@ def test_dead_neurons_judges_each_trial_by_its_own_weights_and_inputs():
     dead = dead_neurons(weights, x, chunk=64)
     assert 0 < dead.sum() < dead.size
     np.testing.assert_array_equal(dead, np.array(expected))
+    # a row of NaN (an overflowed network) keeps no neuron alive and kills none
+    x[:, 7] = np.nan
+    np.testing.assert_array_equal(dead_neurons(weights, x), dead)  # all rows in one chunk
 
 
 def test_degenerate_table_means_and_standard_errors():

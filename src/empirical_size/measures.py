@@ -32,6 +32,7 @@ def dead_neurons(weights: Weights, x: np.ndarray, chunk: int = 4096) -> np.ndarr
                 out = buffers[layer % 2][: h.shape[0]]
                 np.matmul(h, kernel[trial], out=out)
                 out += bias[trial]
-                alive[trial, layer] |= out.max(axis=0) > 0
+                # fmax skips NaN (a diverged network's rows), as ReLU(NaN) > 0 does
+                alive[trial, layer] |= np.fmax.reduce(out, axis=0) > 0
                 h = np.maximum(out, 0.0, out=out)
     return ~alive
