@@ -207,9 +207,10 @@ def _address(a: np.ndarray | None, first: int):
     return None if a is None else a.ctypes.data + first * a[0].nbytes
 
 
-def _over_threads(trials: int, threads: int, run) -> None:
+def split_trials(trials: int, threads: int, run) -> None:
     """``run(lo, hi)`` on contiguous trial ranges, one per thread (ctypes
-    releases the GIL); each trial's numbers are the same in any split."""
+    releases the GIL); each trial's numbers are the same in any split. A
+    true return value is the kernel's failed allocation."""
     per = -(-trials // max(1, min(threads, trials)))
 
     def checked(lo: int) -> None:
@@ -250,7 +251,7 @@ def train_full(
             int(block),
         )  # fmt: skip
 
-    _over_threads(trials, threads, run)
+    split_trials(trials, threads, run)
 
 
 def train_batches(
@@ -280,4 +281,4 @@ def train_batches(
             int(block),
         )  # fmt: skip
 
-    _over_threads(trials, threads, run)
+    split_trials(trials, threads, run)
