@@ -113,3 +113,25 @@ def test_end_pieces_on_the_whole_line_match_the_network_far_out():
             np.testing.assert_allclose(f(-far) - f(-far - 1), p.slopes[0], atol=1e-9)
             np.testing.assert_allclose(f(far + 1) - f(far), p.slopes[-1], atol=1e-9)
             assert p.count == pieces(weights, (-far, far)).count
+
+
+def test_the_e6_job_counts_in_numpy_and_records_so(tmp_path):
+    """E6's initialisation counts need no Keras: the job's provenance says
+    numpy on the CPU instead of importing TensorFlow to describe a device."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import xarray as xr
+    from conftest import ROOT
+
+    spec = {"seed": 0, "namespace": "knots", "widths": [8], "depths": [1, 2], "trials": 3, "bias_scale": 0.5}
+    out = tmp_path / "knots.nc"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = ["-m", "empirical_size", "train", "--job", "knots", "--backend", "tensorflow", "--spec", json.dumps(spec)]
+    proc = subprocess.run([sys.executable, *command, "--out", str(out)], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ds = xr.load_dataset(out)
+    assert ds.attrs["device"].startswith("numpy:cpu") and ds.attrs["backend"] == "numpy"
+    assert ds.pieces.dims == ("width", "depth", "trial") and (ds.pieces >= 1).all()

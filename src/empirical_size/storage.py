@@ -66,7 +66,7 @@ def provenance(config_slice: dict, seeds: str, wall_seconds: float) -> dict[str,
     return {
         "config": json.dumps(config_slice, sort_keys=True),
         "seeds": seeds,
-        "backend": os.environ.get("KERAS_BACKEND", ""),
+        "backend": os.environ.get("KERAS_BACKEND", "") if "keras" in sys.modules else "numpy",
         "matmul_precision": backend.matmul_precision(),
         "gradients": ", ".join(sorted(getattr(sys.modules.get("empirical_size.engine"), "GRADIENT_PATHS", ()))),
         "versions": json.dumps(backend.versions(), sort_keys=True),
