@@ -77,12 +77,13 @@ def versions() -> dict[str, str]:
     return out
 
 
+def host_cpu() -> str:
+    """This machine's CPU, in words."""
+    return f"cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
+
+
 def device() -> str:
-    """The device the current Keras backend computes on, in words; for a
-    job that never imported Keras (E6's counts, numpy alone), the CPU,
-    without importing TensorFlow (4 s and 0.7 GB) just to say so."""
-    if "keras" not in sys.modules:
-        return f"numpy:cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
+    """The device the current Keras backend computes on, in words."""
     import keras
 
     name = keras.backend.backend()
@@ -98,7 +99,7 @@ def device() -> str:
         if gpus:
             details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
             return f"tensorflow:gpu:{details.get('device_name', gpus[0].name)}"
-        return f"tensorflow:cpu:{platform.processor() or platform.machine()} x{os.cpu_count()}"
+        return f"tensorflow:{host_cpu()}"
     return name
 
 
