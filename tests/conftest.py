@@ -43,3 +43,20 @@ def snakemake(workdir, *args, check=True, timeout=900):
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc
+
+
+def train_job(spec: dict, out, backend: str = "tensorflow", job: str = "noise_fit", **env_vars):
+    """One training job in a process of its own (Keras' backend is fixed per
+    process), from the source tree; returns its data set."""
+    import json
+
+    import xarray as xr
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env_vars}
+    env.pop("KERAS_BACKEND", None)
+    command = ["-m", "empirical_size", "train", "--job", job, "--backend", backend, "--spec", json.dumps(spec)]
+    proc = subprocess.run(
+        [sys.executable, *command, "--out", str(out)], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return xr.load_dataset(out)

@@ -1,29 +1,16 @@
 """TensorFlow and JAX train the same trial to the same numbers (float64)."""
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-import xarray as xr
-
-from conftest import ROOT
+from conftest import train_job
 
 SPEC = {"depth": 2, "n": 40, "first_trial": 1, "trials": 2, "epochs": 60, "record_every": 20, "width": 16, "dtype": "float64"}
 
 
 def train(backend, out, spec=SPEC, **env_vars):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env_vars}
-    env.pop("KERAS_BACKEND", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "empirical_size", "train", "--backend", backend, "--spec", json.dumps(spec), "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return xr.load_dataset(out)
+    return train_job(spec, out, backend, **env_vars)
 
 
 PACKED = {k: v for k, v in SPEC.items() if k != "n"} | {"ns": [20, 40]}

@@ -1,15 +1,10 @@
 """Exact piece counting of one-dimensional ReLU networks."""
 
-import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-import xarray as xr
-from conftest import ROOT
+from conftest import train_job
 
 from empirical_size import networks
 from empirical_size.knots import count_pieces, pieces
@@ -125,13 +120,6 @@ def test_the_e6_job_counts_in_numpy_and_records_so(tmp_path):
     """E6's initialisation counts need no Keras: the job's provenance says
     numpy on the CPU instead of importing TensorFlow to describe a device."""
     spec = {"seed": 0, "namespace": "knots", "widths": [8], "depths": [1, 2], "trials": 3, "bias_scale": 0.5}
-    out = tmp_path / "knots.nc"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = ["-m", "empirical_size", "train", "--job", "knots", "--backend", "tensorflow", "--spec", json.dumps(spec)]
-    proc = subprocess.run(
-        [sys.executable, *command, "--out", str(out)], capture_output=True, text=True, env=env, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    ds = xr.load_dataset(out)
+    ds = train_job(spec, tmp_path / "knots.nc", job="knots")
     assert ds.attrs["device"].startswith("numpy:cpu") and ds.attrs["backend"] == "numpy"
     assert ds.pieces.dims == ("width", "depth", "trial") and (ds.pieces >= 1).all()
