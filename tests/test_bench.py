@@ -8,6 +8,8 @@ import sys
 
 from conftest import ROOT
 
+from empirical_size import cpu_kernel
+
 
 def test_benchmark_smoke_run_prints_ratios():
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -15,7 +17,12 @@ def test_benchmark_smoke_run_prints_ratios():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert re.search(r"max \|MSE difference\| = (\d\.\d\de-(1\d|[2-9]\d)|0\.00e\+00)", out), out  # below 1e-9
-    assert re.search(r"^\s+2\s+20\s+float32\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%$", out, flags=re.M), out
+    row = r"^\s+2\s+20\s+float32\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%\s+(\d+%|-)\s+([\d.]+x|-)  "
+    # on a CPU, side by side: the backend's own loop, then each kernel build it runs
+    assert re.search(row + r"tensorflow graph$", out, flags=re.M), out
+    assert re.search(row + r"kernel native \([\w.+]+\)$", out, flags=re.M), out
+    for arch in cpu_kernel.runnable_variants():
+        assert re.search(row + rf"kernel {arch} \(", out, flags=re.M), (arch, out)
     assert re.search(r"^device: (tensorflow|jax):", out, flags=re.M), out  # the backend's device, named by Keras
     assert "GFLOP/s" in out and "peak memory" in out
 

@@ -1,16 +1,33 @@
-"""The C++ CPU kernel: Keras' arithmetic on any shape, and its fallbacks."""
+"""The C++ CPU kernel: Keras' arithmetic on any shape, for every
+instruction set it is built for, and its fallbacks."""
+
+import logging
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from test_engine import PAPER, numpy_adadelta, small_problem
 
 from empirical_size import cpu_kernel
 
+ARCHES = ["native", *cpu_kernel.VARIANTS]
 
-def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0, block=cpu_kernel.ROW_BLOCK):
+
+@pytest.fixture(params=ARCHES)
+def arch(request):
+    """Each build of the kernel this CPU runs; the others are skipped, saying why."""
+    reason = cpu_kernel.cannot_run(request.param)
+    if reason:
+        pytest.skip(reason)
+    return request.param
+
+
+def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0, block=cpu_kernel.ROW_BLOCK, arch=None):
     """Weights before and after ``steps`` kernel steps, and the data."""
     _, weights, x, y = small_problem(trials, n, sizes, seed)
-    layout = cpu_kernel.Layout(sizes, dtype)
+    layout = cpu_kernel.Layout(sizes, dtype, arch)
     params = layout.pack([a.astype(dtype) for pair in weights for a in pair])
     grad_acc, delta_acc = np.zeros_like(params), np.zeros_like(params)
     cpu_kernel.train_full(layout, params, grad_acc, delta_acc, x, y, mask, steps, PAPER, threads, block)
@@ -23,14 +40,17 @@ def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0
     [
         (3, 16, 16, 1),  # whole vectors
         (3, 10, 10, 10, 1),  # width padded to a vector: padded units must stay zero
+        (2, 13, 13, 1),  # an odd width: padded on every build
+        (3, 20, 20, 1),  # 5 float64 vectors of AVX2: whole tiles of 2 vectors and one left over
         (7, 40, 1),  # one hidden layer, a tile and a half of columns
         (1, 64, 64, 64, 64, 1),  # the paper's width, depth 4
     ],
 )
 @pytest.mark.parametrize("block", [cpu_kernel.ROW_BLOCK, 7], ids=["one-block", "blocks-of-7"])
-def test_kernel_steps_are_the_adadelta_formula_float64(sizes, block):
-    """n = 41 samples in one pass, or in six passes whose gradients add up."""
-    weights, got, x, y, layout, params = trained(list(sizes), "float64", block=block)
+def test_kernel_steps_are_the_adadelta_formula_float64(sizes, block, arch):
+    """n = 41 samples (whole tiles of rows and a remainder on every build)
+    in one pass, or in six passes whose gradients add up."""
+    weights, got, x, y, layout, params = trained(list(sizes), "float64", block=block, arch=arch)
     for t in range(3):
         want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=10)
         for (gk, gb), (wk, wb) in zip(got, want):
@@ -41,9 +61,9 @@ def test_kernel_steps_are_the_adadelta_formula_float64(sizes, block):
     np.testing.assert_array_equal(layout.pack(layout.unpack(params)), params)
 
 
-def test_kernel_float32_follows_the_formula_for_a_few_steps():
+def test_kernel_float32_follows_the_formula_for_a_few_steps(arch):
     # float32 at learning rate 1 drifts chaotically later; 3 steps stay close
-    weights, got, x, y, *_ = trained([3, 64, 64, 1], "float32", steps=3)
+    weights, got, x, y, *_ = trained([3, 64, 64, 1], "float32", steps=3, arch=arch)
     want = numpy_adadelta([(k[1], b[1]) for k, b in weights], x[1], y[1], steps=3)
     for (gk, _), (wk, _) in zip(got, want):
         np.testing.assert_allclose(gk[1], wk, rtol=0, atol=1e-4)
@@ -51,10 +71,10 @@ def test_kernel_float32_follows_the_formula_for_a_few_steps():
 
 
 @pytest.mark.parametrize("block", [cpu_kernel.ROW_BLOCK, 8])
-def test_masked_trials_train_as_their_real_samples_alone(block):
+def test_masked_trials_train_as_their_real_samples_alone(block, arch):
     n, lengths = 30, [30, 17, 1]
     mask = (np.arange(n)[None, :] < np.array(lengths)[:, None]).astype(float)
-    weights, got, x, y, *_ = trained([2, 16, 16, 1], "float64", n=n, mask=mask, block=block)
+    weights, got, x, y, *_ = trained([2, 16, 16, 1], "float64", n=n, mask=mask, block=block, arch=arch)
     for t, m in enumerate(lengths):
         want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t, :m], y[t, :m], steps=10)
         for (gk, gb), (wk, wb) in zip(got, want):
@@ -99,7 +119,7 @@ def test_a_bad_setting_names_the_variable(monkeypatch):
 
 
 def test_without_a_compiler_auto_falls_back_and_1_fails(monkeypatch):
-    def unavailable():
+    def unavailable(arch=None):
         raise cpu_kernel.KernelUnavailable("no C++ compiler found")
 
     monkeypatch.setattr(cpu_kernel, "library", unavailable)
@@ -120,7 +140,7 @@ def test_a_failed_build_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_batch_trains_on_its_real_positions_only():
+def test_a_batch_trains_on_its_real_positions_only(arch):
     """Mini-batch steps: positions a batch mask marks as padding may index
     any sample, and every batch averages over its own real samples."""
     sizes, dtype, trials, n = [3, 16, 16, 1], "float64", 2, 30
@@ -128,7 +148,7 @@ def test_a_batch_trains_on_its_real_positions_only():
     rng = np.random.default_rng(2)
     masks = np.array([[1.0] * 8, [1.0] * 5 + [0.0] * 3])  # an epoch: a full batch, then one of 5
     batches = rng.integers(0, n, (trials, 6, 8)).astype(np.int32)  # three epochs
-    layout = cpu_kernel.Layout(sizes, dtype)
+    layout = cpu_kernel.Layout(sizes, dtype, arch)
 
     def train(index):
         params = layout.pack([a for pair in weights for a in pair])
@@ -158,4 +178,99 @@ def test_jobs_record_the_compiler_that_built_the_kernel():
     cpu_kernel.library()
     built = cpu_kernel.built_with()
     assert "-O3" in built and "-ffast-math" not in built
+    assert built.startswith(f"{cpu_kernel.arch_setting()} (")  # the variant and the layout it chose
     assert backend.versions()["cpu kernel"] == built
+
+
+def test_each_variant_builds_for_its_own_instruction_set(arch):
+    """The layout follows what the compiler targets, never one for all."""
+    lib = cpu_kernel.library(arch)
+    vector_bytes = 8 * lib.vector_lanes_float64()
+    target = lib.target().decode()
+    expected = {"x86-64-v4": ("avx512", 64), "x86-64-v3": ("avx2+fma", 32), "x86-64-v2": ("sse4.2", 16),
+                "x86-64": ("sse2", 16), "armv8-a": ("neon", 16)}  # fmt: skip
+    if arch in expected:
+        assert (target, vector_bytes) == expected[arch]
+        assert f"-march={arch}" in lib.built_with().decode()
+    assert lib.tile_rows() * lib.tile_vectors() + lib.tile_vectors() + 1 <= (32 if target in ("avx512", "neon") else 16)
+
+
+def test_an_unknown_variant_fails_naming_the_setting(monkeypatch):
+    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "x86-64-v9")
+    with pytest.raises(ValueError, match=f"{cpu_kernel.ARCH_SETTING}.*x86-64-v9"):
+        cpu_kernel.choose()
+
+
+def test_a_variant_this_cpu_lacks_is_refused_naming_what_it_lacks(monkeypatch):
+    monkeypatch.setattr(cpu_kernel, "_machine", lambda: "x86_64")
+    monkeypatch.setattr(cpu_kernel, "_cpu_flags", lambda: set(cpu_kernel.VARIANTS["x86-64-v3"][1]))  # AVX2, no AVX-512
+    assert cpu_kernel.cannot_run("x86-64-v3") is None
+    assert "avx512f" in cpu_kernel.cannot_run("x86-64-v4")
+    assert "aarch64" in cpu_kernel.cannot_run("armv8-a")
+    assert cpu_kernel.runnable_variants() == ["x86-64-v3", "x86-64-v2", "x86-64"]
+    monkeypatch.setattr(cpu_kernel, "_LOADED", {})
+    with pytest.raises(cpu_kernel.KernelUnavailable, match="avx512f"):
+        cpu_kernel.library("x86-64-v4")
+
+
+@pytest.mark.skipif(cpu_kernel.cannot_run("x86-64") is not None, reason="needs an x86-64 CPU")
+def test_auto_trains_with_the_backend_where_a_variant_is_slower(monkeypatch, caplog):
+    """An SSE build on a CPU with AVX2 and FMA lost to TensorFlow's graph:
+    ``auto`` takes the graph and says so once (not JAX's XLA loop, which it
+    beat); ``1`` takes the kernel."""
+    monkeypatch.setattr(cpu_kernel, "_cpu_flags", lambda: set(cpu_kernel.VARIANTS["x86-64-v3"][1]))
+    monkeypatch.setattr(cpu_kernel, "_TOLD", set())
+    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "x86-64")
+    with caplog.at_level(logging.WARNING, logger="empirical_size"):
+        assert cpu_kernel.choose() is None
+        assert cpu_kernel.choose() is None
+    told = [r for r in caplog.records if "slower" in r.getMessage()]
+    assert len(told) == 1 and "x86-64" in told[0].getMessage()
+    assert cpu_kernel.choose("jax.grad") == "x86-64"  # it beat JAX's XLA loop
+    monkeypatch.setenv(cpu_kernel.SETTING, "1")
+    assert cpu_kernel.choose() == "x86-64"
+    monkeypatch.setenv(cpu_kernel.SETTING, "auto")
+    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "native")
+    if cpu_kernel.library("native").target().decode() in ("avx2+fma", "avx512"):
+        assert cpu_kernel.choose() == "native"  # a build with FMA is kept
+
+
+CROSS = shutil.which("aarch64-linux-gnu-g++")
+QEMU = shutil.which("qemu-aarch64")
+
+
+@pytest.mark.skipif(
+    cpu_kernel.cannot_run("armv8-a") is None or not (CROSS and QEMU),
+    reason="on an ARM64 CPU the variant tests run natively; elsewhere this needs Debian's g++-aarch64-linux-gnu and qemu-user",
+)
+def test_the_arm64_build_is_the_adadelta_formula_under_emulation(tmp_path):
+    """Correctness of the NEON layout on an x86 machine: the kernel built for
+    armv8-a, run by qemu, equals Adadelta by hand in float64."""
+    program = tmp_path / "kernel_driver"
+    cpu_kernel._build(CROSS, program, arch="armv8-a", source=ROOT / "tests" / "native" / "kernel_driver.cpp", shared=False)
+
+    def run(*args):
+        done = subprocess.run([QEMU, "-L", "/usr/aarch64-linux-gnu", str(program), *args], capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        return done.stdout.decode()
+
+    lanes, target = run("lanes").split()
+    assert (lanes, target) == ("2", "neon")
+    trials, n, steps = 2, 43, 10  # 43 = 7 tiles of 6 rows + 1
+    for sizes in ([2, 13, 13, 1], [3, 10, 10, 1], [3, 64, 64, 1]):  # 7, 5 (4 + 1) and 32 float64 vectors
+        _, weights, x, y = small_problem(trials, n, sizes)
+        layout = cpu_kernel.Layout(sizes, "float64", lanes=int(lanes))
+        params = layout.pack([a for pair in weights for a in pair])
+        header = np.array([trials, len(sizes) - 2, sizes[0], layout.width, n, steps, layout.parameters], np.int32)
+        settings = np.array([PAPER.learning_rate, PAPER.rho, PAPER.epsilon])
+        state = np.concatenate([params, np.zeros_like(params), np.zeros_like(params)])
+        (tmp_path / "in").write_bytes(b"".join(a.tobytes() for a in (header, settings, x, y, state)))
+        run(str(tmp_path / "in"), str(tmp_path / "out"))
+        after = layout.unpack(np.fromfile(tmp_path / "out").reshape(3 * trials, -1)[:trials])
+        got = [(after[i], after[i + 1]) for i in range(0, len(after), 2)]
+        for t in range(trials):
+            want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=steps)
+            for (gk, gb), (wk, wb) in zip(got, want):
+                np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+                np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+        assert np.abs(got[0][0] - weights[0][0]).max() > 1e-3  # it trained

@@ -9,10 +9,15 @@ For each (depth, n) it measures trial-steps per second of
 - the baseline: one ``keras.Sequential`` per trial, ``model.fit`` with the
   full batch and a callback recording MSE and size every ``record_every``
   epochs, as a Keras user would write it (steady state, after a warm-up fit);
-- the engine: a chunk of ``--trials`` trials in one compiled loop;
+- the engine: a chunk of ``--trials`` trials in one compiled loop; on a
+  CPU, each way it can train side by side: the backend's own loop
+  (TensorFlow's graph, JAX's XLA loop) and the C++ kernel built for this
+  CPU (``native``) and for each lesser instruction set it runs
+  (``EMPIRICAL_SIZE_CPU_ARCH``'s values);
 and prints the ratio, the engine's GFLOP/s (6 x parameters x n flops per
-trial-step) as a fraction of the measured float32 matmul rate, peak memory
-and the device. ``--check`` first verifies, in float64 on a short run, that
+trial-step) as a fraction of the measured float32 matmul rate (and, for a
+kernel variant, of OpenBLAS's at that instruction set), its speed against
+the backend's own loop, peak memory and the device. ``--check`` first verifies, in float64 on a short run, that
 the engine's trial equals the baseline's.
 """
 
@@ -118,6 +123,55 @@ def _matmul_rate(size: int, seconds: float, concurrent: int = 1, numpy: bool = F
     return 2 * size**3 * concurrent * reps / elapsed / 1e9
 
 
+# OpenBLAS's kernels for a variant's instruction set (OPENBLAS_CORETYPE of
+# its DYNAMIC_ARCH builds, which numpy's wheels are): the matmul rate a
+# CPU offers code built for that set. Its SSE kernels (Nehalem) stand for
+# both SSE variants.
+CORETYPES = {"x86-64-v4": "SkylakeX", "x86-64-v3": "Haswell", "x86-64-v2": "Nehalem", "x86-64": "Nehalem"}
+
+
+def isa_matmul_gflops(arch: str, seconds: float, threads: int) -> float | None:
+    """numpy's float32 GEMM rate on ``threads`` cores with OpenBLAS held to
+    ``arch``'s instruction set (a fresh process; None where unknown)."""
+    import subprocess
+
+    if arch not in CORETYPES:
+        return None
+    code = (
+        "import sys, time, numpy as np; a = np.random.default_rng(0).standard_normal((1024, 1024)).astype('float32'); a @ a; "
+        "r, e = 1, 0.0\n"
+        "while e < float(sys.argv[1]):\n"
+        " t = time.perf_counter()\n [a @ a for _ in range(r)]\n e = time.perf_counter() - t\n r *= 2\n"
+        "print(2 * 1024**3 * (r // 2) / e / 1e9)"
+    )
+    env = {**os.environ, "OPENBLAS_CORETYPE": CORETYPES[arch], "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    done = subprocess.run([sys.executable, "-c", code, str(seconds)], capture_output=True, text=True, env=env, check=False)
+    return float(done.stdout) if done.returncode == 0 else None
+
+
+def engine_paths() -> list[tuple[str, object]]:
+    """The ways the engine can train here, as (label, ``make_trainer``'s
+    ``kernel``): on a GPU its one loop; on a CPU the backend's own loop, then
+    the kernel built natively and for each variant this CPU runs."""
+    import keras
+
+    from . import cpu_kernel
+    from .backend import device
+
+    if ":cpu:" not in device():
+        return [("engine", None)]
+    own = {"tensorflow": "tensorflow graph", "jax": "jax xla loop"}[keras.backend.backend()]
+    paths = [(own, False)]
+    for arch in ["native", *cpu_kernel.runnable_variants()]:
+        try:
+            target = cpu_kernel.library(arch).target().decode()
+        except cpu_kernel.KernelUnavailable as err:
+            print(f"kernel {arch}: not built ({err})", flush=True)
+            continue
+        paths.append((f"kernel {arch} ({target})", arch))
+    return paths
+
+
 def _block(x):
     import numpy as np
 
@@ -184,12 +238,13 @@ def baseline_rate(depth, n, args) -> float:
     return steps / elapsed
 
 
-def engine_rate(depth, n, args) -> float:
-    """Trial-steps per second of the engine on a chunk of ``args.trials``."""
+def engine_rate(depth, n, args, kernel=None) -> float:
+    """Trial-steps per second of the engine on a chunk of ``args.trials``
+    (``kernel``: how it trains, see :func:`engine_paths`)."""
     from .engine import make_trainer
 
     sizes, weights, x, y = problem(depth, n, args.trials, args)
-    trainer = make_trainer(sizes, args.trials, "float32")
+    trainer = make_trainer(sizes, args.trials, "float32", kernel=kernel)
     trainer.set_weights(weights)
     xt, yt = trainer.cast(x), trainer.cast(y)
     trainer.train_full(xt, yt, 2)  # compile the loop
@@ -261,9 +316,18 @@ def table(args, backend) -> bool:
         backend.set_matmul_precision(precision)
         peaks[precision] = matmul_gflops(args.seconds)
         print(f"matmul ({precision}, this device at its best): {peaks[precision]:.1f} GFLOP/s", flush=True)
+    paths = engine_paths()
+    from .engine import cpu_threads
+
+    isa_peaks = {}
+    for _, arch in paths:
+        if isinstance(arch, str) and arch in CORETYPES and CORETYPES[arch] not in isa_peaks:
+            isa_peaks[CORETYPES[arch]] = isa_matmul_gflops(arch, args.seconds, cpu_threads())
+            if isa_peaks[CORETYPES[arch]]:
+                print(f"matmul (float32, OpenBLAS {CORETYPES[arch]} kernels, for {arch}): {isa_peaks[CORETYPES[arch]]:.1f} GFLOP/s", flush=True)
     header = (
         f"{'depth':>5} {'n':>6} {'precision':>13} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8}"
-        f" {'engine GFLOP/s':>15} {'of matmul':>10}"
+        f" {'engine GFLOP/s':>15} {'of matmul':>10} {'of ISA':>7} {'vs own':>7}  path"
     )
     print(header)
     print("-" * len(header))
@@ -274,13 +338,18 @@ def table(args, backend) -> bool:
             flops = 6 * networks.parameter_count(networks.layer_sizes(args.inputs, args.width, depth)) * n
             for precision in args.precision:
                 backend.set_matmul_precision(precision)
-                mine = engine_rate(depth, n, args)
-                gflops = mine * flops / 1e9
-                print(
-                    f"{depth:>5} {n:>6} {precision:>13} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x"
-                    f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%}",
-                    flush=True,
-                )
+                own = None
+                for label, kernel in paths:
+                    mine = engine_rate(depth, n, args, kernel)
+                    own = mine if kernel is False else own
+                    gflops = mine * flops / 1e9
+                    isa = isa_peaks.get(CORETYPES.get(kernel)) if isinstance(kernel, str) else None
+                    print(
+                        f"{depth:>5} {n:>6} {precision:>13} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x"
+                        f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%} {f'{gflops / isa:.0%}' if isa else '-':>7}"
+                        f" {f'{mine / own:.2f}x' if own else '-':>7}  {label}",
+                        flush=True,
+                    )
     from .engine import GRADIENT_PATHS
 
     print(f"engine gradients: {', '.join(sorted(GRADIENT_PATHS))}", flush=True)

@@ -19,15 +19,67 @@
 #include <utility>
 #include <vector>
 
-// GCC/Clang vector extensions: 64 bytes (one AVX-512 register, or two AVX2,
-// four NEON), so the same code compiles for any CPU -march=native names.
+// The layout fits the instruction set the compiler targets (-march): the
+// vector width, and register tiles that fit its vector registers (acc[R][V]
+// + V loaded weights + 1 broadcast). Tiles larger than the register file
+// spill their accumulators and run 10-20x slower (64-byte vectors in 6x4
+// tiles on AVX2), so each target gets its own. The shapes are the fastest
+// of a sweep on one CPU per target (benchmarks/README.md); ES_TILE_* may be
+// set with -D to tune another.
+#if defined(__AVX512F__)  // 32 registers of 64 bytes: 24 + 4 + 1
+#define ES_TARGET "avx512"
+#define ES_VECTOR_BYTES 64
+#define ES_DEFAULT_ROWS 6
+#define ES_DEFAULT_VECTORS 4
+#elif defined(__AVX2__) && defined(__FMA__)  // 16 registers of 32 bytes: 12 + 2 + 1
+#define ES_TARGET "avx2+fma"
+#define ES_VECTOR_BYTES 32
+#define ES_DEFAULT_ROWS 6
+#define ES_DEFAULT_VECTORS 2
+#elif defined(__aarch64__) && defined(__ARM_NEON)  // 32 registers of 16 bytes: 24 + 4 + 1
+#define ES_TARGET "neon"
+#define ES_VECTOR_BYTES 16
+#define ES_DEFAULT_ROWS 6
+#define ES_DEFAULT_VECTORS 4
+#elif defined(__SSE4_2__)  // 16 registers of 16 bytes, no FMA (products take a temporary)
+#define ES_TARGET "sse4.2"
+#define ES_VECTOR_BYTES 16
+#define ES_DEFAULT_ROWS 4
+#define ES_DEFAULT_VECTORS 3
+#else  // SSE2, any x86-64 (or another CPU's 16-byte vectors)
+#define ES_TARGET "sse2"
+#define ES_VECTOR_BYTES 16
+#define ES_DEFAULT_ROWS 4
+#define ES_DEFAULT_VECTORS 3
+#endif
+#ifndef ES_TILE_ROWS  // products: rows of samples by vectors of units
+#define ES_TILE_ROWS ES_DEFAULT_ROWS
+#endif
+#ifndef ES_TILE_VECTORS
+#define ES_TILE_VECTORS ES_DEFAULT_VECTORS
+#endif
+#ifndef ES_GRAD_ROWS  // kernel gradient tiles: rows of a^T by vectors of d
+#define ES_GRAD_ROWS ES_TILE_ROWS
+#endif
+#ifndef ES_GRAD_VECTORS
+#define ES_GRAD_VECTORS ES_TILE_VECTORS
+#endif
 
-template <typename T> struct simd { typedef T type __attribute__((vector_size(64))); };
+// GCC/Clang vector extensions: the same code compiles for every target.
+template <typename T> struct simd { typedef T type __attribute__((vector_size(ES_VECTOR_BYTES))); };
 template <typename T> using vec = typename simd<T>::type;
-template <typename T> constexpr int lanes = 64 / sizeof(T);
+template <typename T> constexpr int lanes = ES_VECTOR_BYTES / sizeof(T);
 
 template <typename T> static inline vec<T> load(const T *p) { vec<T> v; std::memcpy(&v, p, sizeof v); return v; }
 template <typename T> static inline void store(T *p, vec<T> v) { std::memcpy(p, &v, sizeof v); }
+// every lane x: one broadcast (0 + x, its usual spelling, costs an addition;
+// a loop over lanes compiles to inserts)
+template <typename T, size_t... I> static inline vec<T> splat(T x, std::index_sequence<I...>) {
+    vec<T> v{x};
+    return __builtin_shufflevector(v, v, (I, 0)...);
+}
+template <typename T> static inline vec<T> splat(T x) { return splat(x, std::make_index_sequence<lanes<T>>{}); }
+
 // pairwise: a chain of log2(lanes) additions, not lanes
 template <typename T> static inline T hsum(vec<T> v) {
     T s[lanes<T>];
@@ -56,7 +108,7 @@ static inline void tile(const T *a, int K, const T *w, int C, const T *bias, con
         for (int j = 0; j < NV; j++) wv[j] = load(w + (size_t)k * C + c0 + j * L);
 #pragma GCC unroll 16
         for (int r = 0; r < R; r++) {
-            vec<T> s = vec<T>{} + a[(size_t)r * K + k];
+            vec<T> s = splat(a[(size_t)r * K + k]);
 #pragma GCC unroll 16
             for (int j = 0; j < NV; j++) acc[r][j] += s * wv[j];
         }
@@ -71,33 +123,33 @@ static inline void tile(const T *a, int K, const T *w, int C, const T *bias, con
         }
 }
 
+// Calls f.template run<N>() for N = count, 0 < count <= MAX: the remainder
+// of a loop over whole tiles, each size compiled with its own registers.
+template <int MAX, typename F> static inline void dispatch(int count, F &&f) {
+    if constexpr (MAX > 0) {
+        if (count == MAX) f.template operator()<MAX>();
+        else dispatch<MAX - 1>(count, f);
+    }
+}
+
 template <typename T, int R, Epilogue E>
 static inline void tile_row(const T *a, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
-    constexpr int L = lanes<T>;
+    constexpr int L = lanes<T>, V = ES_TILE_VECTORS;
     int c0 = 0;
-    for (; c0 + 4 * L <= C; c0 += 4 * L) tile<T, R, 4, E>(a, K, w, C, bias, gate, out, c0);
-    switch ((C - c0) / L) {
-    case 3: tile<T, R, 3, E>(a, K, w, C, bias, gate, out, c0); break;
-    case 2: tile<T, R, 2, E>(a, K, w, C, bias, gate, out, c0); break;
-    case 1: tile<T, R, 1, E>(a, K, w, C, bias, gate, out, c0); break;
-    }
+    for (; c0 + V * L <= C; c0 += V * L) tile<T, R, V, E>(a, K, w, C, bias, gate, out, c0);
+    dispatch<V - 1>((C - c0) / L, [&]<int NV>() { tile<T, R, NV, E>(a, K, w, C, bias, gate, out, c0); });
 }
 
 // out (n x C) = epilogue(a (n x K) w (K x C))
 template <typename T, Epilogue E>
 static void product(const T *a, int n, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
-    constexpr int R = 6;
+    constexpr int R = ES_TILE_ROWS;
     int r = 0;
-#define ARGS a + (size_t)r * K, K, w, C, bias, gate ? gate + (size_t)r * C : nullptr, out + (size_t)r * C
-    for (; r + R <= n; r += R) tile_row<T, R, E>(ARGS);
-    switch (n - r) {
-    case 5: tile_row<T, 5, E>(ARGS); break;
-    case 4: tile_row<T, 4, E>(ARGS); break;
-    case 3: tile_row<T, 3, E>(ARGS); break;
-    case 2: tile_row<T, 2, E>(ARGS); break;
-    case 1: tile_row<T, 1, E>(ARGS); break;
-    }
-#undef ARGS
+    auto rows = [&]<int RR>() {
+        tile_row<T, RR, E>(a + (size_t)r * K, K, w, C, bias, gate ? gate + (size_t)r * C : nullptr, out + (size_t)r * C);
+    };
+    for (; r + R <= n; r += R) rows.template operator()<R>();
+    dispatch<R - 1>(n - r, rows);
 }
 
 // g[i0 + i, c] += sum_r a[r, i0 + i] d[r, c]; with BIAS also gb[c] += sum_r d[r, c]
@@ -120,7 +172,7 @@ static inline void gtile(const T *a, int n, int K, const T *d, int C, T *g, T *g
         }
 #pragma GCC unroll 16
         for (int i = 0; i < R; i++) {
-            vec<T> s = vec<T>{} + a[(size_t)r * K + i0 + i];
+            vec<T> s = splat(a[(size_t)r * K + i0 + i]);
 #pragma GCC unroll 16
             for (int j = 0; j < NV; j++) acc[i][j] += s * dv[j];
         }
@@ -138,35 +190,23 @@ static inline void gtile(const T *a, int n, int K, const T *d, int C, T *g, T *g
 
 template <typename T, int R, bool BIAS>
 static inline void gtile_col(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0) {
-    constexpr int L = lanes<T>;
+    constexpr int L = lanes<T>, V = ES_GRAD_VECTORS;
     int c0 = 0;
-    for (; c0 + 4 * L <= C; c0 += 4 * L) gtile<T, R, 4, BIAS>(a, n, K, d, C, g, gb, i0, c0);
-    switch ((C - c0) / L) {
-    case 3: gtile<T, R, 3, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
-    case 2: gtile<T, R, 2, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
-    case 1: gtile<T, R, 1, BIAS>(a, n, K, d, C, g, gb, i0, c0); break;
-    }
-}
-
-template <typename T, int R>
-static inline void gtile_first(const T *a, int n, int K, const T *d, int C, T *g, T *gb, int i0) {
-    if (i0 == 0) gtile_col<T, R, true>(a, n, K, d, C, g, gb, i0);
-    else gtile_col<T, R, false>(a, n, K, d, C, g, gb, i0);
+    for (; c0 + V * L <= C; c0 += V * L) gtile<T, R, V, BIAS>(a, n, K, d, C, g, gb, i0, c0);
+    dispatch<V - 1>((C - c0) / L, [&]<int NV>() { gtile<T, R, NV, BIAS>(a, n, K, d, C, g, gb, i0, c0); });
 }
 
 // kernel gradient g (K x C) += a^T d and bias gradient gb (C) += column sums of d
 template <typename T>
 static void kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T *gb) {
-    constexpr int R = 6;
+    constexpr int R = ES_GRAD_ROWS;
     int i = 0;
-    for (; i + R <= K; i += R) gtile_first<T, R>(a, n, K, d, C, g, gb, i);
-    switch (K - i) {
-    case 5: gtile_first<T, 5>(a, n, K, d, C, g, gb, i); break;
-    case 4: gtile_first<T, 4>(a, n, K, d, C, g, gb, i); break;
-    case 3: gtile_first<T, 3>(a, n, K, d, C, g, gb, i); break;
-    case 2: gtile_first<T, 2>(a, n, K, d, C, g, gb, i); break;
-    case 1: gtile_first<T, 1>(a, n, K, d, C, g, gb, i); break;
-    }
+    auto rows = [&]<int RR>() {  // the first tile of rows also sums the bias gradient
+        if (i == 0) gtile_col<T, RR, true>(a, n, K, d, C, g, gb, i);
+        else gtile_col<T, RR, false>(a, n, K, d, C, g, gb, i);
+    };
+    for (; i + R <= K; i += R) rows.template operator()<R>();
+    dispatch<R - 1>(K - i, rows);
 }
 
 // Output layer (one linear unit) and the loss: adds its kernel and bias gradients, and writes
@@ -365,6 +405,10 @@ int train_batches_float64(int trials, int depth, int d, int h, int n, const doub
 #define EMPIRICAL_SIZE_BUILD "unknown"
 #endif
 const char *built_with() { return EMPIRICAL_SIZE_BUILD; }
+// The layout this build chose (jobs record it).
+const char *target() { return ES_TARGET; }
+int tile_rows() { return ES_TILE_ROWS; }
+int tile_vectors() { return ES_TILE_VECTORS; }
 int vector_lanes_float32() { return lanes<float>; }
 int vector_lanes_float64() { return lanes<double>; }
 }

@@ -23,8 +23,8 @@ kernel or an error; ``0``, never. Both backends' trainers use it.
 from __future__ import annotations
 
 import ctypes
-import functools
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -38,11 +38,28 @@ import numpy as np
 
 SOURCE = Path(__file__).with_name("cpu_kernel.cpp")
 SETTING = "EMPIRICAL_SIZE_CPU_KERNEL"
-FLAGS = ["-O3", "-std=c++17", "-fno-math-errno", "-shared", "-fPIC"]  # no -ffast-math: Keras' rounding
+ARCH_SETTING = "EMPIRICAL_SIZE_CPU_ARCH"
+# no -ffast-math: Keras' rounding; -ffp-contract=fast (GCC's own default) on
+# every compiler, so a variant's numbers do not depend on which one built it
+FLAGS = ["-O3", "-std=c++20", "-fno-math-errno", "-ffp-contract=fast", "-shared", "-fPIC"]
 NAME = "cpu kernel"  # the gradient path jobs record
+log = logging.getLogger("empirical_size")
 # Samples a step's forward and backward passes take at a time: 512 x 64
 # units x (depth + 2) float32 buffers stay in a core's 2 MB L2 cache.
 ROW_BLOCK = 512
+
+# The instruction sets the kernel can be built for besides ``native``
+# (``-march`` names), each with the CPU flags (/proc/cpuinfo) it needs:
+# x86-64 is the floor (SSE2), v2 adds SSE4.2, v3 AVX2 + FMA, v4 AVX-512.
+_V2 = frozenset({"cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3"})
+_V3 = _V2 | {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
+VARIANTS = {
+    "x86-64-v4": ("x86_64", _V3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}),
+    "x86-64-v3": ("x86_64", _V3),
+    "x86-64-v2": ("x86_64", _V2),
+    "x86-64": ("x86_64", frozenset()),
+    "armv8-a": ("aarch64", frozenset()),  # NEON
+}
 
 
 class KernelUnavailable(RuntimeError):
@@ -56,21 +73,97 @@ def setting() -> str:
     return value
 
 
-def wanted() -> bool:
-    """Whether CPU trainers should use the kernel: it builds here, or
-    ``EMPIRICAL_SIZE_CPU_KERNEL`` says not to try (raises if it says ``1``
-    and the kernel cannot be built)."""
-    choice = setting()
-    if choice == "0":
-        return False
+def arch_setting() -> str:
+    """The instruction set to build for: ``native`` (this CPU's, the
+    default) or one of :data:`VARIANTS` (``$EMPIRICAL_SIZE_CPU_ARCH``)."""
+    value = os.environ.get(ARCH_SETTING, "native").strip().lower() or "native"
+    if value != "native" and value not in VARIANTS:
+        raise ValueError(f"{ARCH_SETTING} must be native or one of {', '.join(VARIANTS)}, got {value!r}")
+    return value
+
+
+def _machine() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def _cpu_flags() -> set[str]:
     try:
-        library()
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def slower_than_own_loop(arch: str, own_loop: str = "tensorflow") -> str | None:
+    """Why the kernel built for ``arch`` trains slower on this CPU than the
+    backend's own loop (``tensorflow``'s graph or ``jax.grad``'s XLA loop),
+    or None. Measured (``python -m empirical_size.bench``, benchmarks/README.md):
+    a build without FMA (the SSE variants, 16-byte vectors) on a CPU with
+    AVX2 and FMA, whose full width TensorFlow's oneDNN uses, ran at
+    0.62x-0.71x TensorFlow's graph, yet 1.3x JAX's XLA loop; every build that
+    uses the CPU's FMA beat both."""
+    target = library(arch).target().decode()
+    if own_loop == "tensorflow" and target.startswith("sse") and {"avx2", "fma"} <= _cpu_flags():
+        return f"its {target} vectors have no FMA, and TensorFlow's graph uses this CPU's AVX2 and FMA"
+    return None
+
+
+def cannot_run(arch: str) -> str | None:
+    """Why this CPU cannot run the kernel built for ``arch``, or None."""
+    if arch == "native":
+        return None
+    machine, needs = VARIANTS[arch]
+    if _machine() != machine:
+        return f"{arch} is for {machine} CPUs, this one is {_machine()}"
+    if needs and not _cpu_flags():
+        return f"cannot read this CPU's flags to tell whether it runs {arch}"
+    missing = sorted(needs - _cpu_flags())
+    return f"this CPU lacks {', '.join(missing)}, which {arch} needs" if missing else None
+
+
+def runnable_variants() -> list[str]:
+    """The named variants this CPU runs, widest first."""
+    return [arch for arch in VARIANTS if cannot_run(arch) is None]
+
+
+def choose(own_loop: str = "tensorflow") -> str | None:
+    """The kernel variant CPU trainers should train with, or None for the
+    backend's own loop: ``$EMPIRICAL_SIZE_CPU_ARCH``'s build where it builds
+    and runs here, unless ``EMPIRICAL_SIZE_CPU_KERNEL`` says ``0``; with
+    ``auto``, also not where that build is slower here than the backend's
+    own loop, ``own_loop`` (:func:`slower_than_own_loop`). Raises if it says
+    ``1`` and the kernel cannot be had."""
+    choice, arch = setting(), arch_setting()
+    if choice == "0":
+        return None
+    try:
+        library(arch)
     except KernelUnavailable as err:
         if choice == "1":
             raise
         warnings.warn(f"{err}; training with the backend's own loop instead (set {SETTING}=0 to silence)", stacklevel=2)
-        return False
-    return True
+        return None
+    reason = slower_than_own_loop(arch, own_loop) if choice == "auto" else None
+    if reason:
+        if arch not in _TOLD:
+            _TOLD.add(arch)
+            log.warning(
+                "the CPU kernel built for %s is slower on this CPU than the backend's own loop (%s); training with the"
+                " backend's own loop (set %s=1 to use the kernel anyway)", arch, reason, SETTING,
+            )  # fmt: skip
+        return None
+    return arch
+
+
+_TOLD: set[str] = set()  # variants whose fallback the log has told
+
+
+def wanted() -> bool:
+    """Whether CPU trainers should use the kernel (see :func:`choose`)."""
+    return choose() is not None
 
 
 def _compiler() -> str:
@@ -98,36 +191,67 @@ def _cpu_identity() -> str:
         return platform.processor() or platform.machine()
 
 
-def _build(compiler: str, target: Path, version: str = "") -> None:
+def arch_flags(arch: str) -> list[list[str]]:
+    """The ``-march`` flags to try for ``arch``, in order."""
+    if arch == "native":  # some ARM compilers want -mcpu; else the compiler's default target
+        return [["-march=native"], ["-mcpu=native"], []]
+    return [[f"-march={arch}"]]
+
+
+def _build(compiler: str, target: Path, version: str = "", arch: str = "native", source: Path = SOURCE, shared=True) -> None:
+    """Compile ``source`` for ``arch`` into ``target`` (a shared library, or
+    with ``shared=False`` a program), written whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    flags = FLAGS if shared else [f for f in FLAGS if f not in ("-shared", "-fPIC")]
     errors = []
-    # -march=native where the compiler takes it (some ARM compilers want -mcpu)
-    for arch in (["-march=native"], ["-mcpu=native"], []):
-        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    for march in arch_flags(arch):
+        fd, tmp = tempfile.mkstemp(suffix=target.suffix, dir=target.parent)
         os.close(fd)
-        built_with = " ".join([version or Path(compiler).name, *FLAGS, *arch]).translate(
+        built_with = " ".join([version or Path(compiler).name, *flags, *march]).translate(
             {ord('"'): None, ord("\\"): None}
         )
-        command = [compiler, *FLAGS, *arch, f'-DEMPIRICAL_SIZE_BUILD="{built_with}"', str(SOURCE), "-o", tmp]
+        command = [compiler, *flags, *march, f'-DEMPIRICAL_SIZE_BUILD="{built_with}"', str(source), "-o", tmp]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode == 0:
             os.replace(tmp, target)  # atomic: jobs building at once never load half a file
             return
         os.unlink(tmp)
         errors.append(done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"])
-    raise KernelUnavailable(f"{compiler} could not build {SOURCE.name}: {errors[-1][0]}")
+    raise KernelUnavailable(f"{compiler} could not build {source.name} for {arch}: {errors[-1][0]}")
 
 
-@functools.cache
-def library() -> ctypes.CDLL:
-    """The compiled kernel, built on first use (raises KernelUnavailable)."""
+def build_key(compiler: str, version: str, arch: str, *sources: Path) -> str:
+    """Cache key of a build: its sources, flags, compiler, target and, for
+    ``native``, this CPU."""
+    cpu = _cpu_identity() if arch == "native" else arch
+    return hashlib.sha256("\0".join([*(p.read_text() for p in sources), *FLAGS, version, cpu]).encode()).hexdigest()[:16]
+
+
+def compiler_version(compiler: str) -> str:
+    return subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+_LOADED: dict[str, ctypes.CDLL] = {}  # by arch: the builds this process loaded
+
+
+def library(arch: str | None = None) -> ctypes.CDLL:
+    """The compiled kernel for ``arch`` (default: ``$EMPIRICAL_SIZE_CPU_ARCH``,
+    else ``native``), built on first use (raises KernelUnavailable, also
+    when this CPU cannot run ``arch``)."""
+    arch = arch or arch_setting()
+    if arch in _LOADED:
+        return _LOADED[arch]
+    if arch != "native" and arch not in VARIANTS:
+        raise ValueError(f"unknown CPU kernel variant {arch!r}; known: native, {', '.join(VARIANTS)}")
+    reason = cannot_run(arch)
+    if reason:
+        raise KernelUnavailable(f"the CPU kernel built for {arch} cannot run here: {reason}")
     compiler = _compiler()
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    key = hashlib.sha256("\0".join([SOURCE.read_text(), *FLAGS, version, _cpu_identity()]).encode()).hexdigest()[:16]
-    target = _cache_dir() / f"cpu_kernel-{key}.so"
+    version = compiler_version(compiler)
+    target = _cache_dir() / f"cpu_kernel-{arch}-{build_key(compiler, version, arch, SOURCE)}.so"
     if not target.exists():
         try:
-            _build(compiler, target, version.splitlines()[0] if version else "")
+            _build(compiler, target, version.splitlines()[0] if version else "", arch)
         except OSError as err:
             raise KernelUnavailable(f"cannot build the CPU kernel in {target.parent}: {err}") from err
     lib = ctypes.CDLL(str(target))
@@ -147,35 +271,37 @@ def library() -> ctypes.CDLL:
         )
         train.restype = batches.restype = i32
         getattr(lib, f"vector_lanes_{dtype}").restype = i32
-    lib.built_with.restype = ctypes.c_char_p
+    lib.built_with.restype = lib.target.restype = ctypes.c_char_p
+    lib.arch = arch
+    _LOADED[arch] = lib
     return lib
 
 
+def describe(lib: ctypes.CDLL) -> str:
+    """A build in words: what it was asked for, the layout it chose, and the
+    compiler and flags (jobs record it)."""
+    return f"{lib.arch} ({lib.target().decode()}, tiles {lib.tile_rows()}x{lib.tile_vectors()}): {lib.built_with().decode()}"
+
+
 def built_with() -> str | None:
-    """The compiler and flags of the kernel this process loaded, if any."""
-    if library.cache_info().currsize == 0:
-        return None
-    try:
-        return library().built_with().decode()
-    except KernelUnavailable:
-        return None
-
-
-def padded_width(width: int, dtype: str) -> int:
-    """The hidden width the kernel computes with: whole vectors."""
-    lanes = getattr(library(), f"vector_lanes_{dtype}")()
-    return -(-width // lanes) * lanes
+    """The kernel builds this process loaded, if any, described."""
+    return "; ".join(describe(lib) for lib in _LOADED.values()) or None
 
 
 class Layout:
     """Per-trial parameter vectors for the kernel, from Keras' per-layer
     ``(trials, fan_in, fan_out)`` kernels and ``(trials, fan_out)`` biases,
     the hidden width padded with units whose weights are zero (they stay
-    zero: their activations, and so their gradients, are exactly zero)."""
+    zero: their activations, and so their gradients, are exactly zero).
+    It trains with the kernel built for ``arch`` (default: the setting's);
+    given only ``lanes``, it lays out for a build this process cannot load
+    (another CPU's) and cannot train."""
 
-    def __init__(self, sizes, dtype: str):
+    def __init__(self, sizes, dtype: str, arch: str | None = None, lanes: int | None = None):
         self.sizes, self.dtype = list(sizes), dtype
-        self.width = padded_width(max(self.sizes[1:-1]), dtype)
+        self.library = None if lanes else library(arch)
+        lanes = lanes or getattr(self.library, f"vector_lanes_{dtype}")()
+        self.width = -(-max(self.sizes[1:-1]) // lanes) * lanes
         inner = [self.sizes[0]] + [self.width] * (len(self.sizes) - 2) + [1]
         self.slots, offset = [], 0  # (offset, padded shape, real shape) per variable
         for fan_in, fan_out, real_in, real_out in zip(inner[:-1], inner[1:], self.sizes[:-1], self.sizes[1:]):
@@ -236,7 +362,7 @@ def train_full(
     packed ``(trials, parameters)`` arrays; ``x (T,n,i)``, ``y (T,n,1)``,
     ``mask`` None, ``(n,)`` or ``(T,n)``; trials split over ``threads``;
     a step's passes take ``block`` samples at a time."""
-    train = getattr(library(), f"train_{layout.dtype}")
+    train = getattr(layout.library, f"train_{layout.dtype}")
     x, y = (np.ascontiguousarray(a, layout.dtype) for a in (x, y))
     trials, n, inputs = x.shape
     per_trial = mask is not None and np.ndim(mask) == 2
@@ -261,7 +387,7 @@ def train_batches(
     sample indices of each trial, in order, over epochs of ``masks``'
     steps; ``masks (steps_per_epoch, width)`` (shared) or ``(T,
     steps_per_epoch, width)``, 0 where a batch position is padding."""
-    train = getattr(library(), f"train_batches_{layout.dtype}")
+    train = getattr(layout.library, f"train_batches_{layout.dtype}")
     x, y = (np.ascontiguousarray(a, layout.dtype) for a in (x, y))
     batches = np.ascontiguousarray(batches, np.int32)
     masks = np.ascontiguousarray(masks, layout.dtype)

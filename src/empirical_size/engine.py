@@ -207,15 +207,23 @@ class Trainer:
     """Trains a chunk of trials; backend-specific loops live in subclasses."""
 
     gradient_path: str  # how the subclass takes gradients (jobs record those used, GRADIENT_PATHS)
-    # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: force (tests);
-    # None: where it builds, unless EMPIRICAL_SIZE_CPU_KERNEL=0.
-    cpu_kernel: bool | None = None
+    # Steps on a CPU by :mod:`empirical_size.cpu_kernel`: True, the kernel
+    # built for $EMPIRICAL_SIZE_CPU_ARCH; a variant's name, that build;
+    # False, never; None: as the settings choose (cpu_kernel.choose).
+    cpu_kernel: bool | str | None = None
     # Indices of at most this many batch positions are drawn ahead of the
     # CPU kernel at a time (4 bytes each).
     KERNEL_INDEX_BLOCK = 1 << 24
 
-    def __init__(self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()):
+    def __init__(
+        self, sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings(),
+        kernel: bool | str | None = None,
+    ):  # fmt: skip
         from .backend import matmul_precision
+
+        if kernel is not None:
+            self.cpu_kernel = kernel
+        self.kernel_arch = None  # the CPU kernel's variant, where it trains
 
         self.sizes, self.trials, self.dtype = list(sizes), int(trials), dtype
         self.precision = matmul_precision()
@@ -308,8 +316,13 @@ class Trainer:
     def _on_cpu(self) -> None:
         """Called by a subclass's ``_compile`` on a CPU: every step goes to the
         CPU kernel where it can take it."""
-        use = cpu_kernel.wanted() if self.cpu_kernel is None else self.cpu_kernel
-        if use and self._plain_updates():
+        forced = self.cpu_kernel
+        if forced is None:
+            arch = cpu_kernel.choose(self.gradient_path)
+        else:
+            arch = cpu_kernel.arch_setting() if forced is True else forced or None
+        if arch and self._plain_updates():
+            self.kernel_arch = arch
             self._full, self._batched = self._kernel_full, self._kernel_batches
 
     def _optimizer_slots(self):
@@ -326,7 +339,7 @@ class Trainer:
         accumulators), copied back after: a few MB a call, against seconds of
         training."""
         if not hasattr(self, "_layout"):
-            self._layout = cpu_kernel.Layout(self.sizes, self.dtype)
+            self._layout = cpu_kernel.Layout(self.sizes, self.dtype, self.kernel_arch)
         GRADIENT_PATHS.add(cpu_kernel.NAME)
         self._sync_to_keras()
         groups = [self.model.trainable_variables, *self._optimizer_slots()]
@@ -696,10 +709,14 @@ class _JaxTrainer(Trainer):
             var.assign(value)
 
 
-def make_trainer(sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings()) -> Trainer:
-    """A trainer for the backend Keras was imported with."""
+def make_trainer(
+    sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings(),
+    kernel: bool | str | None = None,
+) -> Trainer:  # fmt: skip
+    """A trainer for the backend Keras was imported with (``kernel``: see
+    :attr:`Trainer.cpu_kernel`)."""
     backend = keras.backend.backend()
     classes = {"tensorflow": _TensorFlowTrainer, "jax": _JaxTrainer}
     if backend not in classes:
         raise RuntimeError(f"unsupported Keras backend {backend!r}; use one of {sorted(classes)}")
-    return classes[backend](sizes, trials, dtype, optimizer)
+    return classes[backend](sizes, trials, dtype, optimizer, kernel)
