@@ -23,8 +23,9 @@ log = logging.getLogger("empirical_size")
 
 # Raise when the same spec would train differently, so that a checkpoint left
 # by a killed job of an older version is not resumed. 2: shuffles drawn on
-# the device, E2 sizes packed. 3: steps by the CPU kernel.
-TRAINING_FORMAT = 3
+# the device, E2 sizes packed. 3: steps by the CPU kernel. 4: the kernel's
+# tiles fit the instruction set it is built for (other sums' order).
+TRAINING_FORMAT = 4
 
 
 class Checkpoint:
