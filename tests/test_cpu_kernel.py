@@ -182,6 +182,24 @@ def test_jobs_record_the_compiler_that_built_the_kernel():
     assert backend.versions()["cpu kernel"] == built
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dead_neuron_counts_equal_numpys_on_every_variant(arch, dtype):
+    """E1's counts by the kernel's fused pass equal the numpy definition's,
+    at a width that is not whole vectors, over 2 row blocks, with NaN rows."""
+    from empirical_size.measures import dead_neurons
+
+    rng = np.random.default_rng(3)
+    sizes = [3, 13, 13, 13, 1]
+    weights = [(rng.normal(size=(2, a, b)).astype(dtype), rng.normal(-0.5, 1.0, size=(2, b)).astype(dtype))
+               for a, b in zip(sizes[:-1], sizes[1:])]  # fmt: skip
+    x = rng.normal(size=(2, 900, 3)).astype(dtype)
+    x[1, 5] = np.nan
+    got = cpu_kernel.dead_neurons(weights, x, arch=arch)
+    want = dead_neurons(weights, x, kernel=False)
+    assert 0 < want.sum() < want.size and got.shape == want.shape == (2, 3, 13)
+    np.testing.assert_array_equal(got, want)
+
+
 def test_each_variant_builds_for_its_own_instruction_set(arch):
     """The layout follows what the compiler targets, never one for all."""
     lib = cpu_kernel.library(arch)

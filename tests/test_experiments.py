@@ -47,26 +47,27 @@ def test_dead_neurons_chunking_does_not_change_the_answer():
     rng = np.random.default_rng(0)
     weights = random_weights(rng, trials=2)
     x = rng.normal(size=(2, 500, 3))
-    np.testing.assert_array_equal(dead_neurons(weights, x, chunk=7), dead_neurons(weights, x))
+    np.testing.assert_array_equal(dead_neurons(weights, x, chunk=7, kernel=False), dead_neurons(weights, x, kernel=False))
 
 
-def test_dead_neurons_judges_each_trial_by_its_own_weights_and_inputs():
+@pytest.mark.parametrize("kernel", [False, True], ids=["numpy", "cpu-kernel"])
+def test_dead_neurons_judges_each_trial_by_its_own_weights_and_inputs(kernel):
     rng = np.random.default_rng(1)
     weights = random_weights(rng, trials=3, bias_mean=-1.0)  # some, not all, neurons die
     x = rng.normal(size=(3, 300, 3))
     expected = []
     for t in range(3):  # the definition, one trial and all its rows at once
         h, alive = x[t], []
-        for kernel, bias in weights[:-1]:
-            h = np.maximum(h @ kernel[t] + bias[t], 0.0)
+        for w, bias in weights[:-1]:
+            h = np.maximum(h @ w[t] + bias[t], 0.0)
             alive.append((h > 0).any(axis=0))
         expected.append(~np.array(alive))
-    dead = dead_neurons(weights, x, chunk=64)
+    dead = dead_neurons(weights, x, chunk=64, kernel=kernel)
     assert 0 < dead.sum() < dead.size
     np.testing.assert_array_equal(dead, np.array(expected))
     # a row of NaN (an overflowed network) keeps no neuron alive and kills none
     x[:, 7] = np.nan
-    np.testing.assert_array_equal(dead_neurons(weights, x), dead)  # all rows in one chunk
+    np.testing.assert_array_equal(dead_neurons(weights, x, kernel=kernel), dead)  # all rows in one chunk
 
 
 def test_degenerate_table_means_and_standard_errors():

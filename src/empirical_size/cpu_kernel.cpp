@@ -91,7 +91,8 @@ template <typename T> static inline T hsum(vec<T> v) {
     return s[0];
 }
 
-enum Epilogue { BIAS_RELU, RELU_GATE };
+// BIAS_RELU_NAN: BIAS_RELU that keeps NaN, as numpy's maximum(x, 0) does
+enum Epilogue { BIAS_RELU, RELU_GATE, BIAS_RELU_NAN };
 
 // out[r, c] = epilogue(sum_k a[r, k] w[k, c]) for R rows and NV vectors of columns from c0
 template <typename T, int R, int NV, Epilogue E>
@@ -101,7 +102,7 @@ static inline void tile(const T *a, int K, const T *w, int C, const T *bias, con
 #pragma GCC unroll 16
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 16
-        for (int j = 0; j < NV; j++) acc[r][j] = E == BIAS_RELU ? load(bias + c0 + j * L) : vec<T>{};
+        for (int j = 0; j < NV; j++) acc[r][j] = E != RELU_GATE ? load(bias + c0 + j * L) : vec<T>{};
     for (int k = 0; k < K; k++) {
         vec<T> wv[NV];
 #pragma GCC unroll 16
@@ -118,8 +119,12 @@ static inline void tile(const T *a, int K, const T *w, int C, const T *bias, con
 #pragma GCC unroll 16
         for (int j = 0; j < NV; j++) {
             vec<T> x = acc[r][j];
-            vec<T> g = E == BIAS_RELU ? x : load(gate + (size_t)r * C + c0 + j * L);
-            store(out + (size_t)r * C + c0 + j * L, g > 0 ? x : vec<T>{});
+            if constexpr (E == BIAS_RELU_NAN) {
+                store(out + (size_t)r * C + c0 + j * L, ((x > 0) | (x != x)) ? x : vec<T>{});
+            } else {
+                vec<T> g = E == BIAS_RELU ? x : load(gate + (size_t)r * C + c0 + j * L);
+                store(out + (size_t)r * C + c0 + j * L, g > 0 ? x : vec<T>{});
+            }
         }
 }
 
@@ -366,6 +371,39 @@ static void train_batches(int trials, int depth, int d, int h, int n, const T *x
     }
 }
 
+// alive[t, l, c] = 1 where some row of x[t] gives hidden unit c of layer l a
+// pre-activation > 0 (NaN rows count for nothing, and stay NaN downstream,
+// as in numpy): E1's dead-neuron counts, a block of rows at a time whose
+// activations stay in cache, the test fused into each product's tile.
+template <typename T>
+static void alive(int trials, int depth, int d, int h, int n, const T *x, const T *params, long parameters, unsigned char *out,
+                  int block) {
+    constexpr int L = lanes<T>;
+    Net<T> net(depth, d, h, n < block ? n : block);
+    std::vector<T> buf((size_t)2 * net.block * h), top((size_t)depth * h);  // top: each unit's largest output
+    for (int t = 0; t < trials; t++) {
+        const T *p = params + (size_t)t * parameters;
+        std::fill(top.begin(), top.end(), T(0));
+        for (int r0 = 0; r0 < n; r0 += net.block) {
+            int m = n - r0 < net.block ? n - r0 : net.block;
+            const T *in = x + ((size_t)t * n + r0) * d;
+            int K = d;
+            for (int l = 0; l < depth; l++) {
+                T *a = buf.data() + (size_t)(l % 2) * net.block * h, *most = top.data() + (size_t)l * h;
+                product<T, BIAS_RELU_NAN>(in, m, K, p + net.off[2 * l], h, p + net.off[2 * l + 1], nullptr, a);
+                for (int r = 0; r < m; r++)
+                    for (int c = 0; c < h; c += L) {  // NaN compares false: skipped
+                        vec<T> v = load(a + (size_t)r * h + c), so_far = load(most + c);
+                        store(most + c, v > so_far ? v : so_far);
+                    }
+                in = a;
+                K = h;
+            }
+        }
+        for (size_t i = 0; i < top.size(); i++) out[(size_t)t * depth * h + i] = top[i] > 0;
+    }
+}
+
 // ctypes entry points; they return 0, or -1 if memory ran out.
 #define ENTRY(call)                                                                                                     \
     try {                                                                                                              \
@@ -399,6 +437,14 @@ int train_batches_float64(int trials, int depth, int d, int h, int n, const doub
                           int block) {
     ENTRY(train_batches<double>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride,
                                 params, ag, ad, parameters, lr, rho, eps, block))
+}
+int alive_float32(int trials, int depth, int d, int h, int n, const float *x, const float *params, long parameters,
+                  unsigned char *out, int block) {
+    ENTRY(alive<float>(trials, depth, d, h, n, x, params, parameters, out, block))
+}
+int alive_float64(int trials, int depth, int d, int h, int n, const double *x, const double *params, long parameters,
+                  unsigned char *out, int block) {
+    ENTRY(alive<double>(trials, depth, d, h, n, x, params, parameters, out, block))
 }
 // The compiler and flags that built this library (jobs record it).
 #ifndef EMPIRICAL_SIZE_BUILD

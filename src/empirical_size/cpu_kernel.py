@@ -269,7 +269,9 @@ def library(arch: str | None = None) -> ctypes.CDLL:
             + [pointer] * 3
             + [ctypes.c_long, f64, f64, f64, i32]
         )
-        train.restype = batches.restype = i32
+        alive = getattr(lib, f"alive_{dtype}")
+        alive.argtypes = [i32] * 5 + [pointer] * 2 + [ctypes.c_long, pointer, i32]
+        train.restype = batches.restype = alive.restype = i32
         getattr(lib, f"vector_lanes_{dtype}").restype = i32
     lib.built_with.restype = lib.target.restype = ctypes.c_char_p
     lib.arch = arch
@@ -408,3 +410,26 @@ def train_batches(
         )  # fmt: skip
 
     split_trials(trials, threads, run)
+
+
+def dead_neurons(weights, x: np.ndarray, threads: int = 1, arch: str | None = None, block: int = ROW_BLOCK) -> np.ndarray:
+    """:func:`empirical_size.measures.dead_neurons` by the kernel: ``(trials,
+    hidden_layers, width)``, True where a hidden unit's pre-activation is
+    ``<= 0`` on every row of ``x (trials, n, inputs)`` (NaN rows count for
+    nothing); one pass of the forward products with the test fused in."""
+    kernels = [k for k, _ in weights]
+    dtype = np.result_type(x, *(a for pair in weights for a in pair)).name
+    sizes = [kernels[0].shape[1], *(k.shape[2] for k in kernels)]
+    layout = Layout(sizes, dtype, arch)
+    params = layout.pack([np.asarray(a, dtype) for pair in weights for a in pair])
+    x = np.ascontiguousarray(x, dtype)
+    trials, n, inputs = x.shape
+    depth = len(sizes) - 2
+    live = np.zeros((trials, depth, layout.width), np.uint8)
+    run = getattr(layout.library, f"alive_{dtype}")
+    split_trials(
+        trials, threads,
+        lambda lo, hi: run(hi - lo, depth, inputs, layout.width, n, _address(x, lo), _address(params, lo), layout.parameters,
+                           _address(live, lo), int(block)),
+    )  # fmt: skip
+    return live[:, :, : sizes[1]] == 0

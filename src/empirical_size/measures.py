@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import cpu_kernel
+
 from .networks import Weights
 
 
-def dead_neurons(weights: Weights, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def dead_neurons(weights: Weights, x: np.ndarray, chunk: int = 4096, kernel: bool | None = None) -> np.ndarray:
     """``(trials, hidden_layers, width)``: True where a hidden neuron's ReLU
     output is exactly 0 on every input of ``x (trials, n, inputs)``.
 
@@ -15,12 +17,18 @@ def dead_neurons(weights: Weights, x: np.ndarray, chunk: int = 4096) -> np.ndarr
     rows. One trial and ``chunk`` rows at a time, in two reused buffers: a
     layer's activations then stay in cache, where a pass over all trials'
     rows at once went to memory for every bias add, ReLU and test (2.7x
-    slower on E1's 100,000 fresh samples).
+    slower on E1's 100,000 fresh samples). Where the CPU kernel builds
+    (``kernel`` None: as its settings choose; True, False: force), its
+    forward products do it with the test fused in, 3.5x faster again.
     """
     hidden = weights[:-1]
     widths = {k.shape[-1] for k, _ in hidden}
     if len(widths) != 1:
         raise ValueError(f"hidden layers must have one width, got {sorted(widths)}")
+    if kernel is None:
+        kernel = cpu_kernel.choose("numpy") is not None
+    if kernel:
+        return cpu_kernel.dead_neurons(weights, x)
     width = widths.pop()
     alive = np.zeros((x.shape[0], len(hidden), width), dtype=bool)
     dtype = np.result_type(x, *(a for pair in hidden for a in pair))
