@@ -198,6 +198,12 @@ def test_dead_neuron_counts_equal_numpys_on_every_variant(arch, dtype):
     want = dead_neurons(weights, x, kernel=False)
     assert 0 < want.sum() < want.size and got.shape == want.shape == (2, 3, 13)
     np.testing.assert_array_equal(got, want)
+    # NaN stays NaN downstream: m = relu(1 - relu(x)) is dead on x = 2, 3 and
+    # NaN (were NaN's ReLU 0, m would be 1 on that row, alive)
+    one = [(np.ones((1, 1, 1), dtype), np.zeros((1, 1), dtype)), (-np.ones((1, 1, 1), dtype), np.ones((1, 1), dtype)),
+           (np.ones((1, 1, 1), dtype), np.zeros((1, 1), dtype))]  # fmt: skip
+    rows = np.array([[[2.0], [3.0], [np.nan]]], dtype)
+    assert cpu_kernel.dead_neurons(one, rows, arch=arch)[0].tolist() == [[False], [True]]
 
 
 def test_each_variant_builds_for_its_own_instruction_set(arch):
