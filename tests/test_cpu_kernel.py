@@ -21,6 +21,10 @@ def arch(request):
     reason = cpu_kernel.cannot_run(request.param)
     if reason:
         pytest.skip(reason)
+    try:
+        cpu_kernel.library(request.param)
+    except cpu_kernel.KernelUnavailable as err:  # no compiler, or one that cannot target it
+        pytest.skip(str(err))
     return request.param
 
 
@@ -175,10 +179,11 @@ def test_a_batch_trains_on_its_real_positions_only(arch):
 def test_jobs_record_the_compiler_that_built_the_kernel():
     from empirical_size import backend
 
-    cpu_kernel.library()
+    cpu_kernel.Layout([3, 8, 1], "float32")  # computing with a build records it
     built = cpu_kernel.built_with()
     assert "-O3" in built and "-ffast-math" not in built
-    assert built.startswith(f"{cpu_kernel.arch_setting()} (")  # the variant and the layout it chose
+    assert f"{cpu_kernel.arch_setting()} (" in built  # the variant and the layout it chose
+    assert cpu_kernel.describe(cpu_kernel.library()) in built.split("; ")
     assert backend.versions()["cpu kernel"] == built
 
 
@@ -244,6 +249,7 @@ def test_auto_trains_with_the_backend_where_a_variant_is_slower(monkeypatch, cap
     beat); ``1`` takes the kernel."""
     monkeypatch.setattr(cpu_kernel, "_cpu_flags", lambda: set(cpu_kernel.VARIANTS["x86-64-v3"][1]))
     monkeypatch.setattr(cpu_kernel, "_TOLD", set())
+    monkeypatch.setattr(cpu_kernel, "_USED", {})
     monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "x86-64")
     with caplog.at_level(logging.WARNING, logger="empirical_size"):
         assert cpu_kernel.choose() is None
@@ -251,12 +257,18 @@ def test_auto_trains_with_the_backend_where_a_variant_is_slower(monkeypatch, cap
     told = [r for r in caplog.records if "slower" in r.getMessage()]
     assert len(told) == 1 and "x86-64" in told[0].getMessage()
     assert cpu_kernel.choose("jax.grad") == "x86-64"  # it beat JAX's XLA loop
+    assert cpu_kernel.describe(cpu_kernel.library("x86-64")) not in (cpu_kernel.built_with() or "")  # loaded, not used
+    # and TensorFlow's trainer, choosing once, takes its graph
+    from empirical_size.engine import make_trainer
+
+    assert make_trainer([3, 8, 1], 2, "float64").kernel_arch is None
     monkeypatch.setenv(cpu_kernel.SETTING, "1")
     assert cpu_kernel.choose() == "x86-64"
     monkeypatch.setenv(cpu_kernel.SETTING, "auto")
     monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "native")
     if cpu_kernel.library("native").target().decode() in ("avx2+fma", "avx512"):
         assert cpu_kernel.choose() == "native"  # a build with FMA is kept
+        assert make_trainer([3, 8, 1], 2, "float64").kernel_arch == "native"
 
 
 CROSS = shutil.which("aarch64-linux-gnu-g++")

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <algorithm>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,8 +25,8 @@
 // + V loaded weights + 1 broadcast). Tiles larger than the register file
 // spill their accumulators and run 10-20x slower (64-byte vectors in 6x4
 // tiles on AVX2), so each target gets its own. The shapes are the fastest
-// of a sweep on one CPU per target (benchmarks/README.md); ES_TILE_* may be
-// set with -D to tune another.
+// of a sweep on one CPU per target (benchmarks/README.md); to tune another,
+// build by hand with -DES_TILE_ROWS=... (cpu_kernel.py never sets them).
 #if defined(__AVX512F__)  // 32 registers of 64 bytes: 24 + 4 + 1
 #define ES_TARGET "avx512"
 #define ES_VECTOR_BYTES 64
@@ -72,13 +73,26 @@ template <typename T> constexpr int lanes = ES_VECTOR_BYTES / sizeof(T);
 
 template <typename T> static inline vec<T> load(const T *p) { vec<T> v; std::memcpy(&v, p, sizeof v); return v; }
 template <typename T> static inline void store(T *p, vec<T> v) { std::memcpy(p, &v, sizeof v); }
-// every lane x: one broadcast (0 + x, its usual spelling, costs an addition;
-// a loop over lanes compiles to inserts)
-template <typename T, size_t... I> static inline vec<T> splat(T x, std::index_sequence<I...>) {
+// every lane x: one broadcast (0 + x, its usual spelling, costs an addition
+// before every broadcast; a loop over lanes compiles to inserts)
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define ES_SHUFFLEVECTOR 1
+#endif
+#endif
+template <typename T> static inline vec<T> splat(T x) {
     vec<T> v{x};
-    return __builtin_shufflevector(v, v, (I, 0)...);
+#if defined(ES_SHUFFLEVECTOR)  // GCC 12+, Clang
+    return [&]<size_t... I>(std::index_sequence<I...>) { return __builtin_shufflevector(v, v, (I, 0)...); }(
+        std::make_index_sequence<lanes<T>>{});
+#elif defined(__GNUC__)  // GCC 11 and older: the same shuffle, by an index vector
+    using lane_index = std::conditional_t<sizeof(T) == 4, int, long long>;
+    typedef lane_index indices __attribute__((vector_size(ES_VECTOR_BYTES)));
+    return __builtin_shuffle(v, indices{});
+#else
+    return vec<T>{} + x;
+#endif
 }
-template <typename T> static inline vec<T> splat(T x) { return splat(x, std::make_index_sequence<lanes<T>>{}); }
 
 // pairwise: a chain of log2(lanes) additions, not lanes
 template <typename T> static inline T hsum(vec<T> v) {

@@ -11,13 +11,19 @@ cores). Its arithmetic is Keras' (summed per-trial MSE, Adadelta's
 ``update_step``); the tests compare it with ``model.fit`` and the formula.
 Mini-batch steps gather their samples by indices the caller draws.
 
-The kernel is compiled on first use for the host CPU (``-march=native``)
-with the C++ compiler ``$CXX`` names, else ``c++``/``g++``/``clang++``, and
-cached under ``$EMPIRICAL_SIZE_CACHE`` (default ``~/.cache/empirical-size``),
-keyed by its source, the compiler and the CPU. ``EMPIRICAL_SIZE_CPU_KERNEL``
-chooses: unset or ``auto``, the kernel where it builds, else the backend's
-own loop (TensorFlow's graph, JAX's XLA loop) with a warning; ``1``, the
-kernel or an error; ``0``, never. Both backends' trainers use it.
+The kernel is compiled on first use with the C++ compiler ``$CXX`` names,
+else ``c++``/``g++``/``clang++`` (C++20), for the host CPU
+(``-march=native``) or, with ``EMPIRICAL_SIZE_CPU_ARCH``, for a lesser
+instruction set the CPU runs (:data:`VARIANTS`); its vector width and
+register tiles follow the target (``cpu_kernel.cpp``). Builds are cached
+under ``$EMPIRICAL_SIZE_CACHE`` (default ``~/.cache/empirical-size``), keyed
+by the source, the compiler, the variant and, for ``native``, the CPU.
+``EMPIRICAL_SIZE_CPU_KERNEL`` chooses: unset or ``auto``, the kernel where it
+builds and is not measured slower here than the backend's own loop
+(:func:`slower_than_own_loop`), else that loop (TensorFlow's graph, JAX's
+XLA loop), saying why; ``1``, the kernel or an error; ``0``, never. Both
+backends' trainers use it, and E1's dead-neuron counts
+(:func:`dead_neurons`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,11 +107,13 @@ def _cpu_flags() -> set[str]:
 def slower_than_own_loop(arch: str, own_loop: str = "tensorflow") -> str | None:
     """Why the kernel built for ``arch`` trains slower on this CPU than the
     backend's own loop (``tensorflow``'s graph or ``jax.grad``'s XLA loop),
-    or None. Measured (``python -m empirical_size.bench``, benchmarks/README.md):
-    a build without FMA (the SSE variants, 16-byte vectors) on a CPU with
-    AVX2 and FMA, whose full width TensorFlow's oneDNN uses, ran at
-    0.62x-0.71x TensorFlow's graph, yet 1.3x JAX's XLA loop; every build that
-    uses the CPU's FMA beat both."""
+    or None. Measured (``python -m empirical_size.bench``, benchmarks/README.md,
+    AMD Zen 3): a build without FMA (the SSE variants, 16-byte vectors) on a
+    CPU with AVX2 and FMA, whose full width TensorFlow's oneDNN uses, ran at
+    0.5x-0.9x TensorFlow's graph at n >= 500 (1.3x-1.7x at n = 20, where the
+    graph's per-op cost dominates; the graph is taken at every n, so never
+    slower than it), yet 1.3x JAX's XLA loop at n = 500; every build that
+    uses the CPU's FMA beat both, 2x-5x."""
     target = library(arch).target().decode()
     if own_loop == "tensorflow" and target.startswith("sse") and {"avx2", "fma"} <= _cpu_flags():
         return f"its {target} vectors have no FMA, and TensorFlow's graph uses this CPU's AVX2 and FMA"
@@ -164,6 +173,18 @@ _TOLD: set[str] = set()  # variants whose fallback the log has told
 def wanted() -> bool:
     """Whether CPU trainers should use the kernel (see :func:`choose`)."""
     return choose() is not None
+
+
+def available(arch: str | None = None) -> bool:
+    """Whether the kernel for ``arch`` builds and runs here, quietly (for
+    measures, which fall back to numpy), unless ``EMPIRICAL_SIZE_CPU_KERNEL=0``."""
+    if setting() == "0":
+        return False
+    try:
+        library(arch)
+    except KernelUnavailable:
+        return False
+    return True
 
 
 def _compiler() -> str:
@@ -232,6 +253,8 @@ def compiler_version(compiler: str) -> str:
 
 
 _LOADED: dict[str, ctypes.CDLL] = {}  # by arch: the builds this process loaded
+_USED: dict[str, ctypes.CDLL] = {}  # those it computed with (a Layout was made for them)
+_BUILDING = threading.Lock()
 
 
 def library(arch: str | None = None) -> ctypes.CDLL:
@@ -239,8 +262,13 @@ def library(arch: str | None = None) -> ctypes.CDLL:
     else ``native``), built on first use (raises KernelUnavailable, also
     when this CPU cannot run ``arch``)."""
     arch = arch or arch_setting()
-    if arch in _LOADED:
+    with _BUILDING:
+        if arch not in _LOADED:
+            _LOADED[arch] = _load(arch)
         return _LOADED[arch]
+
+
+def _load(arch: str) -> ctypes.CDLL:
     if arch != "native" and arch not in VARIANTS:
         raise ValueError(f"unknown CPU kernel variant {arch!r}; known: native, {', '.join(VARIANTS)}")
     reason = cannot_run(arch)
@@ -275,7 +303,6 @@ def library(arch: str | None = None) -> ctypes.CDLL:
         getattr(lib, f"vector_lanes_{dtype}").restype = i32
     lib.built_with.restype = lib.target.restype = ctypes.c_char_p
     lib.arch = arch
-    _LOADED[arch] = lib
     return lib
 
 
@@ -286,8 +313,9 @@ def describe(lib: ctypes.CDLL) -> str:
 
 
 def built_with() -> str | None:
-    """The kernel builds this process loaded, if any, described."""
-    return "; ".join(describe(lib) for lib in _LOADED.values()) or None
+    """The kernel builds this process computed with, if any, described (not
+    those only loaded to decide, as a variant ``auto`` turned down)."""
+    return "; ".join(describe(lib) for lib in _USED.values()) or None
 
 
 class Layout:
@@ -302,6 +330,8 @@ class Layout:
     def __init__(self, sizes, dtype: str, arch: str | None = None, lanes: int | None = None):
         self.sizes, self.dtype = list(sizes), dtype
         self.library = None if lanes else library(arch)
+        if self.library is not None:
+            _USED[self.library.arch] = self.library
         lanes = lanes or getattr(self.library, f"vector_lanes_{dtype}")()
         self.width = -(-max(self.sizes[1:-1]) // lanes) * lanes
         inner = [self.sizes[0]] + [self.width] * (len(self.sizes) - 2) + [1]
@@ -416,10 +446,17 @@ def dead_neurons(weights, x: np.ndarray, threads: int = 1, arch: str | None = No
     """:func:`empirical_size.measures.dead_neurons` by the kernel: ``(trials,
     hidden_layers, width)``, True where a hidden unit's pre-activation is
     ``<= 0`` on every row of ``x (trials, n, inputs)`` (NaN rows count for
-    nothing); one pass of the forward products with the test fused in."""
+    nothing and stay NaN downstream, as in numpy); one pass of the forward
+    products (NaN-keeping ReLU in the tiles), each unit's largest output kept
+    as it goes. One difference from numpy: where the width is not whole
+    vectors, an infinite activation makes the padded units NaN (inf x 0) and
+    so the rest of its row, which then counts for nothing (an overflowed
+    network; E1's width 64 is whole vectors on every build)."""
     kernels = [k for k, _ in weights]
     dtype = np.result_type(x, *(a for pair in weights for a in pair)).name
     sizes = [kernels[0].shape[1], *(k.shape[2] for k in kernels)]
+    if np.ndim(x) != 3 or x.shape[2] != sizes[0] or any(a.shape[0] != x.shape[0] for pair in weights for a in pair):
+        raise ValueError(f"inputs {np.shape(x)} do not fit weights of {x.shape[0] if np.ndim(x) else '?'} trials and layer sizes {sizes}")
     layout = Layout(sizes, dtype, arch)
     params = layout.pack([np.asarray(a, dtype) for pair in weights for a in pair])
     x = np.ascontiguousarray(x, dtype)
