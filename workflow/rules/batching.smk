@@ -13,6 +13,8 @@ rule batching_train:
         grid.BATCHING_JOB,
     log:
         "results/logs/batching/train_{variant}_depth{depth}_n{n}_trials{first}-{last}.log",
+    # E3's chain (24 jobs, a merge, four figures) is the longest: after E2's and E7's
+    priority: 1
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]

@@ -16,6 +16,8 @@ rule sensitivity_train:
         grid.SENSITIVITY_JOB,
     log:
         "results/logs/sensitivity/{setting}_{part}.log",
+    # E7's jobs are among the longest: started first (see size_train)
+    priority: 2
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]

@@ -15,6 +15,8 @@ rule size_train:
         grid.SIZE_JOB,
     log:
         "results/logs/size/train_depth{depth}_n{n}_trials{first}-{last}.log",
+    # E2's jobs are the longest (up to 20 s on 2 cores): started first, none is left running alone at the end
+    priority: 2
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
