@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size import targets
+from empirical_size import cpu_kernel, targets
 from empirical_size.batching import BatchPlan, trial_keys
 from empirical_size.experiments import degenerate, linearity
 from empirical_size.measures import dead_neurons
@@ -50,7 +50,11 @@ def test_dead_neurons_chunking_does_not_change_the_answer():
     np.testing.assert_array_equal(dead_neurons(weights, x, chunk=7, kernel=False), dead_neurons(weights, x, kernel=False))
 
 
-@pytest.mark.parametrize("kernel", [False, True], ids=["numpy", "cpu-kernel"])
+@pytest.mark.parametrize(
+    "kernel",
+    [False, pytest.param(True, marks=pytest.mark.skipif(not cpu_kernel.available(), reason="the CPU kernel does not build here"))],
+    ids=["numpy", "cpu-kernel"],
+)
 def test_dead_neurons_judges_each_trial_by_its_own_weights_and_inputs(kernel):
     rng = np.random.default_rng(1)
     weights = random_weights(rng, trials=3, bias_mean=-1.0)  # some, not all, neurons die
