@@ -89,25 +89,26 @@ def matmul_gflops(seconds: float) -> float:
 
 
 def _matmul_rate(size: int, seconds: float, concurrent: int = 1, numpy: bool = False) -> float:
-    """GFLOP/s of ``concurrent`` independent size^2 products at a time."""
-    import keras
+    """GFLOP/s of ``concurrent`` independent size^2 products at a time
+    (``numpy``: numpy's BLAS, without importing Keras)."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     inputs = [rng.standard_normal((size, size)).astype("float32") for _ in range(concurrent)]
     if numpy:
         products = lambda: [a @ a for a in inputs]  # noqa: E731
-    elif keras.backend.backend() == "tensorflow" and concurrent > 1:
-        import tensorflow as tf
-
-        tensors = [tf.Variable(a) for a in inputs]  # not constants, which the graph would fold
-        # independent products in one graph: TensorFlow runs them side by side
-        products = tf.function(lambda: [tf.matmul(a, a)[:1, :1] for a in tensors])
     else:
-        from keras import ops
+        import keras
 
-        tensors = [ops.convert_to_tensor(a) for a in inputs]
-        products = lambda: [ops.matmul(a, a) for a in tensors]  # noqa: E731
+        if keras.backend.backend() == "tensorflow" and concurrent > 1:
+            import tensorflow as tf
+
+            tensors = [tf.Variable(a) for a in inputs]  # not constants, which the graph would fold
+            # independent products in one graph: TensorFlow runs them side by side
+            products = tf.function(lambda: [tf.matmul(a, a)[:1, :1] for a in tensors])
+        else:
+            tensors = [keras.ops.convert_to_tensor(a) for a in inputs]
+            products = lambda: [keras.ops.matmul(a, a) for a in tensors]  # noqa: E731
     for out in products():
         _block(out)
     reps, elapsed = 1, 0.0
@@ -137,15 +138,15 @@ def isa_matmul_gflops(arch: str, seconds: float, threads: int) -> float | None:
 
     if arch not in CORETYPES:
         return None
-    code = (
-        "import sys, time, numpy as np; a = np.random.default_rng(0).standard_normal((1024, 1024)).astype('float32'); a @ a; "
-        "r, e = 1, 0.0\n"
-        "while e < float(sys.argv[1]):\n"
-        " t = time.perf_counter()\n [a @ a for _ in range(r)]\n e = time.perf_counter() - t\n r *= 2\n"
-        "print(2 * 1024**3 * (r // 2) / e / 1e9)"
-    )
-    env = {**os.environ, "OPENBLAS_CORETYPE": CORETYPES[arch], "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
-    done = subprocess.run([sys.executable, "-c", code, str(seconds)], capture_output=True, text=True, env=env, check=False)
+    from pathlib import Path
+
+    code = f"from empirical_size.bench import _matmul_rate; print(_matmul_rate(1024, {float(seconds)}, numpy=True))"
+    src = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ, "OPENBLAS_CORETYPE": CORETYPES[arch], "OPENBLAS_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads), "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]),
+    }  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     return float(done.stdout) if done.returncode == 0 else None
 
 

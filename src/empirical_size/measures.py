@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import cpu_kernel
-
 from .networks import Weights
 
 
