@@ -93,7 +93,8 @@ def test_size_spec_holds_only_what_the_job_depends_on():
         "optimizer": {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8},
         "plot": {"cmap": "jet", "dpi": 100},
         "size": {"depths": [2], "width": 8, "inputs": 3, "sizes": [20, 40], "trials": 4,
-                 "epochs": 10, "record_every": 5, "trials_per_job": 2, "pack_width": 0},
+                 "epochs": 10, "record_every": 5, "trials_per_job": 2, "pack_width": 0,
+                 "input_distribution": "normal"},
     }
     spec = grid.size_spec(config, depth=2, n=40, first=2, last=3)
     assert spec["trials"] == 2 and spec["first_trial"] == 2 and spec["n"] == 40

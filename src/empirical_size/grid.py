@@ -111,7 +111,7 @@ def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
         "n": int(n),
         "first_trial": int(first),
         "trials": int(last) - int(first) + 1,
-        **{k: s[k] for k in ("width", "inputs", "epochs", "record_every")},
+        **{k: s[k] for k in ("width", "inputs", "input_distribution", "epochs", "record_every")},
     }
 
 
@@ -135,7 +135,7 @@ FULL = "full"  # the "variant" of E3's full-batch points, shared by every varian
 def _shares_size_job(config: dict, depth: int, n: int) -> bool:
     """Whether E2 already trains this full-batch point with the same settings."""
     b, s = config["batching"], config["size"]
-    same = ("width", "inputs", "epochs", "record_every", "trials", "trials_per_job")
+    same = ("width", "inputs", "input_distribution", "epochs", "record_every", "trials", "trials_per_job")
     return depth in s["depths"] and n in s["sizes"] and all(b[k] == s[k] for k in same)
 
 

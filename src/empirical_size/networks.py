@@ -7,6 +7,7 @@ biases ``(trials, fan_out)``, inputs ``(trials, n, inputs)``, targets
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,9 +53,34 @@ def stack_trials(per_trial: Sequence[Weights]) -> Weights:
     ]
 
 
-def noise_data(rng: np.random.Generator, n: int, inputs: int) -> tuple[np.ndarray, np.ndarray]:
-    """``x ~ N(0, I)`` of shape ``(n, inputs)`` and ``y ~ N(0, 1)`` of shape ``(n, 1)``."""
-    x = rng.standard_normal((n, inputs))
+# The paper does not say how its inputs were drawn. Each distribution is a
+# transform of the same standard normal draws, so that the data sets of one
+# seed share their targets and differ only in where the inputs lie (paired
+# across distributions as well as depths).
+INPUT_DISTRIBUTIONS = {
+    "normal": "N(0, I)",
+    "uniform_symmetric": "uniform on [-1, 1]^d",
+    "uniform_positive": "uniform on [0, 1]^d",
+}
+_ERF = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def inputs_from_normal(z: np.ndarray, distribution: str = "normal") -> np.ndarray:
+    """Inputs of ``distribution`` from standard normal draws ``z``: ``z``
+    itself, or through the normal CDF, ``Phi(z)``, uniform on ``(0, 1)``
+    (``2 Phi(z) - 1 = erf(z / sqrt 2)`` on ``(-1, 1)``)."""
+    if distribution == "normal":
+        return z
+    if distribution not in INPUT_DISTRIBUTIONS:
+        raise ValueError(f"unknown input distribution {distribution!r}; known: {sorted(INPUT_DISTRIBUTIONS)}")
+    symmetric = _ERF(z / math.sqrt(2.0))
+    return symmetric if distribution == "uniform_symmetric" else 0.5 * (symmetric + 1.0)
+
+
+def noise_data(rng: np.random.Generator, n: int, inputs: int, distribution: str = "normal") -> tuple[np.ndarray, np.ndarray]:
+    """Inputs of shape ``(n, inputs)`` (``x ~ N(0, I)``, or another of
+    :data:`INPUT_DISTRIBUTIONS`) and ``y ~ N(0, 1)`` of shape ``(n, 1)``."""
+    x = inputs_from_normal(rng.standard_normal((n, inputs)), distribution)
     y = rng.standard_normal((n, 1))
     return x, y
 

@@ -37,9 +37,9 @@ def per_trial(seed: int, namespace: str, purpose: str, key: Sequence[int], trial
     return [make(seeding.generator(seed, namespace, purpose, *key, int(t))) for t in trial_ids]
 
 
-def noise_sets(seed, namespace, key, trial_ids, n, inputs):
+def noise_sets(seed, namespace, key, trial_ids, n, inputs, distribution="normal"):
     """Stacked noise data sets, ``x (T, n, inputs)`` and ``y (T, n, 1)``."""
-    pairs = per_trial(seed, namespace, "data", key, trial_ids, lambda rng: networks.noise_data(rng, n, inputs))
+    pairs = per_trial(seed, namespace, "data", key, trial_ids, lambda rng: networks.noise_data(rng, n, inputs, distribution))
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 

@@ -29,6 +29,7 @@ class DegenerateJob(JobSpec):
     depth: int = 20
     width: int = 64
     inputs: int = 3
+    input_distribution: str = "normal"  # networks.INPUT_DISTRIBUTIONS, of the data and the fresh sample
     n: int = 1000
     steps: int = 5
     fresh_samples: int = 100_000
@@ -44,10 +45,12 @@ class DegenerateJob(JobSpec):
         return networks.layer_sizes(self.inputs, self.width, self.depth)
 
     def data(self):
-        return noise_sets(self.seed, self.namespace, (), self.trial_ids, self.n, self.inputs)
+        return noise_sets(self.seed, self.namespace, (), self.trial_ids, self.n, self.inputs, self.input_distribution)
 
     def fresh(self) -> np.ndarray:
-        make = lambda rng: rng.standard_normal((self.fresh_samples, self.inputs))  # noqa: E731
+        def make(rng):
+            return networks.inputs_from_normal(rng.standard_normal((self.fresh_samples, self.inputs)), self.input_distribution)
+
         return np.stack(per_trial(self.seed, self.namespace, "fresh", (), self.trial_ids, make))
 
     def initial_weights(self) -> networks.Weights:
@@ -107,7 +110,7 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
         },
         coords={
             "stage": ("stage", ["init", "trained"], {"description": f"at initialisation; after {job.steps} {what}"}),
-            "sample": ("sample", ["data", "fresh"], {"description": f"the {job.n} training inputs; {job.fresh_samples} fresh N(0, I) inputs"}),
+            "sample": ("sample", ["data", "fresh"], {"description": f"the {job.n} training inputs; {job.fresh_samples} fresh {networks.INPUT_DISTRIBUTIONS[job.input_distribution]} inputs"}),
             "trial": ("trial", job.trial_ids),
             "layer": ("layer", np.arange(1, job.depth + 1), {"description": "hidden layer, counted from the input"}),
         },

@@ -37,6 +37,7 @@ class NoiseFitJob(JobSpec):
     record_every: int
     width: int = 64
     inputs: int = 3
+    input_distribution: str = "normal"  # networks.INPUT_DISTRIBUTIONS
     seed: int = 0
     namespace: str = "size"  # seed namespace; E3 reuses E2's to pair its trials
     dtype: str = "float32"
@@ -52,7 +53,7 @@ class NoiseFitJob(JobSpec):
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``x (T, n, inputs)``, ``y (T, n, 1)`` in float64."""
-        return noise_sets(self.seed, self.namespace, (self.n,), self.trial_ids, self.n, self.inputs)
+        return noise_sets(self.seed, self.namespace, (self.n,), self.trial_ids, self.n, self.inputs, self.input_distribution)
 
     def initial_weights(self) -> networks.Weights:
         return glorot_trials(self.seed, self.namespace, (self.depth, self.n), self.trial_ids, self.sizes)
@@ -107,6 +108,7 @@ class PackedNoiseFitJob(JobSpec):
     record_every: int
     width: int = 64
     inputs: int = 3
+    input_distribution: str = "normal"
     seed: int = 0
     namespace: str = "size"
     dtype: str = "float32"
