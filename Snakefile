@@ -33,6 +33,7 @@ localrules:
     sensitivity_merge,
     sensitivity_table,
     sensitivity_plot,
+    sensitivity_lr_plot,
     reproduction,
 
 
@@ -62,6 +63,7 @@ rule all:
         "results/fig5.png",
         "results/knots.png",
         "results/sensitivity.png",
+        "results/sensitivity_lr.png",
         "results/sensitivity.csv",
         "results/reproduction.csv",
         "results/data/degenerate.nc",

@@ -25,7 +25,7 @@ JOBS = {
     "linearity": ("empirical_size.experiments.linearity", ("output", "output_data", "mse")),
     "knots": ("empirical_size.experiments.knots", ("pieces",)),
 }
-FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity")
+FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr")
 
 
 def _spec(text: str) -> dict:
@@ -99,6 +99,7 @@ def _plot(args) -> None:
         "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
         "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
         "sensitivity": lambda: plots.sensitivity_figure(ds, _paper_band(ds), dpi=args.dpi),
+        "sensitivity_lr": lambda: plots.learning_rate_figure(ds, _paper_size_bands(ds), _paper_band(ds), dpi=args.dpi),
     }
     fig = draw[args.figure]()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +118,21 @@ def _paper_band(ds) -> tuple[float, float] | None:
             if not reproduction.differences(claim, config, settings):
                 return claim.low, claim.high
     return None
+
+
+def _paper_size_bands(ds) -> dict[int, tuple[float, float]]:
+    """The paper's interval for E2's largest mean size, per depth, where E7's
+    E2 point is at the paper's settings (its n the paper's largest)."""
+    from . import reproduction
+
+    settings, claims = reproduction.load_reference()
+    config = reproduction.run_config(ds)
+    config = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
+    return {
+        claim.args["depth"]: (claim.low, claim.high)
+        for claim in claims
+        if claim.measure == "max_mean_size" and not reproduction.differences(claim, config, settings)
+    }
 
 
 def _write_csv(frame, out: str) -> None:
@@ -141,14 +157,18 @@ def _table(args) -> None:
     _write_csv(frame, args.out)
 
 
-def _pairs(items: list[str], what: str) -> dict[str, str]:
-    out = {}
+def _pair_list(items: list[str], what: str) -> list[tuple[str, str]]:
+    out = []
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"{what}: expected NAME=PATH, got {item!r}")
-        out[key] = value
+        out.append((key, value))
     return out
+
+
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    return dict(_pair_list(items, what))
 
 
 def _reproduce(args) -> None:
@@ -163,16 +183,18 @@ def _reproduce(args) -> None:
 
 
 def _sensitivity_merge(args) -> None:
+    from .grid import baseline_knobs
     from .sensitivity import merge
     from .storage import write_atomic
 
     config = _spec(args.config) if args.config else {}
     n = config.get("sensitivity", {}).get("size", {}).get("n")
-    ds = merge(_pairs(args.degenerate, "--degenerate"), _pairs(args.size, "--size"), _spec(args.settings), n)
+    baseline = baseline_knobs(config) if config else None
+    ds = merge(_pairs(args.degenerate, "--degenerate"), _pair_list(args.size, "--size"), _spec(args.settings), n, baseline)
     if args.config:
-        ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
+        ds.attrs["config"] = json.dumps(config, sort_keys=True)
     write_atomic(ds, args.out)
-    log.info("merged %d settings into %s", ds.sizes["setting"], args.out)
+    log.info("merged %d settings at depths %s into %s", ds.sizes["setting"], ds.depth.values.tolist(), args.out)
 
 
 def _knots(args) -> None:
@@ -252,7 +274,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sensitivity-merge", help="E7: merge each setting's E1 and E2 job files")
     s.add_argument("--degenerate", nargs="+", required=True, metavar="SETTING=PATH")
-    s.add_argument("--size", nargs="+", required=True, metavar="SETTING=PATH")
+    s.add_argument("--size", nargs="+", required=True, metavar="SETTING=PATH", help="E2 job files, one per setting and depth")
     s.add_argument("--settings", required=True, help="JSON: setting label -> {knob: value}")
     s.add_argument("--config", help="the config it came from (JSON), stored as an attribute")
     s.add_argument("--out", required=True)

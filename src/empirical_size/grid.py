@@ -32,6 +32,7 @@ def check(config: dict) -> None:
             raise ConfigError(f"config key {section}.domain must be increasing, got {s['domain']}")
         if sorted(set(s["checkpoints"])) != list(s["checkpoints"]):
             raise ConfigError(f"config key {section}.checkpoints must be increasing, got {s['checkpoints']}")
+    check_sensitivity(config)
     d = config["degenerate"]
     bad = [layer for layer in d["report_layers"] if layer > d["depth"]]
     if bad:
@@ -231,26 +232,75 @@ def linearity_spec(config: dict) -> dict:
 
 # -- E7: sensitivity ------------------------------------------------------------
 SENSITIVITY_JOB = "results/jobs/sensitivity/{setting}/{part}.nc"
-SENSITIVITY_PARTS = {"degenerate": "degenerate", "size": "noise_fit"}  # part -> job kind
+SIZE_PART = "size_depth{depth}"  # E2's part of a setting, one per depth
 BASELINE = "baseline"
-KNOBS = ("epsilon", "learning_rate", "dtype", "batch_size")
+KNOBS = ("epsilon", "learning_rate", "dtype", "batch_size", "input_distribution")
 
 
-def _baseline_knobs(config: dict) -> dict:
+def sensitivity_part(part: str) -> tuple[str, int | None]:
+    """``(job kind, depth)`` of an E7 part: ``degenerate`` (E1) or ``size_depth<d>`` (E2)."""
+    if part == "degenerate":
+        return "degenerate", None
+    head, _, depth = part.partition("_depth")
+    if head != "size" or not depth.isdigit():
+        raise ConfigError(f"no E7 part {part!r}; parts are 'degenerate' and 'size_depth<d>'")
+    return "noise_fit", int(depth)
+
+
+def baseline_knobs(config: dict) -> dict:
+    """The run's own value of each E7 knob."""
     o = config["optimizer"]
-    return {"epsilon": o["epsilon"], "learning_rate": o["learning_rate"], "dtype": config["dtype"], "batch_size": None}
+    return {
+        "epsilon": o["epsilon"],
+        "learning_rate": o["learning_rate"],
+        "dtype": config["dtype"],
+        "batch_size": None,
+        "input_distribution": config["size"]["input_distribution"],
+    }
+
+
+def _label(knobs: dict) -> str:
+    return "_".join(f"{k}_{v:g}" if isinstance(v, float) else f"{k}_{v}" for k, v in knobs.items())
 
 
 def sensitivity_settings(config: dict) -> dict[str, dict]:
     """E7's settings: the run's own (``baseline``), then each listed value of
-    each knob that differs from it, changed alone. Label -> ``{knob: value}``."""
-    base = _baseline_knobs(config)
+    each knob that differs from it, changed alone; and each epsilon at each
+    of ``epsilon_learning_rates`` (epsilon and learning rate changed).
+    Label -> ``{knob: value}`` of the knobs changed."""
+    s = config["sensitivity"]
+    base = baseline_knobs(config)
     out = {BASELINE: {}}
     for knob in KNOBS:
-        for value in config["sensitivity"][knob]:
+        for value in s[knob]:
             if value != base[knob]:
-                out[f"{knob}_{value:g}" if isinstance(value, float) else f"{knob}_{value}"] = {knob: value}
+                out[_label({knob: value})] = {knob: value}
+    for rate in s.get("epsilon_learning_rates") or []:
+        for eps in s["epsilon"]:
+            knobs = {k: v for k, v in (("epsilon", eps), ("learning_rate", rate)) if v != base[k]}
+            out.setdefault(_label(knobs) if knobs else BASELINE, knobs)
     return out
+
+
+def sensitivity_depths(config: dict, setting: str) -> list[int]:
+    """The depths of E2 at which a setting runs: ``sensitivity.size.depths``,
+    and ``extra.depths`` for the settings ``extra.settings`` names."""
+    p = config["sensitivity"]["size"]
+    extra = p.get("extra") or {}
+    more = extra.get("depths", []) if setting in extra.get("settings", []) else []
+    return sorted(set(p["depths"]) | set(more))
+
+
+def check_sensitivity(config: dict) -> None:
+    """``sensitivity.size.extra.settings`` must name settings of the run."""
+    import difflib
+
+    settings = sensitivity_settings(config)
+    for label in (config["sensitivity"]["size"].get("extra") or {}).get("settings", []):
+        if label not in settings:
+            near = difflib.get_close_matches(label, list(settings), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; settings are {list(settings)}"
+            raise ConfigError(f"config key sensitivity.size.extra.settings names {label!r}, not a setting of this run{hint}")
 
 
 def _apply_knobs(spec: dict, knobs: dict) -> dict:
@@ -265,17 +315,24 @@ def _apply_knobs(spec: dict, knobs: dict) -> dict:
 
 def sensitivity_spec(config: dict, setting: str, part: str) -> dict:
     """E1 at the ``degenerate`` section's settings, or one E2 point (the
-    ``size`` section's network and epochs at ``sensitivity.size``'s depth and
-    n), with the seeds of those experiments and one knob changed."""
+    ``size`` section's network and epochs at ``sensitivity.size``'s n and
+    the part's depth), with the seeds of those experiments and the
+    setting's knobs changed."""
     settings = sensitivity_settings(config)
-    if setting not in settings or part not in SENSITIVITY_PARTS:
-        raise ConfigError(f"no E7 job {setting!r}/{part!r}; settings are {sorted(settings)}, parts {sorted(SENSITIVITY_PARTS)}")
-    if part == "degenerate":
+    kind, depth = sensitivity_part(part)
+    if setting not in settings or (depth is not None and depth not in sensitivity_depths(config, setting)):
+        parts = {label: sensitivity_parts(config, label) for label in settings}
+        raise ConfigError(f"no E7 job {setting!r}/{part!r}; this run's settings and their parts are {parts}")
+    if kind == "degenerate":
         spec = degenerate_spec(config)
     else:
         p = config["sensitivity"]["size"]
-        spec = _noise_fit_spec(config, "size", p["depth"], p["n"], 0, p["trials"] - 1)
+        spec = _noise_fit_spec(config, "size", depth, p["n"], 0, p["trials"] - 1)
     return _apply_knobs(spec, settings[setting])
+
+
+def sensitivity_parts(config: dict, setting: str) -> list[str]:
+    return ["degenerate"] + [SIZE_PART.format(depth=d) for d in sensitivity_depths(config, setting)]
 
 
 def sensitivity_merge_config(config: dict) -> dict:
@@ -286,20 +343,26 @@ def sensitivity_merge_config(config: dict) -> dict:
 def sensitivity_job(config: dict, setting: str, part: str) -> str:
     """The file of one E7 job; the baseline is E1's own job, and E2's when
     E2 trains the same point and trials in one job."""
-    if setting == BASELINE and part == "degenerate":
+    kind, depth = sensitivity_part(part)
+    if setting == BASELINE and kind == "degenerate":
         return "results/jobs/degenerate/all.nc"
     if setting == BASELINE:
-        p = config["sensitivity"]["size"]
-        path = size_job(config, p["depth"], p["n"], 0, p["trials"] - 1)
-        s = config["size"]
-        if path in size_jobs(config) and p["n"] in s["sizes"] and p["depth"] in s["depths"]:
+        p, s = config["sensitivity"]["size"], config["size"]
+        path = size_job(config, depth, p["n"], 0, p["trials"] - 1)
+        if path in size_jobs(config) and p["n"] in s["sizes"] and depth in s["depths"]:
             return path
     return SENSITIVITY_JOB.format(setting=setting, part=part)
 
 
-def sensitivity_jobs(config: dict, part: str) -> dict[str, str]:
-    """Setting label -> job file, for one part."""
-    return {label: sensitivity_job(config, label, part) for label in sensitivity_settings(config)}
+def sensitivity_jobs(config: dict, kind: str) -> list[tuple[str, str]]:
+    """``(setting label, job file)`` of every E7 job of one kind
+    (``degenerate`` or ``size``), settings in the config's order."""
+    return [
+        (label, sensitivity_job(config, label, part))
+        for label in sensitivity_settings(config)
+        for part in sensitivity_parts(config, label)
+        if part.startswith(kind)
+    ]
 
 
 # -- cluster resources -------------------------------------------------------

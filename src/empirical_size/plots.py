@@ -259,13 +259,14 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
 def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
     """E7: E1's deepest-layer dead fraction (on the data, on fresh inputs) and
-    E2's size at the last epoch, per setting, mean ± 2 s.e.; ``paper_band``
-    is the paper's E1 interval, drawn where the run is comparable with it."""
+    E2's size at the last epoch at each depth, per setting, mean ± 2 s.e.;
+    ``paper_band`` is the paper's E1 interval, drawn where the run is
+    comparable with it."""
     from .sensitivity import summarise
 
     t = summarise(ds)
-    layer, x = t.attrs["layer"], np.arange(len(t))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=dpi, layout="constrained", sharex=True)
+    layer, x, depths = t.attrs["layer"], np.arange(len(t)), t.attrs["depths"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained", sharex=True)
     for offset, sample, color, what in ((-0.1, "data", "C0", "the training data"), (0.1, "fresh", "C1", "fresh inputs")):
         col = f"e1_dead_layer{layer}_{sample}"
         left.errorbar(x + offset, t[col], yerr=2 * t[col + "_se"], fmt="o", color=color, capsize=3, label=f"dead on {what}")
@@ -274,16 +275,81 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     left.set_ylabel(f"fraction of layer-{layer} neurons dead")
     left.set_title(f"E1: layer {layer} after training ({ds.sizes['e1_trial']} experiments)")
     left.legend(fontsize="small")
-    right.errorbar(x, t["e2_size"], yerr=2 * t["e2_size_se"], fmt="s", color="C3", capsize=3, label="size, last epoch")
+    for k, depth in enumerate(depths):
+        col = f"e2_depth{depth}_size"
+        offset = (k - (len(depths) - 1) / 2) * 0.12
+        right.errorbar(x + offset, t[col], yerr=2 * t[col + "_se"], fmt="s", color=DEPTH_COLORS[k % len(DEPTH_COLORS)], capsize=3, label=f"depth {depth}")
     right.plot(x, t["e2_perfect_fit_size"], "_", color="k", ms=18, label="perfect fit (sum of y²)")
-    right.set_ylabel("size  sum f(x)²")
-    right.set_title(f"E2: depth {t.attrs['depth']}, n = {t.attrs['n']}, epoch {t.attrs['epoch']} ({ds.sizes['e2_trial']} trials)")
+    right.set_ylabel("size  sum f(x)², last epoch")
+    right.set_title(f"E2: n = {t.attrs['n']}, epoch {t.attrs['epoch']} ({ds.sizes['e2_trial']} trials)")
     right.legend(fontsize="small")
-    dropped = int(t["e2_diverged"].sum())
+    dropped = int(np.nansum(t[[f"e2_depth{d}_diverged" for d in depths]].values))
     if dropped:
-        right.annotate(_divergence_note(dropped, ds.sizes["e2_trial"] * len(t)).lstrip("; "), (0.01, 0.01), xycoords="axes fraction", fontsize="small")
+        total = int(ds.trained.sum()) * ds.sizes["e2_trial"]
+        right.annotate(_divergence_note(dropped, total).lstrip("; "), (0.01, 0.01), xycoords="axes fraction", fontsize="small")
     for ax in (left, right):
-        ax.set_xticks(x, [f"{k}={v}" if k else s for s, k, v in zip(t["setting"], t["knob"], t["value"])], rotation=30, ha="right")
+        ax.set_xticks(x, [setting_name(s, k, v) for s, k, v in zip(t["setting"], t["knob"], t["value"])], rotation=30, ha="right")
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Sensitivity to settings the paper does not pin down (mean ± 2 s.e.)")
+    return fig
+
+
+DEPTH_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")  # Okabe-Ito: safe for colour-blind readers
+
+
+def setting_name(label: str, knob: str, value: str) -> str:
+    return "baseline" if not knob else ", ".join(f"{k}={v}" for k, v in zip(knob.split("+"), value.split(",")))
+
+
+def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] | None = None, e1_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
+    """E7's answer: E2's largest mean size against the learning rate, one
+    line per depth, and E1's deepest-layer dead fraction beside it, mean ±
+    2 s.e. Lines join the settings that change the learning rate alone;
+    settings that change the input distribution (triangles) or epsilon
+    (crosses) are single markers at their learning rate. The bands are the paper's values
+    (``e2_bands`` per depth, ``e1_band``), drawn where the run is
+    comparable with them."""
+    from .sensitivity import e1_dead, largest_mean_size, mean_se
+
+    knobs = [str(k) for k in ds.knob.values]
+    only_rate = [i for i, k in enumerate(knobs) if k in ("", "learning_rate")]
+    others = [i for i, k in enumerate(knobs) if k and k != "learning_rate" and set(k.split("+")) <= {"learning_rate", "epsilon", "input_distribution"}]
+    rate = ds.learning_rate.values.astype(float)
+    line = sorted(only_rate, key=lambda i: rate[i])
+    value = [str(v) for v in ds.value.values]
+
+    def marker(i):
+        first = knobs[i].split("+")[0]
+        return {"epsilon": "x", "input_distribution": "^" if value[i].startswith("uniform_symmetric") else "v"}[first]
+    top, top_se = largest_mean_size(ds)
+    dead, dead_se = mean_se(e1_dead(ds), "e1_trial")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained")
+    for k, depth in enumerate(ds.depth.values):
+        color = DEPTH_COLORS[k % len(DEPTH_COLORS)]
+        m, e = top.sel(depth=depth).values, top_se.sel(depth=depth).values
+        left.errorbar(rate[line], m[line], yerr=2 * e[line], fmt="o-", color=color, capsize=3, label=f"depth {depth}")
+        for i in others:
+            if np.isfinite(m[i]):
+                left.errorbar(rate[i], m[i], yerr=2 * e[i], fmt=marker(i), color=color, capsize=2, alpha=0.8)
+        if e2_bands and int(depth) in e2_bands:
+            left.axhspan(*e2_bands[int(depth)], color=color, alpha=0.15, label=f"paper, depth {depth}")
+    left.set_ylabel(f"E2: largest mean size over epochs, n = {ds.attrs['e2_n']}")
+    left.set_title(f"E2 ({ds.sizes['e2_trial']} trials, {int(ds.epoch[-1])} epochs)")
+    right.errorbar(rate[line], dead.values[line], yerr=2 * dead_se.values[line], fmt="o-", color="k", capsize=3, label="learning rate alone")
+    for i in others:
+        right.errorbar(rate[i], dead.values[i], yerr=2 * dead_se.values[i], fmt=marker(i), color="0.4", capsize=2)
+    if e1_band is not None:
+        right.axhspan(*e1_band, color="0.5", alpha=0.25, label="paper")
+    layer = int(ds.layer.max())
+    right.set_ylabel(f"E1: fraction of layer-{layer} neurons dead on the data")
+    right.set_title(f"E1 ({ds.sizes['e1_trial']} experiments, depth {layer})")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("Adadelta learning rate (paper: 1.0)")
+        ax.grid(alpha=0.3)
+        for symbol, what in (("x", "epsilon changed"), ("^", "inputs uniform on [-1, 1]^d"), ("v", "inputs uniform on [0, 1]^d")):
+            if any(marker(i) == symbol for i in others):
+                ax.plot([], [], symbol, color="0.4", ls="none", label=what)
+        ax.legend(fontsize="small")
+    fig.suptitle("Which learning rate brings E1 and E2 to the paper? (mean ± 2 s.e.)")
     return fig

@@ -2,9 +2,11 @@
 settings the paper does not pin down or that changed between Keras versions.
 
 Each setting changes one knob (Adadelta epsilon or learning rate, precision,
-batch size) from the run's own settings, with the seeds of E1 and E2, so the
-settings differ by the knob only. The measure's definition is the fourth
-knob: E1 counts neurons dead on the training data and on fresh inputs.
+batch size, input distribution) from the run's own settings, or epsilon at
+another learning rate, with the seeds of E1 and E2, so the settings differ
+by their knobs only. E2 runs at one size ``n`` and one or more depths. The
+measure's definition is a further knob: E1 counts neurons dead on the
+training data and on fresh inputs.
 """
 
 from __future__ import annotations
@@ -17,45 +19,65 @@ import xarray as xr
 from .merge import without_diverged
 from .storage import load
 
+E2_VARS = ("mse", "size", "sum_y2", "diverged", "steps_per_epoch")
 
-def merge(degenerate: dict[str, str], size: dict[str, str], settings: dict[str, dict], n: int | None = None) -> xr.Dataset:
-    """One data set over ``setting`` from the E1 and E2 job files of each
-    setting (label -> path, in the order of ``degenerate``). E1's trials are
-    ``e1_trial``, E2's ``e2_trial``. An E2 file of packed sizes (the baseline
-    can be E2's own packed job) gives its size ``n``."""
+
+def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dict[str, dict], n: int | None = None, baseline: dict | None = None) -> xr.Dataset:
+    """One data set over ``setting`` (and ``depth`` for E2) from the job files:
+    ``degenerate`` maps each label to its E1 file, in the settings' order;
+    ``size`` lists ``(label, E2 file)``, one per depth a setting trained at
+    (read from the file). A setting not trained at a depth is NaN there.
+    E1's trials are ``e1_trial``, E2's ``e2_trial``. An E2 file of packed
+    sizes (the baseline can be E2's own packed job) gives its size ``n``.
+    ``baseline`` (knob -> the run's value) adds each knob's value at every
+    setting as a coordinate."""
     labels = list(degenerate)
-    missing = [label for label in settings if label not in degenerate or label not in size]
+    with_e2 = {label for label, _ in size}
+    missing = [label for label in settings if label not in degenerate or label not in with_e2]
     missing += [label for label in labels if label not in settings]
     if missing:
         raise ValueError(f"sensitivity: settings {missing} lack an E1 job file, an E2 job file or an entry in --settings")
     e1 = [load(degenerate[label], required=("dead",)) for label in labels]
-    e2 = [_point(load(size[label], required=("mse", "size", "sum_y2")), n, size[label]) for label in labels]
-    for kind, parts, paths in (("E1", e1, degenerate), ("E2", e2, size)):
-        for label, ds in zip(labels, parts):
-            if not ds.trial.equals(parts[0].trial):
-                raise ValueError(f"{paths[label]}: {kind} trials {ds.trial.values.tolist()} differ from {paths[labels[0]]}'s")
-    keep = ["mse", "size", "sum_y2", "diverged", "steps_per_epoch"]
-    e2 = [ds[[v for v in keep if v in ds]].reset_coords(drop=True) for ds in e2]
+    _same_trials("E1", e1, [degenerate[label] for label in labels])
     e1_vars = [ds[["dead", "diverged"]].rename(diverged="e1_diverged") if "diverged" in ds else ds[["dead"]] for ds in e1]
-    dead = xr.concat(e1_vars, dim="setting", join="exact").rename(trial="e1_trial")
-    fit = xr.concat(e2, dim="setting", join="exact").rename(trial="e2_trial")
-    knob = [next(iter(settings[label]), "") for label in labels]
-    value = [str(next(iter(settings[label].values()), "")) for label in labels]
+    dead = xr.concat(e1_vars, dim="setting", join="exact").rename(trial="e1_trial").assign_coords(setting=labels)
+
+    points = [(label, path, _point(load(path, required=("mse", "size", "sum_y2")), n, path)) for label, path in size]
+    _same_trials("E2", [p[2] for p in points], [p[1] for p in points])
+    per_depth = []
+    for depth in sorted({int(p[2].depth) for p in points}):
+        at = [(label, ds) for label, _, ds in points if int(ds.depth) == depth]
+        parts = [ds[[v for v in E2_VARS if v in ds]].reset_coords(drop=True) for _, ds in at]
+        part = xr.concat(parts, dim="setting", join="exact").assign_coords(setting=[label for label, _ in at])
+        per_depth.append(part.reindex(setting=labels).expand_dims(depth=[depth]))
+    fit = xr.concat(per_depth, dim="depth").rename(trial="e2_trial")
+    fit["trained"] = fit["size"].notnull().any(("e2_trial", "epoch"))
+    fit["trained"].attrs["description"] = "whether the setting trained E2 at this depth (sensitivity.size.extra)"
+
+    knob = ["+".join(settings[label]) for label in labels]
+    value = [",".join(str(v) for v in settings[label].values()) for label in labels]
     out = xr.merge([dead.reset_coords(drop=True), fit], combine_attrs="drop").assign_coords(
-        setting=("setting", labels, {"description": "one knob changed from the run's own settings ('baseline')"}),
+        setting=("setting", labels, {"description": "knobs changed from the run's own settings ('baseline')"}),
         knob=("setting", knob),
         value=("setting", value),
     )
+    for name, base in (baseline or {}).items():
+        values = [settings[label].get(name, base) for label in labels]
+        out = out.assign_coords({name: ("setting", np.array(["null" if v is None else v for v in values]) if name == "batch_size" else values)})
     out = out.sel(setting=labels)  # merging sorts labels; keep the config's order
-    first = _point(load(size[labels[0]]), n, size[labels[0]])
     out.attrs.update(
         experiment="sensitivity",
         e1_width=int(e1[0].attrs["width"]),
-        e2_depth=int(first.depth),
-        e2_n=int(first.n),
+        e2_n=int(points[0][2].n),
         settings=json.dumps(settings, sort_keys=True),
     )
     return out
+
+
+def _same_trials(kind: str, parts: list[xr.Dataset], paths: list[str]) -> None:
+    for ds, path in zip(parts, paths):
+        if not np.array_equal(ds.trial.values, parts[0].trial.values):
+            raise ValueError(f"{path}: {kind} trials {ds.trial.values.tolist()} differ from {paths[0]}'s")
 
 
 def _point(ds: xr.Dataset, n: int | None, path: str) -> xr.Dataset:
@@ -66,27 +88,49 @@ def _point(ds: xr.Dataset, n: int | None, path: str) -> xr.Dataset:
     return ds.sel(n=n)
 
 
-def _mean_se(a: xr.DataArray, dim: str) -> tuple[np.ndarray, np.ndarray]:
-    n = a.count(dim)
-    return a.mean(dim).values, (a.std(dim, ddof=1) / np.sqrt(n)).values
+def mean_se(a: xr.DataArray, dim: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """Mean over ``dim`` and its standard error (NaN entries left out)."""
+    return a.mean(dim), a.std(dim, ddof=1) / np.sqrt(a.count(dim))
+
+
+def e1_dead(ds: xr.Dataset, sample: str = "data") -> xr.DataArray:
+    """E1's deepest-layer dead fraction after training, per setting and
+    experiment; diverged experiments are NaN."""
+    dead = ds.dead.sel(stage="trained", layer=int(ds.layer.max()), sample=sample) / ds.attrs["e1_width"]
+    return dead.where(~ds.e1_diverged.astype(bool)) if "e1_diverged" in ds else dead
+
+
+def largest_mean_size(ds: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """E2's largest mean size over the recorded epochs (the paper's Figure 1
+    measure at E7's n), per setting and depth, and the standard error of
+    the epoch where it is reached; diverged trials left out."""
+    size = without_diverged(ds)[0]["size"]
+    mean, se = mean_se(size, "e2_trial")
+    at = mean.fillna(-np.inf).argmax("epoch")
+    return mean.isel(epoch=at), se.isel(epoch=at)
 
 
 def summarise(ds: xr.Dataset):
     """Per setting: E1's deepest-layer dead fraction after training (on the
-    data, on fresh inputs) and E2's size at the last epoch, mean and standard
-    error; diverged E2 trials left out. Returns a pandas DataFrame."""
+    data, on fresh inputs), and per depth E2's size at the last epoch and
+    its largest mean size over epochs, each mean and standard error;
+    diverged E2 trials left out. Returns a pandas DataFrame."""
     import pandas as pd
 
     layer = int(ds.layer.max())
-    dead = ds.dead.sel(stage="trained", layer=layer) / ds.attrs["e1_width"]
-    if "e1_diverged" in ds:
-        dead = dead.where(~ds.e1_diverged.astype(bool))
-    size = without_diverged(ds)[0]["size"].isel(epoch=-1)
     out = pd.DataFrame({"setting": ds.setting.values, "knob": ds.knob.values, "value": ds.value.values})
     for sample in ("data", "fresh"):
-        out[f"e1_dead_layer{layer}_{sample}"], out[f"e1_dead_layer{layer}_{sample}_se"] = _mean_se(dead.sel(sample=sample), "e1_trial")
-    out["e2_size"], out["e2_size_se"] = _mean_se(size, "e2_trial")
-    out["e2_perfect_fit_size"] = ds.sum_y2.mean("e2_trial").values
-    out["e2_diverged"] = ds.diverged.sum("e2_trial").values if "diverged" in ds else 0
-    out.attrs.update(layer=layer, depth=ds.attrs["e2_depth"], n=ds.attrs["e2_n"], epoch=int(ds.epoch[-1]))
+        mean, se = mean_se(e1_dead(ds, sample), "e1_trial")
+        out[f"e1_dead_layer{layer}_{sample}"], out[f"e1_dead_layer{layer}_{sample}_se"] = mean.values, se.values
+    last, last_se = mean_se(without_diverged(ds)[0]["size"].isel(epoch=-1), "e2_trial")
+    top, top_se = largest_mean_size(ds)
+    for depth in ds.depth.values:
+        trained = ds.trained.sel(depth=depth).values.astype(bool)
+        at = dict(depth=depth)
+        out[f"e2_depth{depth}_size"], out[f"e2_depth{depth}_size_se"] = last.sel(at).values, last_se.sel(at).values
+        out[f"e2_depth{depth}_largest_mean_size"], out[f"e2_depth{depth}_largest_mean_size_se"] = top.sel(at).values, top_se.sel(at).values
+        diverged = ds.diverged.sel(at).sum("e2_trial").values if "diverged" in ds else np.zeros(len(out))
+        out[f"e2_depth{depth}_diverged"] = np.where(trained, diverged, np.nan)
+    out["e2_perfect_fit_size"] = ds.sum_y2.mean(("depth", "e2_trial")).values
+    out.attrs.update(layer=layer, depths=ds.depth.values.tolist(), n=ds.attrs["e2_n"], epoch=int(ds.epoch[-1]))
     return out

@@ -105,11 +105,11 @@ def sensitivity_spec(wildcards):
 
 def sensitivity_checkpoint(wildcards, output):
     """Only E2's jobs checkpoint (E1's take seconds)."""
-    if wildcards.part != "size":
+    if not wildcards.part.startswith("size"):
         return ""
     return f"--checkpoint {shlex.quote(grid.checkpoint_path(output[0]))}"
 
 
 def sensitivity_pairs(part):
     jobs = grid.sensitivity_jobs(config, part)
-    return " ".join(shlex.quote(f"{label}={path}") for label, path in jobs.items())
+    return " ".join(shlex.quote(f"{label}={path}") for label, path in jobs)

@@ -1,11 +1,12 @@
 # E7 (beyond the paper): E1's and E2's headline numbers under settings the
 # paper does not pin down (Adadelta epsilon and learning rate, precision,
-# batch size), one changed at a time. The baseline reuses E1's and E2's jobs.
+# batch size, input distribution), one changed at a time; E2's at each depth
+# of sensitivity.size. The baseline reuses E1's and E2's jobs.
 
 
 wildcard_constraints:
     setting=r"[A-Za-z0-9_.+-]+",
-    part="degenerate|size",
+    part=r"degenerate|size_depth\d+",
 
 
 rule sensitivity_train:
@@ -27,7 +28,7 @@ rule sensitivity_train:
         mem_mb=mem_mb_of(sensitivity_spec),
     params:
         spec=sensitivity_spec,
-        job=lambda wildcards: grid.SENSITIVITY_PARTS[wildcards.part],
+        job=lambda wildcards: grid.sensitivity_part(wildcards.part)[0],
         checkpoint=sensitivity_checkpoint,
         backend=config["backend"],
     shell:
@@ -37,8 +38,8 @@ rule sensitivity_train:
 
 rule sensitivity_merge:
     input:
-        degenerate=list(grid.sensitivity_jobs(config, "degenerate").values()),
-        noise_fit=list(grid.sensitivity_jobs(config, "size").values()),
+        degenerate=[path for _, path in grid.sensitivity_jobs(config, "degenerate")],
+        noise_fit=[path for _, path in grid.sensitivity_jobs(config, "size")],
         code=MERGE_CODE + [str(PKG / "sensitivity.py")],
     output:
         "results/data/sensitivity.nc",
@@ -96,4 +97,29 @@ rule sensitivity_plot:
         dpi=config["plot"]["dpi"],
     shell:
         "python -m empirical_size plot sensitivity --data {input.data:q} --dpi {params.dpi}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule sensitivity_lr_plot:
+    input:
+        data="results/data/sensitivity.nc",
+        code=PLOT_CODE
+        + [
+            str(PKG / f)
+            for f in ("sensitivity.py", "reproduction.py", "paper_values.yaml")
+        ],
+    output:
+        report(
+            "results/sensitivity_lr.png",
+            caption="../report/sensitivity_lr.rst",
+            category="E7: sensitivity",
+        ),
+    log:
+        "results/logs/sensitivity/plot_lr.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dpi=config["plot"]["dpi"],
+    shell:
+        "python -m empirical_size plot sensitivity_lr --data {input.data:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
