@@ -59,7 +59,8 @@ def expand(config):
     knots.Job.from_dict(grid.knots_spec(config))
     for setting in grid.sensitivity_settings(config):
         degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate"))
-        noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, "size"))
+        for part in grid.sensitivity_parts(config, setting)[1:]:
+            noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, part))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,9 +90,9 @@ small = st.integers(1, 6)
     depth=small, width=small, inputs=st.integers(1, 3), n=st.integers(1, 40), steps=st.integers(0, 3),
     trials=st.integers(1, 3), records=st.integers(1, 3), every=st.integers(1, 3),
     batch=st.integers(1, 50), epsilon=st.sampled_from([1e-8, 1e-3, 1.0]), dtype=st.sampled_from(["float32", "float64"]),
-    pack=st.sampled_from([0, 1, 2, 256]),
+    pack=st.sampled_from([0, 1, 2, 256]), distribution=st.sampled_from(["normal", "uniform_symmetric", "uniform_positive"]),
 )
-def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype, pack):
+def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype, pack, distribution):
     """Accepted configs do not only expand into job specs: their jobs run,
     down to odd corners (one sample, width 1, no steps, a batch larger than n)."""
     from empirical_size.experiments import degenerate, noise_fit
@@ -101,15 +102,15 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
     config["degenerate"].update(depth=depth, width=width, inputs=inputs, n=n, steps=steps, trials=trials, fresh_samples=10, report_layers=[1])
     config["size"].update(depths=[depth], width=width, inputs=inputs, sizes=[n, n + 1], trials=trials, trials_per_job=trials,
                           epochs=records * every, record_every=every, pack_width=pack)
-    config["sensitivity"].update(epsilon=[epsilon], learning_rate=[1.0], dtype=[dtype], batch_size=[batch])
-    config["sensitivity"]["size"] = {"depth": depth, "n": n, "trials": trials}
+    config["sensitivity"].update(epsilon=[epsilon], learning_rate=[1.0], dtype=[dtype], batch_size=[batch], input_distribution=[distribution])
+    config["sensitivity"]["size"] = {"depths": [depth], "n": n, "trials": trials}
     validate(config, SCHEMA)
     expand(config)
     for setting in grid.sensitivity_settings(config):
         e1 = degenerate.run(degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate")), progress_every=1e9)
         assert e1.dead.sizes == {"stage": 2, "sample": 2, "trial": trials, "layer": depth}
         assert ((e1.dead >= 0) & (e1.dead <= width)).all()
-        e2 = noise_fit.run(noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, "size")), progress_every=1e9)
+        e2 = noise_fit.run(noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
         assert e2.mse.sizes == {"trial": trials, "epoch": records} and e2.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
     # E2's first job: sizes n and n + 1 packed in one job or each alone, by pack_width
     path = Path(grid.size_jobs(config)[0])

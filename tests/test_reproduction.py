@@ -171,21 +171,51 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     assert settings["baseline"] == {}
     assert all(len(k) == 1 for label, k in settings.items() if label != "baseline")
     assert "epsilon_1e-08" not in settings and settings["epsilon_1e-07"] == {"epsilon": 1e-7}
-    base = grid.sensitivity_spec(cfg, "baseline", "size")
+    assert settings["input_distribution_uniform_positive"] == {"input_distribution": "uniform_positive"}
+    rates = [f"learning_rate_{r:g}" for r in cfg["sensitivity"]["learning_rate"] if r != cfg["optimizer"]["learning_rate"]]
+    assert [k for k in settings if k.startswith("learning_rate")] == rates
+    depth = cfg["sensitivity"]["size"]["depths"][0]
+    part = f"size_depth{depth}"
+    base = grid.sensitivity_spec(cfg, "baseline", part)
     for label, knobs in settings.items():
-        spec = grid.sensitivity_spec(cfg, label, "size")
+        spec = grid.sensitivity_spec(cfg, label, part)
         changed = {k for k in set(spec) | set(base) if spec.get(k) != base.get(k)}
         changed |= {f"optimizer.{k}" for k in spec["optimizer"] if spec["optimizer"][k] != base["optimizer"][k]}
         assert len(changed - {"optimizer"}) == len(knobs)
+        e1 = grid.sensitivity_spec(cfg, label, "degenerate")
+        assert all(e1.get(k, e1["optimizer"].get(k)) == v for k, v in knobs.items())
     # the baseline is E1's and E2's own job: same spec, same file
     assert grid.sensitivity_spec(cfg, "baseline", "degenerate") == grid.degenerate_spec(cfg)
     p = cfg["sensitivity"]["size"]
-    assert grid.sensitivity_job(cfg, "baseline", "size") == grid.size_job(cfg, p["depth"], p["n"], 0, p["trials"] - 1)
-    assert grid.sensitivity_spec(cfg, "baseline", "size") == grid.size_spec(cfg, p["depth"], p["n"], 0, p["trials"] - 1)
+    assert grid.sensitivity_job(cfg, "baseline", part) == grid.size_job(cfg, depth, p["n"], 0, p["trials"] - 1)
+    assert grid.sensitivity_spec(cfg, "baseline", part) == grid.size_spec(cfg, depth, p["n"], 0, p["trials"] - 1)
     cfg["sensitivity"]["size"]["n"] = 123  # not on E2's grid: its own job
-    assert grid.sensitivity_job(cfg, "baseline", "size") == "results/jobs/sensitivity/baseline/size.nc"
-    with pytest.raises(grid.ConfigError, match="settings are"):
-        grid.sensitivity_spec(cfg, "epsilon_1e-09", "size")
+    assert grid.sensitivity_job(cfg, "baseline", part) == f"results/jobs/sensitivity/baseline/{part}.nc"
+    with pytest.raises(grid.ConfigError, match="settings and their parts"):
+        grid.sensitivity_spec(cfg, "epsilon_1e-09", part)
+
+
+def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
+    cfg = config(
+        learning_rate=[1.0, 0.5, 0.1], epsilon=[1e-8, 1e-6], epsilon_learning_rates=[0.1],
+        input_distribution=["normal"], dtype=["float32"], batch_size=[None],
+    )
+    cfg["sensitivity"]["size"] = {"depths": [2], "n": 2500, "trials": 8, "extra": {"depths": [3, 4], "settings": ["baseline", "learning_rate_0.5"]}}
+    settings = grid.sensitivity_settings(cfg)
+    # epsilon 1e-8 at learning rate 0.1 is the learning-rate setting itself
+    assert list(settings) == ["baseline", "epsilon_1e-06", "learning_rate_0.5", "learning_rate_0.1", "epsilon_1e-06_learning_rate_0.1"]
+    assert settings["epsilon_1e-06_learning_rate_0.1"] == {"epsilon": 1e-6, "learning_rate": 0.1}
+    jobs = grid.sensitivity_jobs(cfg, "size")
+    depths = {label: [int(path.rsplit("depth", 1)[1][0]) for lab, path in jobs if lab == label] for label in settings}
+    assert depths == {"baseline": [2, 3, 4], "epsilon_1e-06": [2], "learning_rate_0.5": [2, 3, 4], "learning_rate_0.1": [2], "epsilon_1e-06_learning_rate_0.1": [2]}
+    assert len(grid.sensitivity_jobs(cfg, "degenerate")) == len(settings)
+    spec = grid.sensitivity_spec(cfg, "learning_rate_0.5", "size_depth4")
+    assert (spec["depth"], spec["n"], spec["epochs"], spec["optimizer"]["learning_rate"]) == (4, 2500, cfg["size"]["epochs"], 0.5)
+    with pytest.raises(grid.ConfigError, match="learning_rate_0.1"):
+        grid.sensitivity_spec(cfg, "learning_rate_0.1", "size_depth3")  # depth 2 only
+    cfg["sensitivity"]["size"]["extra"]["settings"] = ["learning_rate_05"]
+    with pytest.raises(grid.ConfigError, match=r"sensitivity\.size\.extra\.settings.*did you mean 'learning_rate_0.5'"):
+        grid.check(cfg)
 
 
 def test_a_float64_run_makes_float32_the_varied_precision():
@@ -195,35 +225,51 @@ def test_a_float64_run_makes_float32_the_varied_precision():
     assert "dtype_float32" in settings and "dtype_float64" not in settings
 
 
-def fake_jobs(tmp_path, labels):
-    e1, e2 = {}, {}
-    for i, label in enumerate(labels):
-        d = degenerate_set({20: 0.1 * (i + 1)}, depth=20, trials=3)
+def fake_jobs(tmp_path, labels, depths=(4,)):
+    """E1 and E2 job files: the first setting at every depth, the rest at
+    the first depth; sizes (10, 12) then (5, 7) times k, plus the depth."""
+    e1, e2 = {}, []
+    for k, label in enumerate(labels, start=1):
+        d = degenerate_set({20: 0.1 * k}, depth=20, trials=3)
         e1[label] = str(write_atomic(d.drop_attrs().assign_attrs(width=64), tmp_path / f"{label}_e1.nc"))
-        f = xr.Dataset(
-            {
-                "size": (("trial", "epoch"), np.full((2, 2), 10.0 * (i + 1))),
-                "mse": (("trial", "epoch"), np.ones((2, 2))),
-                "sum_y2": (("trial",), np.full(2, 50.0)),
-                "diverged": (("trial",), np.zeros(2, dtype=np.int8)),
-                "steps_per_epoch": ((), 1),
-            },
-            coords={"trial": [0, 1], "epoch": [10, 20], "depth": 4, "n": 50},
-        )
-        e2[label] = str(write_atomic(f, tmp_path / f"{label}_e2.nc"))
+        for depth in depths if k == 1 else depths[:1]:
+            f = xr.Dataset(
+                {
+                    "size": (("trial", "epoch"), np.array([[10.0, 5.0], [12.0, 7.0]]) * k + depth),
+                    "mse": (("trial", "epoch"), np.ones((2, 2))),
+                    "sum_y2": (("trial",), np.full(2, 50.0)),
+                    "diverged": (("trial",), np.zeros(2, dtype=np.int8)),
+                    "steps_per_epoch": ((), 1),
+                },
+                coords={"trial": [0, 1], "epoch": [10, 20], "depth": depth, "n": 50},
+            )
+            e2.append((label, str(write_atomic(f, tmp_path / f"{label}_e2_{depth}.nc"))))
     return e1, e2
 
 
 def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     labels = ["baseline", "learning_rate_0.1", "dtype_float64"]
     settings = {"baseline": {}, "learning_rate_0.1": {"learning_rate": 0.1}, "dtype_float64": {"dtype": "float64"}}
-    e1, e2 = fake_jobs(tmp_path, labels)
-    ds = sensitivity.merge(e1, e2, settings)
+    e1, e2 = fake_jobs(tmp_path, labels, depths=(2, 4))
+    ds = sensitivity.merge(e1, e2, settings, baseline={"learning_rate": 1.0, "dtype": "float32"})
     assert ds.setting.values.tolist() == labels and ds.knob.values.tolist() == ["", "learning_rate", "dtype"]
+    assert ds.learning_rate.values.tolist() == [1.0, 0.1, 1.0] and ds.dtype.values.tolist() == ["float32", "float32", "float64"]
+    assert ds.trained.sel(depth=4).values.tolist() == [True, False, False] and ds.trained.sel(depth=2).all()
     t = sensitivity.summarise(ds)
-    np.testing.assert_allclose(t["e1_dead_layer20_data"], [round(0.1 * k * 64) / 64 for k in (1, 2, 3)])
-    np.testing.assert_allclose(t["e2_size"], [10, 20, 30])
+    ks = np.array([1, 2, 3])
+    np.testing.assert_allclose(t["e1_dead_layer20_data"], np.round(0.1 * ks * 64) / 64)
+    np.testing.assert_allclose(t["e2_depth2_size"], 6 * ks + 2)  # last epoch
+    np.testing.assert_allclose(t["e2_depth2_largest_mean_size"], 11 * ks + 2)  # epoch 10
+    np.testing.assert_allclose(t["e2_depth2_largest_mean_size_se"], ks * 1.0)
+    assert t["e2_depth4_size"].tolist()[0] == 10 and t["e2_depth4_size"].isna().tolist() == [False, True, True]
     fig = plots.sensitivity_figure(ds, paper_band=(0.2, 0.3), dpi=40)
     assert [tick.get_text() for tick in fig.axes[0].get_xticklabels()] == ["baseline", "learning_rate=0.1", "dtype=float64"]
+    fig = plots.learning_rate_figure(ds, e2_bands={2: (300, 400)}, e1_band=(0.25, 0.35), dpi=40)
+    left = fig.axes[0]
+    assert "learning rate" in left.get_xlabel() and left.get_xscale() == "log"
+    assert {t.get_text() for t in left.get_legend().get_texts()} == {"depth 2", "paper, depth 2", "depth 4"}
+    # the depth-2 line joins learning rates 0.1 and 1.0; dtype's setting is not on it
+    x, y = left.get_lines()[0].get_data()
+    assert list(x) == [0.1, 1.0] and list(y) == [24.0, 13.0]
     with pytest.raises(ValueError, match="dtype_float64"):
         sensitivity.merge({k: e1[k] for k in labels[:2]}, e2, settings)

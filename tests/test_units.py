@@ -39,6 +39,46 @@ def test_depths_share_data_but_not_weights():
     assert not np.allclose(d2.initial_weights()[0][0], d3.initial_weights()[0][0])
 
 
+@pytest.mark.parametrize(
+    "distribution, low, high, mean, var",
+    [("normal", -np.inf, np.inf, 0.0, 1.0), ("uniform_symmetric", -1.0, 1.0, 0.0, 1 / 3), ("uniform_positive", 0.0, 1.0, 0.5, 1 / 12)],
+)
+def test_each_input_distribution_has_its_support_and_moments(distribution, low, high, mean, var):
+    x, y = networks.noise_data(np.random.default_rng(3), 200_000, 3, distribution)
+    assert x.shape == (200_000, 3) and (x > low).all() and (x < high).all()
+    n = x.shape[0]
+    # mean and variance within 5 standard errors (the variance's from the fourth moment)
+    np.testing.assert_allclose(x.mean(axis=0), mean, atol=5 * np.sqrt(var / n))
+    fourth = ((x - mean) ** 4).mean(axis=0)
+    np.testing.assert_allclose(x.var(axis=0), var, atol=5 * np.sqrt((fourth.max() - var**2) / n))
+    if distribution != "normal":  # uniform: each tenth of the interval holds a tenth of the draws
+        counts = np.histogram(x.ravel(), bins=10, range=(low, high))[0] / x.size
+        np.testing.assert_allclose(counts, 0.1, atol=5 * np.sqrt(0.09 / x.size))
+    assert abs(y.mean()) < 5 / np.sqrt(n) and abs(y.var() - 1) < 5 * np.sqrt(2 / n)  # targets N(0, 1) in every case
+
+
+def test_input_distributions_share_their_targets_and_keep_the_pairing_across_depths():
+    data = {}
+    for distribution in networks.INPUT_DISTRIBUTIONS:
+        jobs = [NoiseFitJob(depth=d, n=30, first_trial=2, trials=3, epochs=1, record_every=1, input_distribution=distribution) for d in (2, 4)]
+        (x2, y2), (x4, y4) = (job.data() for job in jobs)
+        np.testing.assert_array_equal(x2, x4)  # depths 2 and 4 fit the same data sets
+        np.testing.assert_array_equal(y2, y4)
+        data[distribution] = x2, y2
+    normal, _ = data["normal"]
+    for distribution, (x, y) in data.items():
+        np.testing.assert_array_equal(y, data["normal"][1])  # the same targets whatever the inputs
+        order = np.argsort(normal, axis=1)  # a monotone transform of the same draws
+        assert (np.diff(np.take_along_axis(x, order, axis=1), axis=1) >= 0).all(), distribution
+    np.testing.assert_allclose(data["uniform_positive"][0], (data["uniform_symmetric"][0] + 1) / 2)
+    from empirical_size.experiments.degenerate import DegenerateJob
+
+    e1 = DegenerateJob(trials=2, fresh_samples=1000, input_distribution="uniform_positive")
+    assert 0 < e1.data()[0].min() and e1.data()[0].max() < 1 and 0 < e1.fresh().min() and e1.fresh().max() < 1  # E1's fresh inputs too
+    with pytest.raises(ValueError, match="unknown input distribution 'uniform'"):
+        networks.noise_data(np.random.default_rng(0), 4, 3, "uniform")
+
+
 def test_glorot_uniform_limits_and_zero_bias():
     rng = np.random.default_rng(0)
     sizes = networks.layer_sizes(3, 64, 4)

@@ -1,5 +1,6 @@
 """The pipeline end to end on a tiny config, and its refusals of bad configs."""
 
+import json
 import os
 import re
 import time
@@ -10,6 +11,8 @@ import xarray as xr
 import yaml
 
 from conftest import ROOT, snakemake
+
+from empirical_size import grid
 
 TINY = {
     "size": {
@@ -40,14 +43,15 @@ TINY = {
     "knots": {"widths": [4, 8], "depths": [1, 2], "trials": 2},
     "sensitivity": {
         "epsilon": [1.0e-8, 1.0e-6],
-        "learning_rate": [1.0],
+        "learning_rate": [1.0, 0.1],
+        "input_distribution": ["normal", "uniform_positive"],
         "dtype": ["float32"],
         "batch_size": [None, 16],
-        "size": {"depth": 2, "n": 20, "trials": 2},
+        "size": {"depths": [2], "n": 20, "trials": 2, "extra": {"depths": [3], "settings": ["baseline", "learning_rate_0.1"]}},
     },
 }
 
-FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity"]
+FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr"]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -114,12 +118,26 @@ def test_tiny_config_runs_every_target(workdir):
     assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
     # E7: the baseline is E1's and E2's own jobs; each other setting trains once per part
     sens = xr.load_dataset(workdir / "results/data/sensitivity.nc")
-    assert sens.setting.values.tolist() == ["baseline", "epsilon_1e-06", "batch_size_16"]
+    labels = ["baseline", "epsilon_1e-06", "learning_rate_0.1", "batch_size_16", "input_distribution_uniform_positive"]
+    assert sens.setting.values.tolist() == labels and sens.depth.values.tolist() == [2, 3]
+    assert sens.trained.sel(depth=3).values.tolist() == [True, False, True, False, False]
+    assert sens.learning_rate.values.tolist() == [1.0, 1.0, 0.1, 1.0, 1.0]
     size = xr.load_dataset(workdir / "results/data/size.nc")
-    np.testing.assert_array_equal(sens["size"].sel(setting="baseline"), size["size"].sel(depth=2, n=20, trial=[0, 1]))
+    for depth in (2, 3):
+        np.testing.assert_array_equal(sens["size"].sel(setting="baseline", depth=depth), size["size"].sel(depth=depth, n=20, trial=[0, 1]))
     assert not (workdir / "results/jobs/sensitivity/baseline").exists()
-    assert sens.steps_per_epoch.values.tolist() == [1, 1, 2]  # 20 samples in batches of 16
-    assert not np.array_equal(sens["size"].sel(setting="epsilon_1e-06"), sens["size"].sel(setting="baseline"))
+    assert sens.steps_per_epoch.sel(depth=2).values.tolist() == [1, 1, 1, 2, 1]  # 20 samples in batches of 16
+    assert not np.array_equal(sens["size"].sel(setting="epsilon_1e-06", depth=2), sens["size"].sel(setting="baseline", depth=2))
+    # the knobs reach the engine: each job's provenance names what it trained with
+    for label, part, key, value in (
+        ("input_distribution_uniform_positive", "size_depth2", "input_distribution", "uniform_positive"),
+        ("input_distribution_uniform_positive", "degenerate", "input_distribution", "uniform_positive"),
+        ("learning_rate_0.1", "size_depth3", "learning_rate", 0.1),
+        ("learning_rate_0.1", "degenerate", "learning_rate", 0.1),
+    ):
+        trained = json.loads(xr.load_dataset(workdir / f"results/jobs/sensitivity/{label}/{part}.nc").attrs["config"])
+        assert trained.get(key, trained["optimizer"].get(key)) == value, (label, part)
+    assert json.loads(size.attrs["config"])["size"]["input_distribution"] == "normal"
     # the reproduction table: one row per claim; a tiny run is comparable with none
     import pandas as pd
 
@@ -144,7 +162,7 @@ def test_tiny_config_runs_every_target(workdir):
         out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
-    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "all", "total"}
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "all", "total"}
     assert set(planned([("plot", "dpi", 41)])) == figures
     assert planned([(None, "progress_every", 3)]) == {}
     assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "all", "total"}
@@ -154,14 +172,15 @@ def test_tiny_config_runs_every_target(workdir):
     assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "all", "total"}
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
-    assert eps == {"sensitivity_train": "2", "sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "all": "1", "total": "6"}
+    e7 = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1"}
+    assert eps == {"sensitivity_train": "2", **e7, "all": "1", "total": "7"}  # E1 and E2 at depth 2
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # E7 and the reproduction table re-read E2's data; E7 trains nothing new (its baseline is trials 0-1)
-    downstream = {"reproduction": "1", "sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1"}
-    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "9"}
+    downstream = {"reproduction": "1", **e7}
+    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "10"}
     # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
     wider = planned([("size", "sizes", [20, 35, 300])])
-    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "11"}
+    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "12"}
 
     # the code trigger: an edited library file used by training reruns training
     # (Snakemake 9 compares checksums: touching alone, content unchanged, does not)
@@ -171,7 +190,8 @@ def test_tiny_config_runs_every_target(workdir):
     os.utime(engine, (later, later))
     touched = planned([])
     assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train"} <= set(touched)
-    assert touched["size_train"] == "4" and touched["sensitivity_train"] == "4"
+    # E7: four settings' E1 jobs, their five E2 jobs (learning_rate_0.1 also at depth 3)
+    assert touched["size_train"] == "4" and touched["sensitivity_train"] == "9"
 
     # the report embeds every figure with its caption
     snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
@@ -199,6 +219,8 @@ def test_tiny_config_runs_every_target(workdir):
         ("plot", "dpi", 0, "dpi"),
         ("sensitivity", "dtype", ["float16"], "dtype"),
         ("sensitivity", "batch_size", [0], "batch_size"),
+        ("sensitivity", "input_distribution", ["gaussian"], "input_distribution"),
+        ("size", "input_distribution", "uniform", "input_distribution"),
     ],
 )
 def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, value, message):
@@ -222,11 +244,40 @@ def test_paper_config_expands_to_the_full_grid(workdir):
     # (batching.pack); the full-batch points are E2's own jobs
     assert re.search(r"batching_train\s+54\b", everything)
     assert re.search(r"size_train\s+30\b", everything)
-    # E7: five settings besides the baseline, an E1 and an E2 job each (the baseline is E1's and E2's own)
-    assert re.search(r"sensitivity_train\s+10\b", everything)
+    # E7: ten settings besides the baseline, an E1 job and an E2 job per depth each (the baseline is E1's and E2's own)
+    assert re.search(r"sensitivity_train\s+40\b", everything)
     paper = paper["size"]
     assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
     assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
+
+
+def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
+    """config/paper-cpu.yaml: E2 at the paper's largest n and epochs (every E2
+    claim comparable); with config/sensitivity-cpu.yaml, E7 at that point."""
+    from empirical_size import reproduction
+
+    cpu = yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text())["size"]
+    settings, claims = reproduction.load_reference()
+    for claim in (c for c in claims if c.experiment == "size"):
+        config = {"size": cpu, "dtype": "float32", "matmul_precision": "float32", "optimizer": settings["optimizer"]}
+        assert reproduction.differences(claim, config, settings) == [], claim.id
+    out = snakemake(workdir, "results/fig1.png", "-n", "--configfile", "config/paper-cpu.yaml", timeout=300).stdout
+    buckets = len({grid.size_bucket(n, cpu["pack_width"]) for n in cpu["sizes"]})
+    assert re.search(rf"size_train\s+{len(cpu['depths']) * buckets}\b", out)
+    both = ("--configfile", "config/paper-cpu.yaml", "config/sensitivity-cpu.yaml")
+    out = snakemake(workdir, "results/sensitivity_lr.png", "-n", *both, timeout=300).stdout
+    e7 = yaml.safe_load((ROOT / "config/sensitivity-cpu.yaml").read_text())["sensitivity"]
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    for extra in (yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text()), {"sensitivity": e7}):
+        for section, values in extra.items():
+            config[section] = {**config[section], **values} if isinstance(values, dict) else values
+    jobs = grid.sensitivity_jobs(config, "size")
+    assert {p for _, p in jobs} >= {grid.size_job(config, d, 2500, 0, e7["size"]["trials"] - 1) for d in (2, 3, 4)}  # E2's own
+    own = sum(1 for _, p in jobs if p.startswith("results/jobs/sensitivity/"))
+    assert re.search(rf"sensitivity_train\s+{own + len(grid.sensitivity_settings(config)) - 1}\b", out)
+    for label, path in jobs:
+        spec = grid.sensitivity_spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else f"size_depth{path.split('depth')[1][0]}")
+        assert (spec["n"], spec["epochs"]) == (2500, 50000)
 
 
 def test_default_config_has_the_papers_settings_at_smaller_scale():
@@ -243,9 +294,12 @@ def test_default_config_has_the_papers_settings_at_smaller_scale():
         assert default["batching"][key] == paper["batching"][key]
     for key in ("depth", "n", "batch_size", "domain", "teeth", "amplitude", "variants", "bias_scale"):
         assert default["minima"][key] == paper["minima"][key]
-    for key in ("epsilon", "learning_rate", "dtype", "batch_size"):
+    for key in ("epsilon", "epsilon_learning_rates", "learning_rate", "input_distribution", "dtype", "batch_size"):
         assert default["sensitivity"][key] == paper["sensitivity"][key]
-    assert default["sensitivity"]["size"]["depth"] == paper["sensitivity"]["size"]["depth"]
+    e7 = default["sensitivity"]["size"]
+    assert sorted(e7["depths"] + e7["extra"]["depths"]) == paper["sensitivity"]["size"]["depths"]
+    for section in ("size", "degenerate", "batching"):
+        assert default[section]["input_distribution"] == paper[section]["input_distribution"] == "normal"
 
 
 def test_lint_and_format_are_clean(workdir):
