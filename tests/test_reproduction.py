@@ -57,6 +57,7 @@ def test_e1_verdict_follows_the_numbers():
         assert row(bad, c.id).verdict == reproduction.NOT_REPRODUCED
         assert row(good, c.id).ours == pytest.approx(round(c.value * 64) / 64)
         assert row(good, c.id).trials == 10 and row(good, c.id).data == "e1.nc"
+        assert row(good, c.id).rests_on == "10 trials; n = 1000; 5 steps"
 
 
 def test_standard_error_widens_what_counts_as_reproduced():
@@ -120,6 +121,8 @@ def test_e2_measures_on_a_hand_built_map():
     assert reproduction.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
     # a diverged trial is left out, as in the figures
     assert reproduction.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
+    frame = reproduction.table({"size": ("size.nc", size_set(diverge_last=True))})
+    assert row(frame, "E2_max_size_depth4").rests_on == "3 trials; sizes 20, 2500; 50000 epochs"  # the diverged one left out
 
 
 def test_e2_is_not_comparable_on_a_scaled_down_grid():

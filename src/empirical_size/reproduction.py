@@ -148,6 +148,14 @@ def differences(claim: Claim, config: dict, paper_settings: dict) -> list[str]:
     return out
 
 
+def _rests_on(section: dict, est: Estimate) -> str:
+    """The trials and data sizes a verdict rests on, in words."""
+    where = f"sizes {', '.join(map(str, section['sizes']))}" if section.get("sizes") else f"n = {section['n']}" if "n" in section else ""
+    epochs = section.get("epochs") or section.get("steps")
+    what = "epochs" if "epochs" in section else "steps"
+    return "; ".join(x for x in (f"{est.trials} trials", where, f"{epochs} {what}" if epochs else "") if x)
+
+
 def verdict(claim: Claim, est: Estimate) -> str:
     """Reproduced when ``value +- 2 SE`` meets the paper's interval."""
     spread = 2 * est.se if np.isfinite(est.se) else 0.0
@@ -175,6 +183,7 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             "ours": np.nan,
             "ours_se": np.nan,
             "trials": 0,
+            "rests_on": "",
             "verdict": NOT_COMPARABLE,
             "why": "",
             "data": source,
@@ -196,7 +205,7 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         except KeyError:  # the run has no such layer or depth: only possible at other settings
             est = Estimate(float("nan"), float("nan"), 0)
             diff = diff or [f"the data set has no {claim.args}"]
-        row.update(ours=est.value, ours_se=est.se, trials=est.trials)
+        row.update(ours=est.value, ours_se=est.se, trials=est.trials, rests_on=_rests_on(section, est))
         if diff:
             row["why"] = "run at other settings: " + "; ".join(diff)
         else:
