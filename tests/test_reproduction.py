@@ -216,6 +216,17 @@ def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
     assert (spec["depth"], spec["n"], spec["epochs"], spec["optimizer"]["learning_rate"]) == (4, 2500, cfg["size"]["epochs"], 0.5)
     with pytest.raises(grid.ConfigError, match="learning_rate_0.1"):
         grid.sensitivity_spec(cfg, "learning_rate_0.1", "size_depth3")  # depth 2 only
+    cfg["optimizer"]["learning_rate"] = 0.5  # learning_rate_0.5 is now the baseline itself: extra names it
+    assert grid.sensitivity_depths(cfg, "baseline") == [2, 3, 4] and "learning_rate_1" in grid.sensitivity_settings(cfg)
+    cfg["optimizer"]["learning_rate"] = 1.0
+    cfg["sensitivity"]["learning_rate"] = [0.1, 0.1000001]
+    with pytest.raises(grid.ConfigError, match=r"sensitivity\.learning_rate has values that print alike"):
+        grid.check(cfg)
+    cfg["sensitivity"]["learning_rate"] = [1.0, 0.5, 0.1]
+    cfg["degenerate"]["input_distribution"] = "uniform_positive"
+    with pytest.raises(grid.ConfigError, match=r"degenerate\.input_distribution and size\.input_distribution differ"):
+        grid.check(cfg)
+    cfg["degenerate"]["input_distribution"] = "normal"
     cfg["sensitivity"]["size"]["extra"]["settings"] = ["learning_rate_05"]
     with pytest.raises(grid.ConfigError, match=r"sensitivity\.size\.extra\.settings.*did you mean 'learning_rate_0.5'"):
         grid.check(cfg)
@@ -258,6 +269,10 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     assert ds.setting.values.tolist() == labels and ds.knob.values.tolist() == ["", "learning_rate", "dtype"]
     assert ds.learning_rate.values.tolist() == [1.0, 0.1, 1.0] and ds.dtype.values.tolist() == ["float32", "float32", "float64"]
     assert ds.trained.sel(depth=4).values.tolist() == [True, False, False] and ds.trained.sel(depth=2).all()
+    back = xr.load_dataset(write_atomic(ds, tmp_path / "sensitivity.nc"))  # untrained cells survive the file
+    untrained = back.sel(depth=4, setting="dtype_float64")
+    assert not untrained.trained and untrained.diverged.values.tolist() == [0, 0] and untrained["size"].isnull().all()
+    assert back.steps_per_epoch.sel(depth=4).values.tolist() == [1, 0, 0]
     t = sensitivity.summarise(ds)
     ks = np.array([1, 2, 3])
     np.testing.assert_allclose(t["e1_dead_layer20_data"], np.round(0.1 * ks * 64) / 64)

@@ -276,7 +276,7 @@ def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
     own = sum(1 for _, p in jobs if p.startswith("results/jobs/sensitivity/"))
     assert re.search(rf"sensitivity_train\s+{own + len(grid.sensitivity_settings(config)) - 1}\b", out)
     for label, path in jobs:
-        spec = grid.sensitivity_spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else f"size_depth{path.split('depth')[1][0]}")
+        spec = grid.sensitivity_spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else "size_depth" + re.search(r"depth(\d+)", path).group(1))
         assert (spec["n"], spec["epochs"]) == (2500, 50000)
 
 

@@ -266,41 +266,63 @@ def _label(knobs: dict) -> str:
 def sensitivity_settings(config: dict) -> dict[str, dict]:
     """E7's settings: the run's own (``baseline``), then each listed value of
     each knob that differs from it, changed alone; and each epsilon at each
-    of ``epsilon_learning_rates`` (epsilon and learning rate changed).
-    Label -> ``{knob: value}`` of the knobs changed."""
+    of ``epsilon_learning_rates`` (epsilon and learning rate changed
+    together). Label -> ``{knob: value}`` of the knobs changed."""
+    return _settings(config)[0]
+
+
+def _settings(config: dict) -> tuple[dict[str, dict], dict[str, str]]:
+    """The settings, and the labels of listed values that are the baseline's
+    own (``learning_rate_1`` at learning rate 1) -> ``baseline``."""
     s = config["sensitivity"]
     base = baseline_knobs(config)
-    out = {BASELINE: {}}
+    out, same = {BASELINE: {}}, {}
     for knob in KNOBS:
         for value in s[knob]:
-            if value != base[knob]:
+            if value == base[knob]:
+                same[_label({knob: value})] = BASELINE
+            else:
                 out[_label({knob: value})] = {knob: value}
     for rate in s.get("epsilon_learning_rates") or []:
         for eps in s["epsilon"]:
             knobs = {k: v for k, v in (("epsilon", eps), ("learning_rate", rate)) if v != base[k]}
             out.setdefault(_label(knobs) if knobs else BASELINE, knobs)
-    return out
+    return out, same
 
 
 def sensitivity_depths(config: dict, setting: str) -> list[int]:
     """The depths of E2 at which a setting runs: ``sensitivity.size.depths``,
-    and ``extra.depths`` for the settings ``extra.settings`` names."""
+    and ``extra.depths`` for the settings ``extra.settings`` names (a listed
+    value that is the run's own names the baseline)."""
     p = config["sensitivity"]["size"]
     extra = p.get("extra") or {}
-    more = extra.get("depths", []) if setting in extra.get("settings", []) else []
+    named = {_settings(config)[1].get(label, label) for label in extra.get("settings", [])}
+    more = extra.get("depths", []) if setting in named else []
     return sorted(set(p["depths"]) | set(more))
 
 
 def check_sensitivity(config: dict) -> None:
-    """``sensitivity.size.extra.settings`` must name settings of the run."""
+    """Labels are distinct, ``sensitivity.size.extra.settings`` names settings
+    of the run, and E1 and E2 share the input distribution E7 varies."""
     import difflib
 
-    settings = sensitivity_settings(config)
-    for label in (config["sensitivity"]["size"].get("extra") or {}).get("settings", []):
-        if label not in settings:
+    s = config["sensitivity"]
+    for knob in KNOBS:
+        labels = [_label({knob: v}) for v in s[knob]]
+        twins = sorted({label for label in labels if labels.count(label) > 1})
+        if twins:
+            raise ConfigError(f"config key sensitivity.{knob} has values that print alike ({twins}): give distinct values")
+    settings, same = _settings(config)
+    for label in (s["size"].get("extra") or {}).get("settings", []):
+        if label not in settings and label not in same:
             near = difflib.get_close_matches(label, list(settings), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else f"; settings are {list(settings)}"
             raise ConfigError(f"config key sensitivity.size.extra.settings names {label!r}, not a setting of this run{hint}")
+    if s["input_distribution"] and config["degenerate"]["input_distribution"] != config["size"]["input_distribution"]:
+        raise ConfigError(
+            "config keys degenerate.input_distribution and size.input_distribution differ, but sensitivity.input_distribution "
+            "varies both from one baseline: make them equal, or set sensitivity.input_distribution to []"
+        )
 
 
 def _apply_knobs(spec: dict, knobs: dict) -> dict:

@@ -301,6 +301,9 @@ def setting_name(label: str, knob: str, value: str) -> str:
     return "baseline" if not knob else ", ".join(f"{k}={v}" for k, v in zip(knob.split("+"), value.split(",")))
 
 
+INPUT_MARKERS = {"normal": ("D", "inputs N(0, I)"), "uniform_symmetric": ("^", "inputs uniform on [-1, 1]^d"), "uniform_positive": ("v", "inputs uniform on [0, 1]^d")}
+
+
 def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] | None = None, e1_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
     """E7's answer: E2's largest mean size against the learning rate, one
     line per depth, and E1's deepest-layer dead fraction beside it, mean ±
@@ -320,7 +323,7 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
 
     def marker(i):
         first = knobs[i].split("+")[0]
-        return {"epsilon": "x", "input_distribution": "^" if value[i].startswith("uniform_symmetric") else "v"}[first]
+        return "x" if first == "epsilon" else INPUT_MARKERS[value[i].split(",")[0]][0]
     top, top_se = largest_mean_size(ds)
     dead, dead_se = mean_se(e1_dead(ds), "e1_trial")
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained")
@@ -347,7 +350,7 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
         ax.set_xscale("log")
         ax.set_xlabel("Adadelta learning rate (paper: 1.0)")
         ax.grid(alpha=0.3)
-        for symbol, what in (("x", "epsilon changed"), ("^", "inputs uniform on [-1, 1]^d"), ("v", "inputs uniform on [0, 1]^d")):
+        for symbol, what in (("x", "epsilon changed"), *INPUT_MARKERS.values()):
             if any(marker(i) == symbol for i in others):
                 ax.plot([], [], symbol, color="0.4", ls="none", label=what)
         ax.legend(fontsize="small")

@@ -150,7 +150,9 @@ def differences(claim: Claim, config: dict, paper_settings: dict) -> list[str]:
 
 def _rests_on(section: dict, est: Estimate) -> str:
     """The trials and data sizes a verdict rests on, in words."""
-    where = f"sizes {', '.join(map(str, section['sizes']))}" if section.get("sizes") else f"n = {section['n']}" if "n" in section else ""
+    sizes = section.get("sizes") or []
+    where = f"sizes {', '.join(map(str, sizes))}" if 0 < len(sizes) <= 8 else f"{len(sizes)} sizes, {min(sizes)}-{max(sizes)}" if sizes else ""
+    where = where or (f"n = {section['n']}" if "n" in section else "")
     epochs = section.get("epochs") or section.get("steps")
     what = "epochs" if "epochs" in section else "steps"
     return "; ".join(x for x in (f"{est.trials} trials", where, f"{epochs} {what}" if epochs else "") if x)

@@ -34,7 +34,7 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
     labels = list(degenerate)
     with_e2 = {label for label, _ in size}
     missing = [label for label in settings if label not in degenerate or label not in with_e2]
-    missing += [label for label in labels if label not in settings]
+    missing += [label for label in labels + sorted(with_e2) if label not in settings]
     if missing:
         raise ValueError(f"sensitivity: settings {missing} lack an E1 job file, an E2 job file or an entry in --settings")
     e1 = [load(degenerate[label], required=("dead",)) for label in labels]
@@ -44,15 +44,23 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
 
     points = [(label, path, _point(load(path, required=("mse", "size", "sum_y2")), n, path)) for label, path in size]
     _same_trials("E2", [p[2] for p in points], [p[1] for p in points])
+    sizes = {int(ds.n) for _, _, ds in points}
+    if len(sizes) > 1:
+        raise ValueError(f"sensitivity: E2 files of sizes {sorted(sizes)}; E7's E2 points share one n")
     per_depth = []
     for depth in sorted({int(p[2].depth) for p in points}):
         at = [(label, ds) for label, _, ds in points if int(ds.depth) == depth]
         parts = [ds[[v for v in E2_VARS if v in ds]].reset_coords(drop=True) for _, ds in at]
         part = xr.concat(parts, dim="setting", join="exact").assign_coords(setting=[label for label, _ in at])
-        per_depth.append(part.reindex(setting=labels).expand_dims(depth=[depth]))
+        part["trained"] = ("setting", np.ones(len(at), dtype=bool))
+        # settings not trained at this depth: NaN (diverged 0, trained False)
+        part = part.reindex(setting=labels, fill_value={"diverged": 0, "trained": False, "steps_per_epoch": 0})
+        per_depth.append(part.expand_dims(depth=[depth]))
     fit = xr.concat(per_depth, dim="depth").rename(trial="e2_trial")
-    fit["trained"] = fit["size"].notnull().any(("e2_trial", "epoch"))
+    for var in fit.data_vars.values():
+        var.encoding.pop("dtype", None)  # the job files' integer encodings cannot hold NaN
     fit["trained"].attrs["description"] = "whether the setting trained E2 at this depth (sensitivity.size.extra)"
+    fit["steps_per_epoch"].attrs["description"] = "gradient steps per epoch; 0 where not trained"
 
     knob = ["+".join(settings[label]) for label in labels]
     value = [",".join(str(v) for v in settings[label].values()) for label in labels]
@@ -63,7 +71,10 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
     )
     for name, base in (baseline or {}).items():
         values = [settings[label].get(name, base) for label in labels]
-        out = out.assign_coords({name: ("setting", np.array(["null" if v is None else v for v in values]) if name == "batch_size" else values)})
+        if name == "batch_size":  # None (full batch) is 0 in a file
+            out = out.assign_coords(batch_size=("setting", [v or 0 for v in values], {"description": "samples per step; 0: full batch"}))
+        else:
+            out = out.assign_coords({name: ("setting", values)})
     out = out.sel(setting=labels)  # merging sorts labels; keep the config's order
     out.attrs.update(
         experiment="sensitivity",
