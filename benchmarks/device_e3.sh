@@ -13,7 +13,7 @@ python3 - <<'PY' 2>&1 | tee "$out/e3.log"
 from empirical_size import backend
 backend.select("jax")
 from empirical_size.bench import matmul_gflops
-from empirical_size.batching import BatchPlan
+from empirical_size.minibatch import BatchPlan
 from empirical_size.estimate import time_shape
 print("device:", backend.device())
 for p in ("float32", "tensorfloat32"):

@@ -85,7 +85,7 @@ def gradient_check():
 
 
 def sweep(seconds):
-    from empirical_size.batching import BatchPlan
+    from empirical_size.minibatch import BatchPlan
     from empirical_size.estimate import time_shape
 
     def rate(setting, depth, n, trials, plan=None):

@@ -45,7 +45,7 @@ def snakemake(workdir, *args, check=True, timeout=900):
     return proc
 
 
-def train_job(spec: dict, out, backend: str = "tensorflow", job: str = "noise_fit", **env_vars):
+def train_job(spec: dict, out, backend: str = "tensorflow", job: str = "size", **env_vars):
     """One training job in a process of its own (Keras' backend is fixed per
     process), from the source tree; returns its data set."""
     import json

@@ -18,7 +18,7 @@ SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 3000, "re
 PACKED = {**{k: v for k, v in SPEC.items() if k != "n"}, "ns": [280, 300]}
 
 
-def command(out, ckpt, spec, job="noise_fit"):
+def command(out, ckpt, spec, job="size"):
     return [sys.executable, "-m", "empirical_size", "train", "--job", job, "--spec", json.dumps(spec), "--out", str(out), "--checkpoint", str(ckpt)]
 
 
@@ -31,9 +31,9 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_CHECKPOINT
 @pytest.mark.parametrize(
     "job, spec, variables",
     [
-        ("noise_fit", SPEC, ("mse", "size", "sum_y2")),
+        ("size", SPEC, ("mse", "size", "sum_y2")),
         # E3's default: sizes of the same steps an epoch (5 of 64) packed in one job
-        ("noise_fit", {**PACKED, "batch_size": 64, "batch_mode": "keep"}, ("mse", "size", "sum_y2")),
+        ("size", {**PACKED, "batch_size": 64, "batch_mode": "keep"}, ("mse", "size", "sum_y2")),
         ("minima", MINIMA, ("mse", "output", "kernel_1")),
     ],
     ids=["full-batch", "packed-mini-batch", "minima"],

@@ -41,17 +41,17 @@ typo = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10)
 def expand(config):
     """What the workflow does with a config before any job starts."""
     grid.check(config)
-    from empirical_size.experiments import degenerate, knots, linearity, minima, noise_fit
+    from empirical_size.experiments import degenerate, knots, linearity, minima, size as size_experiment
 
     for path in grid.size_jobs(config)[:3]:
         parts = Path(path).parts
         depth, n = int(parts[3][5:]), parts[4][1:]  # n: a size, or a bucket "lo-hi" of packed sizes
         first, last = map(int, Path(path).stem[6:].split("-"))
-        noise_fit.Job.from_dict(grid.size_spec(config, depth, n, first, last))
+        size_experiment.Job.from_dict(grid.size_spec(config, depth, n, first, last))
     for v in config["batching"]["variants"]:
         for n in config["batching"]["sizes"][:2]:
             variant = v if n >= config["batching"]["full_batch_below"] else grid.FULL
-            noise_fit.Job.from_dict(grid.batching_spec(config, variant, config["batching"]["depths"][0], n, 0, 0))
+            size_experiment.Job.from_dict(grid.batching_spec(config, variant, config["batching"]["depths"][0], n, 0, 0))
     for bias in config["minima"]["variants"]:
         minima.Job.from_dict(grid.minima_spec(config, bias))
     degenerate.Job.from_dict(grid.degenerate_spec(config))
@@ -60,7 +60,7 @@ def expand(config):
     for setting in grid.sensitivity_settings(config):
         degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate"))
         for part in grid.sensitivity_parts(config, setting)[1:]:
-            noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, part))
+            size_experiment.Job.from_dict(grid.sensitivity_spec(config, setting, part))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -95,7 +95,7 @@ small = st.integers(1, 6)
 def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype, pack, distribution):
     """Accepted configs do not only expand into job specs: their jobs run,
     down to odd corners (one sample, width 1, no steps, a batch larger than n)."""
-    from empirical_size.experiments import degenerate, noise_fit
+    from empirical_size.experiments import degenerate, size as size_experiment
 
     config = copy.deepcopy(DEFAULT)
     config["dtype"] = dtype
@@ -110,12 +110,12 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
         e1 = degenerate.run(degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate")), progress_every=1e9)
         assert e1.dead.sizes == {"stage": 2, "sample": 2, "trial": trials, "layer": depth}
         assert ((e1.dead >= 0) & (e1.dead <= width)).all()
-        e2 = noise_fit.run(noise_fit.Job.from_dict(grid.sensitivity_spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
+        e2 = size_experiment.run(size_experiment.Job.from_dict(grid.sensitivity_spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
         assert e2.mse.sizes == {"trial": trials, "epoch": records} and e2.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
     # E2's first job: sizes n and n + 1 packed in one job or each alone, by pack_width
     path = Path(grid.size_jobs(config)[0])
     bucket = path.parts[4][1:]
-    packed = noise_fit.run(noise_fit.Job.from_dict(grid.size_spec(config, depth, bucket, 0, trials - 1)), progress_every=1e9)
+    packed = size_experiment.run(size_experiment.Job.from_dict(grid.size_spec(config, depth, bucket, 0, trials - 1)), progress_every=1e9)
     in_bucket = [m for m in (n, n + 1) if grid.size_bucket(m, pack) == bucket]
     assert packed.mse.sizes == ({"n": len(in_bucket)} if pack else {}) | {"trial": trials, "epoch": records}
     assert len(in_bucket) == (2 if pack > 1 and (n - 1) // pack == n // pack else 1)

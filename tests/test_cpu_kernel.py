@@ -95,22 +95,21 @@ def test_threads_split_trials_without_changing_a_bit():
 def test_threads_drawing_their_own_trials_batches_change_no_bit(monkeypatch):
     """The engine's mini-batches on the kernel: each thread draws its own
     trials' shuffles (packed sizes, one epoch a block) and trains them."""
-    from empirical_size import engine
-    from empirical_size.batching import BatchPlan, trial_keys
+    from empirical_size import engine, steps
+    from empirical_size.minibatch import BatchPlan, trial_keys
 
     sizes, weights, x, y = small_problem(trials=5, n=48)
     lengths = np.array([48, 33, 36, 48, 40])  # three batches of 16 an epoch each
     keys = trial_keys([np.random.default_rng(s) for s in range(5)])
-    monkeypatch.setattr(engine.Trainer, "cpu_kernel", True)
-    monkeypatch.setattr(engine.Trainer, "KERNEL_INDEX_BLOCK", 5 * 3 * 16)
+    monkeypatch.setattr(steps.KernelSteps, "INDEX_BLOCK", 5 * 3 * 16)
     states = []
     for threads in (1, 4):
         monkeypatch.setattr(engine, "cpu_threads", lambda threads=threads: threads)
-        trainer = engine.make_trainer(sizes, 5, "float32", PAPER)
+        trainer = engine.make_trainer(sizes, 5, "float32", PAPER, path="kernel")
         trainer.set_weights(weights)
         trainer.train_batches(trainer.cast(x), trainer.cast(y), BatchPlan(48, 16, "keep"), keys, 0, 6, lengths)
         states.append(trainer.get_state())
-    assert engine.cpu_kernel.NAME in engine.GRADIENT_PATHS
+        assert trainer.gradient_path == cpu_kernel.NAME
     for one, four in zip(*states, strict=True):
         np.testing.assert_array_equal(one, four)
     assert not np.array_equal(states[0][0], weights[0][0].astype("float32"))  # it trained

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from empirical_size import networks
-from empirical_size.batching import BatchPlan
+from empirical_size.minibatch import BatchPlan
 from empirical_size.engine import AdadeltaSettings, make_trainer
-from empirical_size.experiments.noise_fit import NoiseFitJob, run
+from empirical_size.experiments.size import SizeJob, run
 from empirical_size.training import train_and_record
 
 PAPER = AdadeltaSettings(learning_rate=1.0, rho=0.95, epsilon=1e-8)
@@ -87,27 +87,25 @@ def test_evaluate_measures_mse_and_size_of_the_network():
 
 def job(**kw):
     base = dict(depth=2, n=60, first_trial=0, trials=6, epochs=200, record_every=50, width=32, dtype="float64")
-    return NoiseFitJob(**{**base, **kw})
+    return SizeJob(**{**base, **kw})
 
 
-@pytest.fixture(params=[(True, False), (False, False), (None, True)], ids=["xla-loop", "graph-loop", "cpu-kernel"])
+@pytest.fixture(params=["xla", "graph", "kernel"], ids=["xla-loop", "graph-loop", "cpu-kernel"])
 def loop(request, monkeypatch):
     """TensorFlow compiles the loop with XLA or runs it as a graph, depending
     on the work per step, and a CPU takes its steps by its own kernel
     (cpu_kernel.py); every way must give the same numbers."""
-    from empirical_size import engine
+    from empirical_size import steps
 
-    compile_loop, kernel = request.param
-    monkeypatch.setattr(engine._TensorFlowTrainer, "compile_loop", compile_loop)
-    monkeypatch.setattr(engine.Trainer, "cpu_kernel", kernel)  # either backend's
+    monkeypatch.setenv(steps.SETTING, request.param)
     return request.param
 
 
 def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
-    from empirical_size import engine
+    from empirical_size import steps
 
     # lanes of 5 trials on the graph path: 26 lanes, the last of 3
-    monkeypatch.setattr(engine._TensorFlowTrainer, "LANE_SAMPLES", 5 * 60)
+    monkeypatch.setattr(steps.TensorFlowSteps, "LANE_SAMPLES", 5 * 60)
     chunk = run(job(trials=128))
     for t in (0, 4, 5, 64, 127):  # lane edges and the last, short lane
         alone = run(job(first_trial=t, trials=1))
@@ -120,14 +118,14 @@ def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
 def test_cpu_lanes_cover_every_trial_once_within_the_sample_budget():
     from empirical_size import engine
 
-    trainer = engine.make_trainer([3, 8, 1], 37)
+    trainer = engine.make_trainer([3, 8, 1], 37, path="graph")
     threads = engine.cpu_threads()
     for samples in (1, 20, 300, 5000, 10**6):
-        lanes = trainer.lanes(samples)
+        lanes = trainer.steps.lanes(samples)
         assert [t for lo, hi in lanes for t in range(lo, hi)] == list(range(37))
         assert len(lanes) >= min(threads, 37)  # every inter-op thread has work
         widths = {hi - lo for lo, hi in lanes[:-1]}
-        assert len(widths) <= 1 and max(hi - lo for lo, hi in lanes) * samples <= max(trainer.LANE_SAMPLES, samples)
+        assert len(widths) <= 1 and max(hi - lo for lo, hi in lanes) * samples <= max(trainer.steps.LANE_SAMPLES, samples)
 
 
 def test_a_chunk_and_single_trials_agree_statistically_float32():
@@ -236,7 +234,7 @@ def test_device_batches_are_the_reference_batches(mode, shuffle):
     """The shuffles drawn inside the compiled loop equal BatchPlan.indices."""
     from keras import ops
 
-    from empirical_size.batching import trial_keys
+    from empirical_size.minibatch import trial_keys
     from empirical_size.engine import epoch_batches, resample_batch
 
     plan = BatchPlan(n=1100, batch_size=256, mode=mode, shuffle=shuffle)
@@ -257,7 +255,7 @@ def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
     """Engine, shuffles drawn on the device, against the formula by hand on
     the batches of BatchPlan.indices (float64): each step is one batch's
     gradient, the remainder batch averaging over its own samples."""
-    from empirical_size.batching import trial_keys
+    from empirical_size.minibatch import trial_keys
 
     sizes, weights, x, y = small_problem(trials=2, n=37, sizes=(3, 8, 1), seed=5)
     plan = BatchPlan(n=37, batch_size=16, mode=mode)
@@ -289,13 +287,13 @@ def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
 def test_packed_sizes_train_as_each_size_alone_float64(loop):
     """Several n padded into one call (masks): every trial as in its own job,
     up to the order of sums over the padded axis."""
-    from empirical_size.experiments import noise_fit
+    from empirical_size.experiments import size as size_experiment
 
     base = dict(depth=2, first_trial=3, trials=2, epochs=60, record_every=20, width=16, dtype="float64")
-    packed = noise_fit.run(noise_fit.Job.from_dict({**base, "ns": [9, 31, 20]}))
+    packed = size_experiment.run(size_experiment.Job.from_dict({**base, "ns": [9, 31, 20]}))
     assert packed.mse.dims == ("n", "trial", "epoch") and packed.n.values.tolist() == [9, 31, 20]
     for n in (9, 31, 20):
-        alone = noise_fit.run(noise_fit.Job.from_dict({**base, "n": n}))
+        alone = size_experiment.run(size_experiment.Job.from_dict({**base, "n": n}))
         for var in ("mse", "size", "sum_y2"):
             np.testing.assert_allclose(packed[var].sel(n=n).values, alone[var].values, rtol=1e-12, atol=0)
         assert not np.allclose(packed.mse.sel(n=n).values, packed.mse.sel(n=9 if n != 9 else 31).values)
@@ -306,14 +304,14 @@ def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, loop):
     """Sizes taking the same steps an epoch share one call: each trial draws
     its batches from its own samples (its own shuffle, its own last batch),
     padded and masked, and trains as in its own job."""
-    from empirical_size.experiments import noise_fit
+    from empirical_size.experiments import size as size_experiment
 
     ns = {"keep": [36, 33, 48], "drop": [48, 63, 50], "resample": [36, 33, 48]}[mode]  # 3 steps of 16 each
     base = dict(depth=2, first_trial=1, trials=2, epochs=12, record_every=4, width=16, dtype="float64", batch_size=16, batch_mode=mode)
-    packed = noise_fit.run(noise_fit.Job.from_dict({**base, "ns": ns}))
+    packed = size_experiment.run(size_experiment.Job.from_dict({**base, "ns": ns}))
     assert packed.n.values.tolist() == ns and packed.steps_per_epoch.values.tolist() == [3, 3, 3]
     for n in ns:
-        alone = noise_fit.run(noise_fit.Job.from_dict({**base, "n": n}))
+        alone = size_experiment.run(size_experiment.Job.from_dict({**base, "n": n}))
         for var in ("mse", "size", "sum_y2"):
             np.testing.assert_allclose(packed[var].sel(n=n).values, alone[var].values, rtol=1e-12, atol=0)
 

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from empirical_size import cpu_kernel, targets
-from empirical_size.batching import BatchPlan, trial_keys
+from empirical_size.minibatch import BatchPlan, trial_keys
 from empirical_size.experiments import degenerate, linearity
 from empirical_size.measures import dead_neurons
 

@@ -9,7 +9,8 @@ import xarray as xr
 import yaml
 from conftest import ROOT
 
-from empirical_size import grid, plots, reproduction, sensitivity
+from empirical_size import grid, plots, reproduction
+from empirical_size.experiments import sensitivity
 from empirical_size.storage import write_atomic
 
 PAPER_SETTINGS, CLAIMS = reproduction.load_reference()

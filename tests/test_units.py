@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from empirical_size import grid, networks, seeding
-from empirical_size.experiments.noise_fit import NoiseFitJob
+from empirical_size.experiments.size import SizeJob
 from empirical_size.progress import Progress
 
 
@@ -21,8 +21,8 @@ def test_streams_depend_only_on_their_key():
 
 
 def test_job_data_and_weights_do_not_depend_on_the_chunk():
-    big = NoiseFitJob(depth=2, n=30, first_trial=0, trials=5, epochs=1, record_every=1)
-    one = NoiseFitJob(depth=2, n=30, first_trial=3, trials=1, epochs=1, record_every=1)
+    big = SizeJob(depth=2, n=30, first_trial=0, trials=5, epochs=1, record_every=1)
+    one = SizeJob(depth=2, n=30, first_trial=3, trials=1, epochs=1, record_every=1)
     x5, y5 = big.data()
     x1, y1 = one.data()
     np.testing.assert_array_equal(x5[3], x1[0])
@@ -33,8 +33,8 @@ def test_job_data_and_weights_do_not_depend_on_the_chunk():
 
 
 def test_depths_share_data_but_not_weights():
-    d2 = NoiseFitJob(depth=2, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
-    d3 = NoiseFitJob(depth=3, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
+    d2 = SizeJob(depth=2, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
+    d3 = SizeJob(depth=3, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
     np.testing.assert_array_equal(d2.data()[1], d3.data()[1])
     assert not np.allclose(d2.initial_weights()[0][0], d3.initial_weights()[0][0])
 
@@ -60,7 +60,7 @@ def test_each_input_distribution_has_its_support_and_moments(distribution, low, 
 def test_input_distributions_share_their_targets_and_keep_the_pairing_across_depths():
     data = {}
     for distribution in networks.INPUT_DISTRIBUTIONS:
-        jobs = [NoiseFitJob(depth=d, n=30, first_trial=2, trials=3, epochs=1, record_every=1, input_distribution=distribution) for d in (2, 4)]
+        jobs = [SizeJob(depth=d, n=30, first_trial=2, trials=3, epochs=1, record_every=1, input_distribution=distribution) for d in (2, 4)]
         (x2, y2), (x4, y4) = (job.data() for job in jobs)
         np.testing.assert_array_equal(x2, x4)  # depths 2 and 4 fit the same data sets
         np.testing.assert_array_equal(y2, y4)
@@ -94,7 +94,7 @@ def test_glorot_uniform_limits_and_zero_bias():
 
 def test_unknown_job_spec_key_is_refused():
     with pytest.raises(ValueError, match="epohcs"):
-        NoiseFitJob.from_dict({"depth": 2, "n": 3, "first_trial": 0, "trials": 1, "epochs": 1, "record_every": 1, "epohcs": 3})
+        SizeJob.from_dict({"depth": 2, "n": 3, "first_trial": 0, "trials": 1, "epochs": 1, "record_every": 1, "epohcs": 3})
 
 
 def test_progress_reports_elapsed_and_time_left_at_its_interval():
@@ -140,7 +140,7 @@ def test_size_spec_holds_only_what_the_job_depends_on():
     assert spec["trials"] == 2 and spec["first_trial"] == 2 and spec["n"] == 40
     changed = {**config, "plot": {"cmap": "viridis", "dpi": 50}, "size": {**config["size"], "trials": 6, "sizes": [40]}}
     assert grid.size_spec(changed, depth=2, n=40, first=2, last=3) == spec
-    NoiseFitJob.from_dict(spec)  # every key is one the job knows
+    SizeJob.from_dict(spec)  # every key is one the job knows
     assert len(grid.size_jobs(config)) == 1 * 2 * 2
 
 
@@ -173,7 +173,7 @@ def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
 
 
 def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
-    from empirical_size.batching import BatchPlan
+    from empirical_size.minibatch import BatchPlan
 
     config = paper_like_config()
     assert [grid.batch_bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
@@ -205,20 +205,20 @@ def test_minima_zero_bias_spec_ignores_the_bias_scale():
 
 
 def test_every_spec_is_one_its_job_accepts():
-    from empirical_size.experiments import degenerate, linearity, noise_fit
+    from empirical_size.experiments import degenerate, linearity, size as size_experiment
 
     config = paper_like_config()
     degenerate.Job.from_dict(grid.degenerate_spec(config))
     linearity.Job.from_dict(grid.linearity_spec(config))
-    noise_fit.Job.from_dict(grid.batching_spec(config, "resample", 4, 2500, 0, 127))
+    size_experiment.Job.from_dict(grid.batching_spec(config, "resample", 4, 2500, 0, 127))
     merged = grid.merge_config(config, "degenerate")
     assert "report_layers" not in merged["degenerate"] and merged["optimizer"]["epsilon"] == 1e-8
 
 
 def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
-    from empirical_size.experiments.noise_fit import NoiseFitJob, check_memory, memory_estimate
+    from empirical_size.experiments.size import SizeJob, check_memory, memory_estimate
 
-    job = NoiseFitJob(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5)
+    job = SizeJob(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5)
     need = memory_estimate(job)
     assert memory_estimate(job, 64) == pytest.approx(need / 2)
     check_memory(job, available=10 * need)  # fits: no error

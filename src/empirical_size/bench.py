@@ -152,7 +152,7 @@ def isa_matmul_gflops(arch: str, seconds: float, threads: int) -> float | None:
 
 def engine_paths() -> list[tuple[str, object]]:
     """The ways the engine can train here, as (label, ``make_trainer``'s
-    ``kernel``): on a GPU its one loop; on a CPU the backend's own loop, then
+    ``path``): on a GPU its one loop; on a CPU the backend's own loop, then
     the kernel built natively and for each variant this CPU runs."""
     import keras
 
@@ -162,14 +162,14 @@ def engine_paths() -> list[tuple[str, object]]:
     if ":cpu:" not in device():
         return [("engine", None)]
     own = {"tensorflow": "tensorflow graph", "jax": "jax xla loop"}[keras.backend.backend()]
-    paths = [(own, False)]
+    paths = [(own, "own")]
     for arch in ["native", *cpu_kernel.runnable_variants()]:
         try:
             target = cpu_kernel.library(arch).target().decode()
         except cpu_kernel.KernelUnavailable as err:
             print(f"kernel {arch}: not built ({err})", flush=True)
             continue
-        paths.append((f"kernel {arch} ({target})", arch))
+        paths.append((f"kernel {arch} ({target})", f"kernel:{arch}"))
     return paths
 
 
@@ -180,9 +180,9 @@ def _block(x):
 
 
 def problem(depth, n, trials, args, dtype="float32"):
-    from .experiments.noise_fit import NoiseFitJob
+    from .experiments.size import SizeJob
 
-    job = NoiseFitJob(depth=depth, n=n, first_trial=0, trials=trials, epochs=1, record_every=1, width=args.width, inputs=args.inputs, dtype=dtype)
+    job = SizeJob(depth=depth, n=n, first_trial=0, trials=trials, epochs=1, record_every=1, width=args.width, inputs=args.inputs, dtype=dtype)
     x, y = job.data()
     return job.sizes, job.initial_weights(), x, y
 
@@ -239,13 +239,13 @@ def baseline_rate(depth, n, args) -> float:
     return steps / elapsed
 
 
-def engine_rate(depth, n, args, kernel=None) -> float:
+def engine_rate(depth, n, args, path=None) -> float:
     """Trial-steps per second of the engine on a chunk of ``args.trials``
-    (``kernel``: how it trains, see :func:`engine_paths`)."""
+    (``path``: how it trains, see :func:`engine_paths`)."""
     from .engine import make_trainer
 
     sizes, weights, x, y = problem(depth, n, args.trials, args)
-    trainer = make_trainer(sizes, args.trials, "float32", kernel=kernel)
+    trainer = make_trainer(sizes, args.trials, "float32", path=path)
     trainer.set_weights(weights)
     xt, yt = trainer.cast(x), trainer.cast(y)
     trainer.train_full(xt, yt, 2)  # compile the loop
@@ -294,7 +294,7 @@ def startup_seconds(backend_name: str) -> float:
 
     code = (
         f"from empirical_size import backend; backend.select({backend_name!r}); "
-        "import xarray, empirical_size.engine, empirical_size.experiments.noise_fit; backend.device()"
+        "import xarray, empirical_size.engine, empirical_size.experiments.size; backend.device()"
     )
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -321,8 +321,9 @@ def table(args, backend) -> bool:
     from .engine import cpu_threads
 
     isa_peaks = {}
-    for _, arch in paths:
-        if isinstance(arch, str) and arch in CORETYPES and CORETYPES[arch] not in isa_peaks:
+    for _, path in paths:
+        arch = (path or "").partition("kernel:")[2]
+        if arch in CORETYPES and CORETYPES[arch] not in isa_peaks:
             isa_peaks[CORETYPES[arch]] = isa_matmul_gflops(arch, args.seconds, cpu_threads())
             if isa_peaks[CORETYPES[arch]]:
                 print(f"matmul (float32, OpenBLAS {CORETYPES[arch]} kernels, for {arch}): {isa_peaks[CORETYPES[arch]]:.1f} GFLOP/s", flush=True)
@@ -340,20 +341,17 @@ def table(args, backend) -> bool:
             for precision in args.precision:
                 backend.set_matmul_precision(precision)
                 own = None
-                for label, kernel in paths:
-                    mine = engine_rate(depth, n, args, kernel)
-                    own = mine if kernel is False else own
+                for label, path in paths:
+                    mine = engine_rate(depth, n, args, path)
+                    own = mine if path == "own" else own
                     gflops = mine * flops / 1e9
-                    isa = isa_peaks.get(CORETYPES.get(kernel)) if isinstance(kernel, str) else None
+                    isa = isa_peaks.get(CORETYPES.get((path or "").partition("kernel:")[2]))
                     print(
                         f"{depth:>5} {n:>6} {precision:>13} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x"
                         f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%} {f'{gflops / isa:.0%}' if isa else '-':>7}"
                         f" {f'{mine / own:.2f}x' if own else '-':>7}  {label}",
                         flush=True,
                     )
-    from .engine import GRADIENT_PATHS
-
-    print(f"engine gradients: {', '.join(sorted(GRADIENT_PATHS))}", flush=True)
     return ok
 
 

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import os
@@ -17,14 +16,10 @@ from pathlib import Path
 
 log = logging.getLogger("empirical_size")
 
-# experiment job kinds: name -> (module, data variables every job file has)
-JOBS = {
-    "noise_fit": ("empirical_size.experiments.noise_fit", ("mse", "size", "sum_y2")),
-    "degenerate": ("empirical_size.experiments.degenerate", ("dead",)),
-    "minima": ("empirical_size.experiments.minima", ("output", "mse", "target")),
-    "linearity": ("empirical_size.experiments.linearity", ("output", "output_data", "mse")),
-    "knots": ("empirical_size.experiments.knots", ("pieces",)),
-}
+from .grid import EXPERIMENTS
+
+# the experiments with jobs of their own (E7's are E1's and E2's jobs)
+TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)
 FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr")
 
 
@@ -41,28 +36,12 @@ def _spec(text: str) -> dict:
 
 
 def _train(args) -> None:
-    from . import backend
+    from .job import train
 
-    spec = _spec(args.spec)
-    backend.select(args.backend, spec.get("dtype", "float32"), args.threads, spec.get("matmul_precision", "float32"))
-    import importlib
-
-    module = importlib.import_module(JOBS[args.job][0])
-    from .storage import write_atomic
-
-    job = module.Job.from_dict(spec)
-    kwargs = {}
-    if args.checkpoint:
-        from .checkpoint import Checkpoint
-
-        if "checkpoint" not in inspect.signature(module.run).parameters:
-            raise ValueError(f"--checkpoint is not supported by {args.job} jobs")
-        kwargs["checkpoint"] = Checkpoint(args.checkpoint, spec, args.checkpoint_every)
-    ds = module.run(job, progress_every=args.progress_every, **kwargs)
-    write_atomic(ds, args.out)
-    if args.checkpoint:
-        kwargs["checkpoint"].remove()
-    log.info("wrote %s (%.1f s)", args.out, ds.attrs["wall_seconds"])
+    train(
+        args.job, _spec(args.spec), args.out, args.backend, args.threads, args.progress_every,
+        args.checkpoint, args.checkpoint_every,
+    )  # fmt: skip
 
 
 def _merge(args) -> None:
@@ -73,7 +52,7 @@ def _merge(args) -> None:
     for item in args.broadcast or []:
         name, _, values = item.partition("=")
         broadcast[name] = values.split(",")
-    ds = merge_jobs(args.inputs, args.grid or (), JOBS[args.job][1], args.experiment, broadcast)
+    ds = merge_jobs(args.inputs, args.grid or (), EXPERIMENTS[args.experiment].variables, args.experiment, broadcast)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     if args.attrs:
@@ -85,7 +64,7 @@ def _merge(args) -> None:
 
 
 def _plot(args) -> None:
-    from . import plots
+    from . import plots, reproduction
     from .storage import load
 
     ds = load(args.data)
@@ -98,41 +77,13 @@ def _plot(args) -> None:
         "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
         "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
         "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
-        "sensitivity": lambda: plots.sensitivity_figure(ds, _paper_band(ds), dpi=args.dpi),
-        "sensitivity_lr": lambda: plots.learning_rate_figure(ds, _paper_size_bands(ds), _paper_band(ds), dpi=args.dpi),
+        "sensitivity": lambda: plots.sensitivity_figure(ds, reproduction.dead_band(ds), dpi=args.dpi),
+        "sensitivity_lr": lambda: plots.learning_rate_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=args.dpi),
     }
     fig = draw[args.figure]()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plots.save(fig, args.out)
     log.info("drew %s", args.out)
-
-
-def _paper_band(ds) -> tuple[float, float] | None:
-    """The paper's interval for E7's E1 layer, if the run can be compared with it."""
-    from . import reproduction
-
-    settings, claims = reproduction.load_reference()
-    config = reproduction.run_config(ds)
-    for claim in claims:
-        if claim.measure == "dead_fraction" and claim.args.get("layer") == int(ds.layer.max()):
-            if not reproduction.differences(claim, config, settings):
-                return claim.low, claim.high
-    return None
-
-
-def _paper_size_bands(ds) -> dict[int, tuple[float, float]]:
-    """The paper's interval for E2's largest mean size, per depth, where E7's
-    E2 point is at the paper's settings (its n the paper's largest)."""
-    from . import reproduction
-
-    settings, claims = reproduction.load_reference()
-    config = reproduction.run_config(ds)
-    config = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
-    return {
-        claim.args["depth"]: (claim.low, claim.high)
-        for claim in claims
-        if claim.measure == "max_mean_size" and not reproduction.differences(claim, config, settings)
-    }
 
 
 def _write_csv(frame, out: str) -> None:
@@ -151,7 +102,7 @@ def _table(args) -> None:
 
         frame = degenerate.table(load(args.data, required=("dead",)))
     else:
-        from .sensitivity import summarise
+        from .experiments.sensitivity import summarise
 
         frame = summarise(load(args.data, required=("dead", "size")))
     _write_csv(frame, args.out)
@@ -184,7 +135,7 @@ def _reproduce(args) -> None:
 
 def _sensitivity_merge(args) -> None:
     from .grid import baseline_knobs
-    from .sensitivity import merge
+    from .experiments.sensitivity import merge
     from .storage import write_atomic
 
     config = _spec(args.config) if args.config else {}
@@ -216,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train one job's trials and write its NetCDF file")
-    t.add_argument("--job", choices=sorted(JOBS), default="noise_fit")
+    t.add_argument("--job", choices=TRAINED, default="size", help="the experiment whose job it is")
     t.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
     t.add_argument("--spec", required=True, help="job spec as JSON, or @file")
     t.add_argument("--out", required=True)
@@ -233,8 +184,7 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train)
 
     m = sub.add_parser("merge", help="merge job files into one data set")
-    m.add_argument("--job", choices=sorted(JOBS), default="noise_fit")
-    m.add_argument("--experiment", required=True)
+    m.add_argument("--experiment", required=True, choices=TRAINED)
     m.add_argument("--grid", nargs="*", default=[], help="scalar coordinates that index the jobs")
     m.add_argument("--config", help="the experiment's config section (JSON), stored as an attribute")
     m.add_argument("--attrs", help="extra attributes (JSON object) for the merged data set")

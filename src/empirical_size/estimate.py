@@ -24,17 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import networks
-from .batching import BatchPlan
-
-
-def size_buckets(sizes, pack_width: int) -> list[list[int]]:
-    """The sizes that train together: those in the same bucket of ``pack_width``
-    (``ceil(n / pack_width)``), each its own when ``pack_width`` is 0.
-    Fixed buckets, so adding a size changes only its own bucket's job."""
-    groups: dict[int, list[int]] = {}
-    for n in sorted(sizes):
-        groups.setdefault((n - 1) // pack_width if pack_width else n, []).append(n)
-    return list(groups.values())
+from .grid import batch_bucket, size_buckets
+from .minibatch import BatchPlan
 
 
 @dataclass
@@ -156,8 +147,6 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
         out["E3 mini-batch"], out["E3 mini-batch jobs"], out["E3 mini-batch longest"] = total, jobs, longest
 
     if "E3 packed" in parts:
-        from .grid import batch_bucket
-
         mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
         log("E3 mini-batch points packed by steps an epoch (batching.pack; measured buckets, the others interpolated):")
         total, jobs, longest = 0.0, 0, 0.0

@@ -7,6 +7,9 @@ setting reruns only the jobs it touches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from .networks import layer_sizes, parameter_count
 
 
@@ -102,7 +105,10 @@ def size_jobs(config: dict) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
+SIZE_KEYS = ("width", "inputs", "input_distribution", "epochs", "record_every")  # of an E2 point's section
+
+
+def _size_spec_from(config: dict, section: str, depth, n, first, last) -> dict:
     """E2's job spec from ``section``; E3 uses the same seeds ("size")."""
     s = config[section]
     return {
@@ -112,19 +118,19 @@ def _noise_fit_spec(config: dict, section: str, depth, n, first, last) -> dict:
         "n": int(n),
         "first_trial": int(first),
         "trials": int(last) - int(first) + 1,
-        **{k: s[k] for k in ("width", "inputs", "input_distribution", "epochs", "record_every")},
+        **{k: s[k] for k in SIZE_KEYS},
     }
 
 
 def size_spec(config: dict, depth: int, n: int | str, first: int, last: int) -> dict:
     """One size ``n``, or a packed bucket ``"lo-hi"``: the config's sizes in it."""
     if "-" not in str(n):
-        return _noise_fit_spec(config, "size", depth, n, first, last)
+        return _size_spec_from(config, "size", depth, n, first, last)
     lo, hi = (int(v) for v in str(n).split("-"))
     ns = sorted(m for m in config["size"]["sizes"] if lo <= m <= hi)
     if not ns or size_bucket(lo, config["size"]["pack_width"]) != str(n):
         raise ConfigError(f"E2 job n{n} is not a bucket of size.sizes with size.pack_width = {config['size']['pack_width']}")
-    spec = _noise_fit_spec(config, "size", depth, ns[0], first, last)
+    spec = _size_spec_from(config, "size", depth, ns[0], first, last)
     del spec["n"]
     return {**spec, "ns": ns}
 
@@ -136,7 +142,7 @@ FULL = "full"  # the "variant" of E3's full-batch points, shared by every varian
 def _shares_size_job(config: dict, depth: int, n: int) -> bool:
     """Whether E2 already trains this full-batch point with the same settings."""
     b, s = config["batching"], config["size"]
-    same = ("width", "inputs", "input_distribution", "epochs", "record_every", "trials", "trials_per_job")
+    same = (*SIZE_KEYS, "trials", "trials_per_job")
     return depth in s["depths"] and n in s["sizes"] and all(b[k] == s[k] for k in same)
 
 
@@ -199,7 +205,7 @@ def batching_spec(config: dict, variant: str, depth: int, n: int | str, first: i
     mini = n >= s["full_batch_below"]
     if mini == (variant == FULL):
         raise ConfigError(f"E3 job variant {variant!r} does not fit n={n} (batching.full_batch_below={s['full_batch_below']})")
-    spec = _noise_fit_spec(config, "batching", depth, n, first, last)
+    spec = _size_spec_from(config, "batching", depth, n, first, last)
     if mini:
         spec.update(variant=variant, batch_size=s["batch_size"], batch_mode=variant, shuffle=s["shuffle"])
     return spec
@@ -214,16 +220,19 @@ def degenerate_spec(config: dict) -> dict:
     return {**_section_spec(config, "degenerate", drop=("report_layers",)), "namespace": "degenerate"}
 
 
-MINIMA_JOB = "results/jobs/minima/{bias}.nc"
+DEGENERATE_JOB = "results/jobs/degenerate/all.nc"
+MINIMA_JOB = "results/jobs/minima/{variant}.nc"
+LINEARITY_JOB = "results/jobs/linearity/all.nc"
+KNOTS_JOB = "results/jobs/knots/init.nc"
 
 
 def minima_jobs(config: dict) -> list[str]:
-    return [MINIMA_JOB.format(bias=v) for v in config["minima"]["variants"]]
+    return [MINIMA_JOB.format(variant=v) for v in config["minima"]["variants"]]
 
 
-def minima_spec(config: dict, bias: str) -> dict:
-    drop = ("variants",) if bias == "uniform" else ("variants", "bias_scale")  # zero biases ignore the scale
-    return {**_section_spec(config, "minima", drop=drop), "variant": bias, "namespace": "minima"}
+def minima_spec(config: dict, variant: str) -> dict:
+    drop = ("variants",) if variant == "uniform" else ("variants", "bias_scale")  # zero biases ignore the scale
+    return {**_section_spec(config, "minima", drop=drop), "variant": variant, "namespace": "minima"}
 
 
 def linearity_spec(config: dict) -> dict:
@@ -244,7 +253,7 @@ def sensitivity_part(part: str) -> tuple[str, int | None]:
     head, _, depth = part.partition("_depth")
     if head != "size" or not depth.isdigit():
         raise ConfigError(f"no E7 part {part!r}; parts are 'degenerate' and 'size_depth<d>'")
-    return "noise_fit", int(depth)
+    return "size", int(depth)
 
 
 def baseline_knobs(config: dict) -> dict:
@@ -349,7 +358,7 @@ def sensitivity_spec(config: dict, setting: str, part: str) -> dict:
         spec = degenerate_spec(config)
     else:
         p = config["sensitivity"]["size"]
-        spec = _noise_fit_spec(config, "size", depth, p["n"], 0, p["trials"] - 1)
+        spec = _size_spec_from(config, "size", depth, p["n"], 0, p["trials"] - 1)
     return _apply_knobs(spec, settings[setting])
 
 
@@ -358,8 +367,11 @@ def sensitivity_parts(config: dict, setting: str) -> list[str]:
 
 
 def sensitivity_merge_config(config: dict) -> dict:
-    """What E7's merged data set records: the sections its jobs come from."""
-    return {**merge_config(config, "sensitivity"), **{k: merge_config(config, k)[k] for k in ("degenerate", "size")}}
+    """What E7's merged data set records: its section and the keys of E1's
+    and E2's sections that its jobs train with (not E2's sizes or trials:
+    changing those reruns E2, not E7)."""
+    size = {k: config["size"][k] for k in SIZE_KEYS}
+    return {**merge_config(config, "sensitivity"), "degenerate": merge_config(config, "degenerate")["degenerate"], "size": size}
 
 
 def sensitivity_job(config: dict, setting: str, part: str) -> str:
@@ -367,7 +379,7 @@ def sensitivity_job(config: dict, setting: str, part: str) -> str:
     E2 trains the same point and trials in one job."""
     kind, depth = sensitivity_part(part)
     if setting == BASELINE and kind == "degenerate":
-        return "results/jobs/degenerate/all.nc"
+        return DEGENERATE_JOB
     if setting == BASELINE:
         p, s = config["sensitivity"]["size"], config["size"]
         path = size_job(config, depth, p["n"], 0, p["trials"] - 1)
@@ -420,3 +432,113 @@ def mem_mb(spec: dict) -> int:
 def knots_spec(config: dict) -> dict:
     s = config["knots"]
     return {"seed": config["seed"], "namespace": "knots", "widths": s["widths"], "depths": s["depths"], "trials": s["trials"], "bias_scale": s["bias_scale"]}
+
+
+def size_buckets(sizes, pack_width: int) -> list[list[int]]:
+    """E2's sizes grouped as its jobs train them (:func:`size_bucket`)."""
+    groups: dict[str, list[int]] = {}
+    for n in sorted(sizes):
+        groups.setdefault(size_bucket(n, pack_width), []).append(n)
+    return list(groups.values())
+
+
+# -- the experiments ---------------------------------------------------------
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment as the workflow, the CLI, the estimate and the cluster
+    requests see it. Its ``name`` is its config section, rules file
+    (``workflow/rules/<name>.smk``), module (``empirical_size.experiments.<name>``),
+    CLI job kind, merged data set and log and job folders."""
+
+    name: str
+    paper: str  # E1 ... E7
+    job: str  # path pattern of its training jobs
+    jobs: Callable[[dict], list[str]]  # the config's job files (E7: those it trains itself)
+    spec: Callable[..., dict]  # (config, **wildcards) -> a job's spec
+    variables: tuple[str, ...] = ()  # data variables every job file has
+    checkpoints: bool = True  # whether its training jobs checkpoint
+    products: tuple[str, ...] = ()  # its figures and tables under results/
+    trained_by: Callable[[dict], str] | None = None  # wildcards -> the experiment whose module trains a job
+
+    @property
+    def module(self) -> str:
+        return f"{__package__}.experiments.{self.name}"
+
+    @property
+    def data(self) -> str:
+        return f"results/data/{self.name}.nc"
+
+    @property
+    def train_log(self) -> str:
+        return self.job.replace("results/jobs/", "results/logs/", 1).removesuffix(".nc") + ".log"
+
+    def log(self, step: str) -> str:
+        return f"results/logs/{self.name}/{step}.log"
+
+    def kind(self, wildcards: dict) -> str:
+        """The CLI job kind that trains the job at ``wildcards``."""
+        return self.trained_by(wildcards) if self.trained_by else self.name
+
+    def train_code(self, wildcards: dict) -> str:
+        """Fingerprint of the code the job at ``wildcards`` runs (:mod:`empirical_size.code`)."""
+        from . import code
+
+        return code.fingerprint(f"{__package__}.job", EXPERIMENTS[self.kind(wildcards)].module)
+
+
+def _one(path: str) -> Callable[[dict], list[str]]:
+    return lambda config: [path]
+
+
+def _sensitivity_own_jobs(config: dict) -> list[str]:
+    own = SENSITIVITY_JOB.split("{")[0]
+    return [path for kind in ("degenerate", "size") for _, path in sensitivity_jobs(config, kind) if path.startswith(own)]
+
+
+SIZE_VARIABLES = ("mse", "size", "sum_y2")
+EXPERIMENTS = {
+    e.name: e
+    for e in (
+        Experiment(
+            "degenerate", "E1", DEGENERATE_JOB, _one(DEGENERATE_JOB), lambda config: degenerate_spec(config),
+            ("dead",), checkpoints=False, products=("degenerate.csv", "degenerate.png"),
+        ),
+        Experiment("size", "E2", SIZE_JOB, size_jobs, size_spec, SIZE_VARIABLES, products=("fig1.png",)),
+        Experiment(
+            "batching", "E3", BATCHING_JOB, batching_jobs, batching_spec, SIZE_VARIABLES,
+            products=("fig2.png", "fig2_drop.png", "fig2_resample.png", "fig2_compare.png"),
+        ),
+        Experiment("minima", "E4", MINIMA_JOB, minima_jobs, minima_spec, ("output", "mse", "target"), products=("fig3.png",)),
+        Experiment(
+            "linearity", "E5", LINEARITY_JOB, _one(LINEARITY_JOB), lambda config: linearity_spec(config),
+            ("output", "output_data", "mse"), products=("fig4.png", "fig5.png"),
+        ),
+        Experiment("knots", "E6", KNOTS_JOB, _one(KNOTS_JOB), lambda config: knots_spec(config), ("pieces",), checkpoints=False, products=("knots.png",)),
+        Experiment(
+            "sensitivity", "E7", SENSITIVITY_JOB, _sensitivity_own_jobs,
+            lambda config, setting, part: sensitivity_spec(config, setting, part),
+            products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png"),
+            trained_by=lambda wildcards: sensitivity_part(wildcards["part"])[0],
+        ),
+    )
+}
+REPRODUCTION = "results/reproduction.csv"
+
+
+def targets() -> list[str]:
+    """What a default run makes: every experiment's figures, tables and
+    merged data set, and the reproduction table."""
+    out = [f"results/{p}" for e in EXPERIMENTS.values() for p in e.products]
+    return out + [REPRODUCTION] + [e.data for e in EXPERIMENTS.values()]
+
+
+def checkpoints(experiment: str, wildcards: dict) -> bool:
+    """Whether the job at ``wildcards`` keeps a checkpoint (E7: E2's parts only)."""
+    e = EXPERIMENTS[experiment]
+    return EXPERIMENTS[e.kind(wildcards)].checkpoints if e.trained_by else e.checkpoints
+
+
+def resources(experiment: str, config: dict, wildcards: dict) -> dict:
+    """A training job's cluster requests, from its spec."""
+    spec = EXPERIMENTS[experiment].spec(config, **wildcards)
+    return {"runtime": runtime_minutes(spec, config["cluster"]), "mem_mb": mem_mb(spec)}

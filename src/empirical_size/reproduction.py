@@ -215,3 +215,29 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             row["why"] = f"paper's interval [{claim.low:g}, {claim.high:g}]; ours {est.value:.4g} +- 2 x {est.se:.2g}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# -- the paper's intervals for E7's figures -----------------------------------
+def dead_band(ds: xr.Dataset) -> tuple[float, float] | None:
+    """The paper's interval for the E1 layer of E7's data set, if the run can
+    be compared with it."""
+    settings, claims = load_reference()
+    config = run_config(ds)
+    for claim in claims:
+        if claim.measure == "dead_fraction" and claim.args.get("layer") == int(ds.layer.max()):
+            if not differences(claim, config, settings):
+                return claim.low, claim.high
+    return None
+
+
+def size_bands(ds: xr.Dataset) -> dict[int, tuple[float, float]]:
+    """The paper's interval for E2's largest mean size, per depth, where E7's
+    E2 point is at the paper's settings (its n the paper's largest)."""
+    settings, claims = load_reference()
+    config = run_config(ds)
+    config = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
+    return {
+        claim.args["depth"]: (claim.low, claim.high)
+        for claim in claims
+        if claim.measure == "max_mean_size" and not differences(claim, config, settings)
+    }

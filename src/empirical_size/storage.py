@@ -59,8 +59,9 @@ def load(path: str | os.PathLike, required: tuple[str, ...] = ()) -> xr.Dataset:
     return ds
 
 
-def provenance(config_slice: dict, seeds: str, wall_seconds: float) -> dict[str, str | float]:
-    """NetCDF attributes saying where a job's numbers came from."""
+def provenance(config_slice: dict, seeds: str, wall_seconds: float, gradients: str = "") -> dict[str, str | float]:
+    """NetCDF attributes saying where a job's numbers came from; ``gradients``
+    is how its trainer took its steps (``Trainer.gradient_path``)."""
     from . import __version__, backend
 
     # A job that never imported Keras (E6's counts) computed in numpy: say so
@@ -71,7 +72,7 @@ def provenance(config_slice: dict, seeds: str, wall_seconds: float) -> dict[str,
         "seeds": seeds,
         "backend": os.environ.get("KERAS_BACKEND", "") if keras_job else "numpy",
         "matmul_precision": backend.matmul_precision(),
-        "gradients": ", ".join(sorted(getattr(sys.modules.get("empirical_size.engine"), "GRADIENT_PATHS", ()))),
+        "gradients": gradients,
         "versions": json.dumps(backend.versions(), sort_keys=True),
         "device": backend.device() if keras_job else f"numpy:{backend.host_cpu()}",
         "host": socket.gethostname(),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .batching import BatchPlan, trial_keys
+from .minibatch import BatchPlan, trial_keys
 from .engine import Trainer
 from .progress import Progress
 

@@ -1,18 +1,12 @@
 # E3: mini-batches and the remainder batch (the paper's Figure 2), with the
 # two remedies the paper suggests (drop, resample) as variants.
-
-
-wildcard_constraints:
-    variant=r"keep|drop|resample|full",
-
-
 rule batching_train:
-    input:
-        code=TRAIN_NOISE_CODE,
     output:
-        grid.BATCHING_JOB,
+        EXPERIMENTS["batching"].job,
     log:
-        "results/logs/batching/train_{variant}_depth{depth}_n{n}_trials{first}-{last}.log",
+        EXPERIMENTS["batching"].train_log,
+    wildcard_constraints:
+        variant=r"keep|drop|resample|full",
     # E3's chain (24 jobs, a merge, four figures) is the longest: after E2's and E7's
     priority: 1
     conda:
@@ -20,26 +14,25 @@ rule batching_train:
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(batching_spec),
-        mem_mb=mem_mb_of(batching_spec),
+        runtime=runtime_of("batching"),
+        mem_mb=mem_mb_of("batching"),
     params:
-        spec=batching_spec,
+        kind=kind_of("batching"),
+        spec=spec_of("batching"),
+        code=train_code_of("batching"),
         backend=config["backend"],
-        checkpoint=lambda wildcards, output: grid.checkpoint_path(output[0]),
+        checkpoint=checkpoint_of("batching"),
     shell:
-        "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q} --checkpoint {params.checkpoint:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule batching_merge:
     input:
-        jobs=grid.batching_jobs(config),
-        code=MERGE_CODE,
+        jobs=EXPERIMENTS["batching"].jobs(config),
     output:
-        "results/data/batching.nc",
+        EXPERIMENTS["batching"].data,
     log:
-        "results/logs/batching/merge.log",
+        EXPERIMENTS["batching"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -51,6 +44,7 @@ rule batching_merge:
                 for k in ("batch_size", "full_batch_below", "shuffle")
             }
         ),
+        code=MERGE_CODE,
     shell:
         "python -m empirical_size merge --experiment batching --grid variant depth n"
         " --broadcast variant={params.variants} --config {params.config:q} --attrs {params.attrs:q}"
@@ -59,8 +53,7 @@ rule batching_merge:
 
 rule fig2:
     input:
-        data="results/data/batching.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["batching"].data,
     output:
         report(
             "results/fig2.png",
@@ -68,12 +61,13 @@ rule fig2:
             category="Figure 2: batching",
         ),
     log:
-        "results/logs/fig2.log",
+        EXPERIMENTS["batching"].log("fig2"),
     conda:
         "../../envs/analysis.yaml"
     params:
         cmap=config["plot"]["cmap"],
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot fig2 --variant keep --data {input.data:q} --cmap {params.cmap:q}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
@@ -81,8 +75,7 @@ rule fig2:
 
 rule fig2_remedy:
     input:
-        data="results/data/batching.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["batching"].data,
     output:
         report(
             "results/fig2_{variant}.png",
@@ -90,7 +83,7 @@ rule fig2_remedy:
             category="Figure 2: batching",
         ),
     log:
-        "results/logs/fig2_{variant}.log",
+        EXPERIMENTS["batching"].log("fig2_{variant}"),
     wildcard_constraints:
         variant=r"drop|resample",
     conda:
@@ -98,6 +91,7 @@ rule fig2_remedy:
     params:
         cmap=config["plot"]["cmap"],
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot fig2 --variant {wildcards.variant} --data {input.data:q}"
         " --cmap {params.cmap:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
@@ -105,8 +99,7 @@ rule fig2_remedy:
 
 rule fig2_compare:
     input:
-        data="results/data/batching.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["batching"].data,
     output:
         report(
             "results/fig2_compare.png",
@@ -114,12 +107,13 @@ rule fig2_compare:
             category="Figure 2: batching",
         ),
     log:
-        "results/logs/fig2_compare.log",
+        EXPERIMENTS["batching"].log("fig2_compare"),
     conda:
         "../../envs/analysis.yaml"
     params:
         cmap=config["plot"]["cmap"],
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot fig2_compare --data {input.data:q} --cmap {params.cmap:q}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

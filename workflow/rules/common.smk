@@ -1,5 +1,6 @@
 # Shared by every experiment's rules: config checks the schema cannot
-# express, the library's code files, and the job lists (from the library).
+# express, the code trigger, and the one training command; each
+# experiment's jobs (paths, specs, resources) come from grid.EXPERIMENTS.
 import json
 import os
 import shlex
@@ -28,88 +29,59 @@ try:
 except grid.ConfigError as err:
     raise WorkflowError(str(err))
 
-PKG = SRC / "empirical_size"
-# Library files whose change must rerun training: Snakemake's code trigger
-# only sees a rule's own shell command.
-TRAIN_CODE = [
-    str(PKG / f)
-    for f in (
-        "backend.py",
-        "batching.py",
-        "cpu_kernel.cpp",
-        "cpu_kernel.py",
-        "engine.py",
-        "fused.py",
-        "networks.py",
-        "packing.py",
-        "seeding.py",
-        "storage.py",
-        "training.py",
-    )
-]
-PLOT_CODE = [str(PKG / "plots.py")]
-MERGE_CODE = [str(PKG / f) for f in ("merge.py", "storage.py")]
+from empirical_size import code
+
+EXPERIMENTS = grid.EXPERIMENTS
 
 
 def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
-def size_spec(wildcards):
-    return as_json(grid.size_spec(config, **wildcards))
+# The code trigger: a fingerprint of the library files a step imports
+# (derived from its imports, empirical_size.code), as a parameter, so that
+# editing one reruns the step and Snakemake lists no source files as inputs.
+MERGE_CODE = code.fingerprint("empirical_size.merge")
+PLOT_CODE = code.fingerprint("empirical_size.plots")
+# Every training rule runs the same command; the experiment's record says the rest.
+TRAIN = (
+    "python -m empirical_size train --job {params.kind} --backend {params.backend} --threads {threads}"
+    " --spec {params.spec:q} {params.checkpoint} --out {output:q} > {log:q} 2>&1"
+)
 
 
-def batching_spec(wildcards):
-    return as_json(grid.batching_spec(config, **wildcards))
+def spec_of(name):
+    return lambda wildcards: as_json(EXPERIMENTS[name].spec(config, **wildcards))
 
 
-def minima_spec(wildcards):
-    return as_json(grid.minima_spec(config, **wildcards))
+def kind_of(name):
+    return lambda wildcards: EXPERIMENTS[name].kind(dict(wildcards))
 
 
-def degenerate_spec(wildcards):
-    return as_json(grid.degenerate_spec(config))
+def train_code_of(name):
+    return lambda wildcards: EXPERIMENTS[name].train_code(dict(wildcards))
 
 
-def linearity_spec(wildcards):
-    return as_json(grid.linearity_spec(config))
+def checkpoint_of(name):
+    """``--checkpoint PATH`` for the jobs that keep one."""
+
+    def option(wildcards, output):
+        if not grid.checkpoints(name, dict(wildcards)):
+            return ""
+        return f"--checkpoint {shlex.quote(grid.checkpoint_path(output[0]))}"
+
+    return option
 
 
-def knots_spec(wildcards):
-    return as_json(grid.knots_spec(config))
+def runtime_of(name):
+    """Cluster runtime request (minutes) of a training job, from its spec."""
+    return lambda wildcards: grid.resources(name, config, dict(wildcards))["runtime"]
 
 
-def runtime_of(spec):
-    """Cluster runtime request (minutes) of a training rule, from its spec."""
-    return lambda wildcards: grid.runtime_minutes(
-        json.loads(spec(wildcards)), config["cluster"]
-    )
+def mem_mb_of(name):
+    return lambda wildcards: grid.resources(name, config, dict(wildcards))["mem_mb"]
 
 
-def mem_mb_of(spec):
-    return lambda wildcards: grid.mem_mb(json.loads(spec(wildcards)))
-
-
-TRAIN_NOISE_CODE = TRAIN_CODE + [
-    str(PKG / "experiments" / f) for f in ("common.py", "noise_fit.py")
-]
-TRAIN_FUNCTION_CODE = TRAIN_CODE + [
-    str(PKG / f)
-    for f in ("targets.py", "experiments/common.py", "experiments/function_fit.py")
-]
-
-
-def sensitivity_spec(wildcards):
-    return as_json(grid.sensitivity_spec(config, wildcards.setting, wildcards.part))
-
-
-def sensitivity_checkpoint(wildcards, output):
-    """Only E2's jobs checkpoint (E1's take seconds)."""
-    if not wildcards.part.startswith("size"):
-        return ""
-    return f"--checkpoint {shlex.quote(grid.checkpoint_path(output[0]))}"
-
-
-def sensitivity_pairs(part):
-    jobs = grid.sensitivity_jobs(config, part)
+def sensitivity_pairs(kind):
+    jobs = grid.sensitivity_jobs(config, kind)
     return " ".join(shlex.quote(f"{label}={path}") for label, path in jobs)

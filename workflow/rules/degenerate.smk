@@ -1,58 +1,46 @@
 # E1: degenerate neurons (paper section 2.1).
-
-
 rule degenerate_train:
-    input:
-        code=TRAIN_CODE
-        + [
-            str(PKG / f)
-            for f in (
-                "measures.py",
-                "experiments/common.py",
-                "experiments/degenerate.py",
-            )
-        ],
     output:
-        "results/jobs/degenerate/all.nc",
+        EXPERIMENTS["degenerate"].job,
     log:
-        "results/logs/degenerate/train.log",
+        EXPERIMENTS["degenerate"].train_log,
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(degenerate_spec),
-        mem_mb=mem_mb_of(degenerate_spec),
+        runtime=runtime_of("degenerate"),
+        mem_mb=mem_mb_of("degenerate"),
     params:
-        spec=degenerate_spec,
+        kind=kind_of("degenerate"),
+        spec=spec_of("degenerate"),
+        code=train_code_of("degenerate"),
         backend=config["backend"],
+        checkpoint=checkpoint_of("degenerate"),
     shell:
-        "python -m empirical_size train --job degenerate --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule degenerate_merge:
     input:
-        jobs="results/jobs/degenerate/all.nc",
-        code=MERGE_CODE,
+        jobs=EXPERIMENTS["degenerate"].jobs(config),
     output:
-        "results/data/degenerate.nc",
+        EXPERIMENTS["degenerate"].data,
     log:
-        "results/logs/degenerate/merge.log",
+        EXPERIMENTS["degenerate"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "degenerate")),
+        code=MERGE_CODE,
     shell:
-        "python -m empirical_size merge --job degenerate --experiment degenerate"
+        "python -m empirical_size merge --experiment degenerate"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule degenerate_table:
     input:
-        data="results/data/degenerate.nc",
-        code=[str(PKG / "experiments" / "degenerate.py")],
+        data=EXPERIMENTS["degenerate"].data,
     output:
         report(
             "results/degenerate.csv",
@@ -60,17 +48,18 @@ rule degenerate_table:
             category="E1: degenerate neurons",
         ),
     log:
-        "results/logs/degenerate/table.log",
+        EXPERIMENTS["degenerate"].log("table"),
     conda:
         "../../envs/analysis.yaml"
+    params:
+        code=code.fingerprint(EXPERIMENTS["degenerate"].module),
     shell:
         "python -m empirical_size table degenerate --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule degenerate_plot:
     input:
-        data="results/data/degenerate.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["degenerate"].data,
     output:
         report(
             "results/degenerate.png",
@@ -78,12 +67,13 @@ rule degenerate_plot:
             category="E1: degenerate neurons",
         ),
     log:
-        "results/logs/degenerate/plot.log",
+        EXPERIMENTS["degenerate"].log("plot"),
     conda:
         "../../envs/analysis.yaml"
     params:
         marked=config["degenerate"]["report_layers"],
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot degenerate --data {input.data:q} --marked {params.marked}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

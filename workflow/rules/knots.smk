@@ -1,41 +1,36 @@
 # E6 (beyond the paper): exact linear pieces of one-input networks, at
 # initialisation and during training of the E4 and E5 networks.
-
-
-rule knots_init:
-    input:
-        code=[
-            str(PKG / f)
-            for f in ("knots.py", "networks.py", "seeding.py", "experiments/knots.py")
-        ],
+rule knots_train:
     output:
-        "results/jobs/knots/init.nc",
+        EXPERIMENTS["knots"].job,
     log:
-        "results/logs/knots/init.log",
+        EXPERIMENTS["knots"].train_log,
     conda:
         "../../envs/train.yaml"
     params:
-        spec=knots_spec,
+        kind=kind_of("knots"),
+        spec=spec_of("knots"),
+        code=train_code_of("knots"),
         backend=config["backend"],
+        checkpoint=checkpoint_of("knots"),
     shell:
-        "python -m empirical_size train --job knots --backend {params.backend}"
-        " --spec {params.spec:q} --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule knots_merge:
     input:
-        init="results/jobs/knots/init.nc",
-        minima="results/data/minima.nc",
-        linearity="results/data/linearity.nc",
-        code=MERGE_CODE + [str(PKG / f) for f in ("knots.py", "experiments/knots.py")],
+        init=EXPERIMENTS["knots"].job,
+        minima=EXPERIMENTS["minima"].data,
+        linearity=EXPERIMENTS["linearity"].data,
     output:
-        "results/data/knots.nc",
+        EXPERIMENTS["knots"].data,
     log:
-        "results/logs/knots/merge.log",
+        EXPERIMENTS["knots"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "knots")),
+        code=code.fingerprint(EXPERIMENTS["knots"].module),
     shell:
         "python -m empirical_size knots --init {input.init:q} --minima {input.minima:q}"
         " --linearity {input.linearity:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
@@ -43,8 +38,7 @@ rule knots_merge:
 
 rule knots_plot:
     input:
-        data="results/data/knots.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["knots"].data,
     output:
         report(
             "results/knots.png",
@@ -52,11 +46,12 @@ rule knots_plot:
             category="E6: knots",
         ),
     log:
-        "results/logs/knots/plot.log",
+        EXPERIMENTS["knots"].log("plot"),
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot knots --data {input.data:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

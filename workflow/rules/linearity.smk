@@ -1,51 +1,46 @@
 # E5: linearity of training (the paper's Figures 4 and 5).
-
-
 rule linearity_train:
-    input:
-        code=TRAIN_FUNCTION_CODE + [str(PKG / "experiments" / "linearity.py")],
     output:
-        "results/jobs/linearity/all.nc",
+        EXPERIMENTS["linearity"].job,
     log:
-        "results/logs/linearity/train.log",
+        EXPERIMENTS["linearity"].train_log,
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(linearity_spec),
-        mem_mb=mem_mb_of(linearity_spec),
+        runtime=runtime_of("linearity"),
+        mem_mb=mem_mb_of("linearity"),
     params:
-        spec=linearity_spec,
+        kind=kind_of("linearity"),
+        spec=spec_of("linearity"),
+        code=train_code_of("linearity"),
         backend=config["backend"],
-        checkpoint=lambda wildcards, output: grid.checkpoint_path(output[0]),
+        checkpoint=checkpoint_of("linearity"),
     shell:
-        "python -m empirical_size train --job linearity --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q} --checkpoint {params.checkpoint:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule linearity_merge:
     input:
-        jobs="results/jobs/linearity/all.nc",
-        code=MERGE_CODE,
+        jobs=EXPERIMENTS["linearity"].jobs(config),
     output:
-        "results/data/linearity.nc",
+        EXPERIMENTS["linearity"].data,
     log:
-        "results/logs/linearity/merge.log",
+        EXPERIMENTS["linearity"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "linearity")),
+        code=MERGE_CODE,
     shell:
-        "python -m empirical_size merge --job linearity --experiment linearity"
+        "python -m empirical_size merge --experiment linearity"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig4_fig5:
     input:
-        data="results/data/linearity.nc",
-        code=PLOT_CODE + [str(PKG / "experiments" / "linearity.py")],
+        data=EXPERIMENTS["linearity"].data,
     output:
         fig4=report(
             "results/fig4.png",
@@ -58,11 +53,12 @@ rule fig4_fig5:
             category="Figures 4 and 5: linearity",
         ),
     log:
-        "results/logs/fig4_fig5.log",
+        EXPERIMENTS["linearity"].log("fig4_fig5"),
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "(python -m empirical_size plot fig4 --data {input.data:q} --dpi {params.dpi} --out {output.fig4:q}"
         " && python -m empirical_size plot fig5 --data {input.data:q} --dpi {params.dpi}"

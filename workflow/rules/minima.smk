@@ -1,56 +1,49 @@
 # E4: local minima on a sawtooth (the paper's Figure 3), zero initial biases
 # (the paper) against non-zero ones.
-
-
-wildcard_constraints:
-    bias=r"zero|uniform",
-
-
 rule minima_train:
-    input:
-        code=TRAIN_FUNCTION_CODE + [str(PKG / "experiments" / "minima.py")],
     output:
-        grid.MINIMA_JOB,
+        EXPERIMENTS["minima"].job,
     log:
-        "results/logs/minima/train_{bias}.log",
+        EXPERIMENTS["minima"].train_log,
+    wildcard_constraints:
+        variant=r"zero|uniform",
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(minima_spec),
-        mem_mb=mem_mb_of(minima_spec),
+        runtime=runtime_of("minima"),
+        mem_mb=mem_mb_of("minima"),
     params:
-        spec=minima_spec,
+        kind=kind_of("minima"),
+        spec=spec_of("minima"),
+        code=train_code_of("minima"),
         backend=config["backend"],
-        checkpoint=lambda wildcards, output: grid.checkpoint_path(output[0]),
+        checkpoint=checkpoint_of("minima"),
     shell:
-        "python -m empirical_size train --job minima --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q} --checkpoint {params.checkpoint:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule minima_merge:
     input:
-        jobs=grid.minima_jobs(config),
-        code=MERGE_CODE,
+        jobs=EXPERIMENTS["minima"].jobs(config),
     output:
-        "results/data/minima.nc",
+        EXPERIMENTS["minima"].data,
     log:
-        "results/logs/minima/merge.log",
+        EXPERIMENTS["minima"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "minima")),
+        code=MERGE_CODE,
     shell:
-        "python -m empirical_size merge --job minima --experiment minima --grid variant"
+        "python -m empirical_size merge --experiment minima --grid variant"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
 
 rule fig3:
     input:
-        data="results/data/minima.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["minima"].data,
     output:
         report(
             "results/fig3.png",
@@ -58,11 +51,12 @@ rule fig3:
             category="Figure 3: local minima",
         ),
     log:
-        "results/logs/fig3.log",
+        EXPERIMENTS["minima"].log("fig3"),
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot fig3 --data {input.data:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

@@ -1,23 +1,13 @@
 # The paper's claims against this run: reference values from the library's
 # paper_values.yaml, ours from the merged data sets, and a verdict for each.
-
-
 rule reproduction:
     input:
-        degenerate="results/data/degenerate.nc",
-        noise_fit="results/data/size.nc",
-        linearity="results/data/linearity.nc",
-        code=[
-            str(PKG / f)
-            for f in (
-                "reproduction.py",
-                "paper_values.yaml",
-                "experiments/linearity.py",
-            )
-        ],
+        degenerate=EXPERIMENTS["degenerate"].data,
+        size_data=EXPERIMENTS["size"].data,
+        linearity=EXPERIMENTS["linearity"].data,
     output:
         report(
-            "results/reproduction.csv",
+            grid.REPRODUCTION,
             caption="../report/reproduction.rst",
             category="Reproduction: the paper against this run",
         ),
@@ -25,6 +15,8 @@ rule reproduction:
         "results/logs/reproduction.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        code=code.fingerprint("empirical_size.reproduction"),
     shell:
         "python -m empirical_size reproduce --data degenerate={input.degenerate:q}"
-        " size={input.noise_fit:q} linearity={input.linearity:q} --out {output:q} > {log:q} 2>&1"
+        " size={input.size_data:q} linearity={input.linearity:q} --out {output:q} > {log:q} 2>&1"

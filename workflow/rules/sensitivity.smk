@@ -2,21 +2,16 @@
 # paper does not pin down (Adadelta epsilon and learning rate, precision,
 # batch size, input distribution), one changed at a time; E2's at each depth
 # of sensitivity.size. The baseline reuses E1's and E2's jobs.
-
-
 wildcard_constraints:
     setting=r"[A-Za-z0-9_.+-]+",
     part=r"degenerate|size_depth\d+",
 
 
 rule sensitivity_train:
-    input:
-        code=TRAIN_NOISE_CODE
-        + [str(PKG / f) for f in ("measures.py", "experiments/degenerate.py")],
     output:
-        grid.SENSITIVITY_JOB,
+        EXPERIMENTS["sensitivity"].job,
     log:
-        "results/logs/sensitivity/{setting}_{part}.log",
+        EXPERIMENTS["sensitivity"].train_log,
     # E7's jobs are among the longest: started first (see size_train)
     priority: 2
     conda:
@@ -24,43 +19,42 @@ rule sensitivity_train:
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(sensitivity_spec),
-        mem_mb=mem_mb_of(sensitivity_spec),
+        runtime=runtime_of("sensitivity"),
+        mem_mb=mem_mb_of("sensitivity"),
     params:
-        spec=sensitivity_spec,
-        job=lambda wildcards: grid.sensitivity_part(wildcards.part)[0],
-        checkpoint=sensitivity_checkpoint,
+        kind=kind_of("sensitivity"),
+        spec=spec_of("sensitivity"),
+        code=train_code_of("sensitivity"),
         backend=config["backend"],
+        checkpoint=checkpoint_of("sensitivity"),
     shell:
-        "python -m empirical_size train --job {params.job} --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q} {params.checkpoint} --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule sensitivity_merge:
     input:
         degenerate=[path for _, path in grid.sensitivity_jobs(config, "degenerate")],
-        noise_fit=[path for _, path in grid.sensitivity_jobs(config, "size")],
-        code=MERGE_CODE + [str(PKG / "sensitivity.py")],
+        sizes=[path for _, path in grid.sensitivity_jobs(config, "size")],
     output:
-        "results/data/sensitivity.nc",
+        EXPERIMENTS["sensitivity"].data,
     log:
-        "results/logs/sensitivity/merge.log",
+        EXPERIMENTS["sensitivity"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         degenerate=sensitivity_pairs("degenerate"),
-        noise_fit=sensitivity_pairs("size"),
+        sizes=sensitivity_pairs("size"),
         settings=as_json(grid.sensitivity_settings(config)),
         config=as_json(grid.sensitivity_merge_config(config)),
+        code=code.fingerprint(EXPERIMENTS["sensitivity"].module),
     shell:
-        "python -m empirical_size sensitivity-merge --degenerate {params.degenerate} --size {params.noise_fit}"
+        "python -m empirical_size sensitivity-merge --degenerate {params.degenerate} --size {params.sizes}"
         " --settings {params.settings:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule sensitivity_table:
     input:
-        data="results/data/sensitivity.nc",
-        code=[str(PKG / "sensitivity.py")],
+        data=EXPERIMENTS["sensitivity"].data,
     output:
         report(
             "results/sensitivity.csv",
@@ -68,21 +62,18 @@ rule sensitivity_table:
             category="E7: sensitivity",
         ),
     log:
-        "results/logs/sensitivity/table.log",
+        EXPERIMENTS["sensitivity"].log("table"),
     conda:
         "../../envs/analysis.yaml"
+    params:
+        code=code.fingerprint(EXPERIMENTS["sensitivity"].module),
     shell:
         "python -m empirical_size table sensitivity --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule sensitivity_plot:
     input:
-        data="results/data/sensitivity.nc",
-        code=PLOT_CODE
-        + [
-            str(PKG / f)
-            for f in ("sensitivity.py", "reproduction.py", "paper_values.yaml")
-        ],
+        data=EXPERIMENTS["sensitivity"].data,
     output:
         report(
             "results/sensitivity.png",
@@ -90,11 +81,12 @@ rule sensitivity_plot:
             category="E7: sensitivity",
         ),
     log:
-        "results/logs/sensitivity/plot.log",
+        EXPERIMENTS["sensitivity"].log("plot"),
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
+        code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
     shell:
         "python -m empirical_size plot sensitivity --data {input.data:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
@@ -102,12 +94,7 @@ rule sensitivity_plot:
 
 rule sensitivity_lr_plot:
     input:
-        data="results/data/sensitivity.nc",
-        code=PLOT_CODE
-        + [
-            str(PKG / f)
-            for f in ("sensitivity.py", "reproduction.py", "paper_values.yaml")
-        ],
+        data=EXPERIMENTS["sensitivity"].data,
     output:
         report(
             "results/sensitivity_lr.png",
@@ -115,11 +102,12 @@ rule sensitivity_lr_plot:
             category="E7: sensitivity",
         ),
     log:
-        "results/logs/sensitivity/plot_lr.log",
+        EXPERIMENTS["sensitivity"].log("plot_lr"),
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
+        code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
     shell:
         "python -m empirical_size plot sensitivity_lr --data {input.data:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

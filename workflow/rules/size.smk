@@ -1,6 +1,4 @@
 # E2: error and size of networks fitting noise (the paper's Figure 1).
-
-
 wildcard_constraints:
     depth=r"\d+",
     n=r"\d+(-\d+)?",
@@ -9,12 +7,10 @@ wildcard_constraints:
 
 
 rule size_train:
-    input:
-        code=TRAIN_NOISE_CODE,
     output:
-        grid.SIZE_JOB,
+        EXPERIMENTS["size"].job,
     log:
-        "results/logs/size/train_depth{depth}_n{n}_trials{first}-{last}.log",
+        EXPERIMENTS["size"].train_log,
     # E2's jobs are the longest (up to 20 s on 2 cores): started first, none is left running alone at the end
     priority: 2
     conda:
@@ -22,30 +18,30 @@ rule size_train:
     threads: config["threads"]
     resources:
         gpu=config["cluster"]["gpus"],
-        runtime=runtime_of(size_spec),
-        mem_mb=mem_mb_of(size_spec),
+        runtime=runtime_of("size"),
+        mem_mb=mem_mb_of("size"),
     params:
-        spec=size_spec,
+        kind=kind_of("size"),
+        spec=spec_of("size"),
+        code=train_code_of("size"),
         backend=config["backend"],
-        checkpoint=lambda wildcards, output: grid.checkpoint_path(output[0]),
+        checkpoint=checkpoint_of("size"),
     shell:
-        "python -m empirical_size train --job noise_fit --backend {params.backend} --threads {threads}"
-        " --spec {params.spec:q} --checkpoint {params.checkpoint:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        TRAIN
 
 
 rule size_merge:
     input:
-        jobs=grid.size_jobs(config),
-        code=MERGE_CODE,
+        jobs=EXPERIMENTS["size"].jobs(config),
     output:
-        "results/data/size.nc",
+        EXPERIMENTS["size"].data,
     log:
-        "results/logs/size/merge.log",
+        EXPERIMENTS["size"].log("merge"),
     conda:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "size")),
+        code=MERGE_CODE,
     shell:
         "python -m empirical_size merge --experiment size --grid depth n --config {params.config:q}"
         " --out {output:q} {input.jobs:q} > {log:q} 2>&1"
@@ -53,8 +49,7 @@ rule size_merge:
 
 rule fig1:
     input:
-        data="results/data/size.nc",
-        code=PLOT_CODE,
+        data=EXPERIMENTS["size"].data,
     output:
         report(
             "results/fig1.png",
@@ -62,12 +57,13 @@ rule fig1:
             category="Figure 1: error and size",
         ),
     log:
-        "results/logs/fig1.log",
+        EXPERIMENTS["size"].log("fig1"),
     conda:
         "../../envs/analysis.yaml"
     params:
         cmap=config["plot"]["cmap"],
         dpi=config["plot"]["dpi"],
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot fig1 --data {input.data:q} --cmap {params.cmap:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

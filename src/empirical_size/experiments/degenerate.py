@@ -17,7 +17,7 @@ import xarray as xr
 
 from .. import networks, seeding
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
-from ..batching import BatchPlan, trial_keys
+from ..minibatch import BatchPlan, trial_keys
 from ..measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
@@ -119,7 +119,7 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
     streams = {"data": ("trial",), "fresh": ("trial",), "init": ("trial",)}
     if not plan.full_batch:
         streams["shuffle"] = ("trial",)
-    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
     return ds
 
 

@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding
-from ..knots import count_pieces
+from ..pieces import count_pieces
 from .common import JobSpec, glorot_trials
-from .function_fit import stacked_weights
+from .curves import stacked_weights
 
 
 @dataclass(frozen=True)

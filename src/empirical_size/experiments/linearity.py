@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding, targets
-from ..batching import BatchPlan
+from ..minibatch import BatchPlan
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials
-from .function_fit import train_functions, weight_variables
+from .curves import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
 
@@ -121,7 +121,7 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     streams = {"inputs": (), "spline": (), "noise": (), "init": ("trial",) if job.shared_init else ("set", "trial")}
     if not plan.full_batch:
         streams["shuffle"] = ("set", "trial")
-    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
     return ds
 
 

@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding, targets
-from ..batching import BatchPlan
+from ..minibatch import BatchPlan
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, per_trial
-from .function_fit import train_functions, weight_variables
+from .curves import train_functions, weight_variables
 
 BIAS_VARIANTS = ("zero", "uniform")
 
@@ -91,7 +91,7 @@ def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dat
         coords={"trial": job.trial_ids, "epoch": rec["epoch"], "x": grid, "variant": ((), job.variant, {"long_name": "initial biases"})},
     )
     streams = {"data": (), "init": ("trial",), "shuffle": ("trial",)}
-    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start))
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
     return ds
 
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import train_job
 
 from empirical_size import networks
-from empirical_size.knots import count_pieces, pieces
+from empirical_size.pieces import count_pieces, pieces
 
 
 def tent(depth):

@@ -16,8 +16,8 @@ import json
 import numpy as np
 import xarray as xr
 
-from .merge import without_diverged
-from .storage import load
+from ..merge import without_diverged
+from ..storage import load
 
 E2_VARS = ("mse", "size", "sum_y2", "diverged", "steps_per_epoch")
 

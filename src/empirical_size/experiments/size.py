@@ -1,5 +1,5 @@
 """Fitting noise (E2, and E3 with mini-batches): one job = one grid point,
-a contiguous range of trials; or, packed (:class:`PackedNoiseFitJob`),
+a contiguous range of trials; or, packed (:class:`PackedSizeJob`),
 several sizes ``n`` of one depth trained together, each trial exactly as in
 its own job (padded with masks, :mod:`empirical_size.packing`).
 
@@ -20,7 +20,7 @@ import xarray as xr
 
 from .. import networks, seeding
 from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
-from ..batching import BatchPlan
+from ..minibatch import BatchPlan
 from ..packing import pack
 from ..progress import Progress
 
@@ -28,7 +28,7 @@ log = logging.getLogger("empirical_size")
 
 
 @dataclass(frozen=True)
-class NoiseFitJob(JobSpec):
+class SizeJob(JobSpec):
     depth: int
     n: int
     first_trial: int
@@ -65,7 +65,7 @@ class NoiseFitJob(JobSpec):
         return BatchPlan(self.n, self.batch_size, self.batch_mode, self.shuffle)
 
 
-def memory_estimate(job: NoiseFitJob, trials: int | None = None) -> float:
+def memory_estimate(job: SizeJob, trials: int | None = None) -> float:
     """Bytes a chunk of ``trials`` needs, roughly: data, weights with gradients
     and two Adadelta accumulators, and per layer the activations and their
     gradients for the batch, with a factor 2 for the compiler's temporaries."""
@@ -79,7 +79,7 @@ def memory_estimate(job: NoiseFitJob, trials: int | None = None) -> float:
     return 2.0 * trials * (word * (data + 4 * params + activations) + index)
 
 
-def check_memory(job: NoiseFitJob, available: float | None) -> None:
+def check_memory(job: SizeJob, available: float | None) -> None:
     """Refuse up front a chunk that would not fit, saying what would."""
     need = memory_estimate(job)
     if available is None or need <= 0.8 * available:
@@ -94,7 +94,7 @@ def check_memory(job: NoiseFitJob, available: float | None) -> None:
 
 
 @dataclass(frozen=True)
-class PackedNoiseFitJob(JobSpec):
+class PackedSizeJob(JobSpec):
     """Points of one depth and several sizes ``ns``, the same trials each;
     trains ``len(ns) * trials`` networks in one call: E2's full-batch
     points, or E3's mini-batch points whose sizes take the same number of
@@ -128,10 +128,10 @@ class PackedNoiseFitJob(JobSpec):
     def sizes(self) -> list[int]:
         return networks.layer_sizes(self.inputs, self.width, self.depth)
 
-    def points(self) -> list[NoiseFitJob]:
+    def points(self) -> list[SizeJob]:
         """The job of each packed size alone (same data, weights, results)."""
         fields = {k: v for k, v in asdict(self).items() if k != "ns"}
-        return [NoiseFitJob(**fields, n=n) for n in self.ns]
+        return [SizeJob(**fields, n=n) for n in self.ns]
 
     def shuffle_rngs(self) -> list[np.random.Generator]:
         """Each point's trials' shuffle streams, in the packed order."""
@@ -142,11 +142,11 @@ class Job:
     """A job spec: one size (``n``) or packed sizes (``ns``)."""
 
     @staticmethod
-    def from_dict(spec: dict) -> NoiseFitJob | PackedNoiseFitJob:
-        return (PackedNoiseFitJob if "ns" in spec else NoiseFitJob).from_dict(spec)
+    def from_dict(spec: dict) -> SizeJob | PackedSizeJob:
+        return (PackedSizeJob if "ns" in spec else SizeJob).from_dict(spec)
 
 
-def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``,
     ``epoch``, and ``n`` for a packed job)."""
     from ..engine import AdadeltaSettings, make_trainer
@@ -154,9 +154,9 @@ def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, chec
 
     from ..backend import available_memory
 
-    points = job.points() if isinstance(job, PackedNoiseFitJob) else [job]
+    points = job.points() if isinstance(job, PackedSizeJob) else [job]
     widest = max(points, key=lambda p: p.n)
-    check_memory(NoiseFitJob(**{**asdict(widest), "trials": len(points) * job.trials}), available_memory())
+    check_memory(SizeJob(**{**asdict(widest), "trials": len(points) * job.trials}), available_memory())
     start = time.perf_counter()
     data = [p.data() for p in points]
     trainer = make_trainer(job.sizes, len(points) * job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
@@ -179,8 +179,8 @@ def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, chec
         checkpoint=checkpoint,
     )
     wall = time.perf_counter() - start
-    if not isinstance(job, PackedNoiseFitJob):
-        return _stamp(_dataset(job, rec, data[0][1], plan), job, plan, wall)
+    if not isinstance(job, PackedSizeJob):
+        return _stamp(_dataset(job, rec, data[0][1], plan), job, plan, wall, trainer.gradient_path)
     # a packed job's file has an n dimension, also for a bucket of one size
     split = {k: packed.split(v) if len(points) > 1 else [v] for k, v in rec.items() if k != "epoch"}
     parts = [
@@ -188,14 +188,14 @@ def run(job: NoiseFitJob | PackedNoiseFitJob, progress_every: float = 10.0, chec
         for i, p in enumerate(points)
     ]
     ds = xr.concat(parts, dim="n", data_vars="all", coords="minimal", combine_attrs="override")
-    return _stamp(ds, job, plan, wall)
+    return _stamp(ds, job, plan, wall, trainer.gradient_path)
 
 
 def _concat_weights(per_point: list[networks.Weights]) -> networks.Weights:
     return [tuple(np.concatenate([w[layer][k] for w in per_point]) for k in (0, 1)) for layer in range(len(per_point[0]))]
 
 
-def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Dataset:
+def _dataset(job: SizeJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Dataset:
     """One size's data set from its records (provenance: :func:`_stamp`)."""
     from ..training import divergence_variables
 
@@ -219,7 +219,7 @@ def _dataset(job: NoiseFitJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.
     return ds
 
 
-def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float) -> xr.Dataset:
+def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float, gradients: str) -> xr.Dataset:
     """Provenance: the job's spec, its seed streams, the machine."""
     from ..storage import provenance
 
@@ -227,6 +227,6 @@ def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float) -> xr.Dataset:
     if not plan.full_batch:
         streams["shuffle"] = ("depth", "n", "trial")
     seeds = seeding.describe(job.seed, job.namespace, streams)
-    ds.attrs.update(provenance(asdict(job), seeds, wall))
+    ds.attrs.update(provenance(asdict(job), seeds, wall, gradients))
     ds.attrs["trained_dtype"] = job.dtype
     return ds

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..batching import BatchPlan
+from ..minibatch import BatchPlan
 from ..progress import Progress
 
 
