@@ -82,7 +82,7 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
     for key in ("config", "seeds", "backend", "versions", "device", "wall_seconds"):
         assert key in job.attrs
     assert '"epochs": 40' in job.attrs["config"]
-    log = (workdir / "results/logs/size/train_depth2_n1-256_trials0-1.log").read_text()
+    log = (workdir / "results/logs/size/depth2/n1-256/trials0-1.log").read_text()
     assert re.search(r"40/40 epochs \(100%\), elapsed", log)
 
     again = snakemake(workdir, "results/fig1.png", "-n", "--configfile", cfg)
@@ -175,23 +175,29 @@ def test_tiny_config_runs_every_target(workdir):
     e7 = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1"}
     assert eps == {"sensitivity_train": "2", **e7, "all": "1", "total": "7"}  # E1 and E2 at depth 2
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
-    # E7 and the reproduction table re-read E2's data; E7 trains nothing new (its baseline is trials 0-1)
-    downstream = {"reproduction": "1", **e7}
-    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "10"}
+    # the reproduction table re-reads E2's data; E7 does not depend on E2's trials (its baseline is trials 0-1)
+    downstream = {"reproduction": "1"}
+    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "6"}
     # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
     wider = planned([("size", "sizes", [20, 35, 300])])
-    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "12"}
+    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "8"}
 
-    # the code trigger: an edited library file used by training reruns training
-    # (Snakemake 9 compares checksums: touching alone, content unchanged, does not)
+    # the code trigger: editing a module that figures import redraws figures only
+    plots = workdir / "src/empirical_size/plots.py"
+    plots.write_text(plots.read_text() + "\n# edited\n")
+    assert set(planned([])) == figures
+    # and editing one that training imports (derived from the imports) reruns every training job
     engine = workdir / "src/empirical_size/engine.py"
-    later = time.time() + 3600  # newer than every output, whenever the source tree was last edited
     engine.write_text(engine.read_text() + "\n# edited\n")
-    os.utime(engine, (later, later))
     touched = planned([])
-    assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train"} <= set(touched)
+    assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train", "knots_train"} <= set(touched)
     # E7: four settings' E1 jobs, their five E2 jobs (learning_rate_0.1 also at depth 3)
     assert touched["size_train"] == "4" and touched["sensitivity_train"] == "9"
+    # touching alone, content unchanged, reruns nothing (the trigger is the code's content)
+    later = time.time() + 3600
+    for path in (workdir / "src/empirical_size").rglob("*.py"):
+        os.utime(path, (later, later))
+    assert set(planned([])) == set(touched)
 
     # the report embeds every figure with its caption
     snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")

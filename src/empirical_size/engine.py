@@ -28,15 +28,16 @@ from keras import ops
 
 from .minibatch import HASH_MULTIPLIERS, RESAMPLE_SALT, BatchPlan, index_bits
 from .networks import Weights
+from .paper import ADADELTA
 
 
 @dataclass(frozen=True)
 class AdadeltaSettings:
-    """The paper's Adadelta (Keras 1.x defaults), not Keras 3's."""
+    """The paper's Adadelta (Keras 1.x defaults, :mod:`empirical_size.paper`), not Keras 3's."""
 
-    learning_rate: float = 1.0
-    rho: float = 0.95
-    epsilon: float = 1e-8
+    learning_rate: float = ADADELTA["learning_rate"]
+    rho: float = ADADELTA["rho"]
+    epsilon: float = ADADELTA["epsilon"]
 
     def build(self) -> keras.optimizers.Optimizer:
         return keras.optimizers.Adadelta(learning_rate=self.learning_rate, rho=self.rho, epsilon=self.epsilon)

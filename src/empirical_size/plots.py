@@ -13,6 +13,7 @@ import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .merge import without_diverged  # noqa: E402
+from .stats import mean_se  # noqa: E402
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -52,7 +53,7 @@ def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
     ds, diverged = without_diverged(ds)
     depths = ds.depth.values
     mean = ds[["mse", "size", "sum_y2"]].mean("trial")
-    sem = ds[["size", "sum_y2"]].std("trial", ddof=1) / np.sqrt(ds.sizes["trial"]) if ds.sizes["trial"] > 1 else None
+    sem = mean_se(ds[["size", "sum_y2"]], "trial")[1] if ds.sizes["trial"] > 1 else None
     fig = plt.figure(figsize=(14, 3.6 * len(depths)), dpi=dpi, layout="constrained")
     grid = fig.add_gridspec(len(depths), 3, width_ratios=[1, 1, 0.7])
     for row, depth in enumerate(depths):
@@ -203,7 +204,7 @@ def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120) -> Fig
     styles = {("init", "data"): ("C0", "--"), ("init", "fresh"): ("C1", "--"), ("trained", "data"): ("C0", "-"), ("trained", "fresh"): ("C1", "-")}
     for (stage, sample), (color, ls) in styles.items():
         f = frac.sel(stage=stage, sample=sample)
-        err = f.std("trial", ddof=1) / np.sqrt(trials) if trials > 1 else None
+        err = mean_se(f, "trial")[1] if trials > 1 else None
         ax.errorbar(f.layer, f.mean("trial"), yerr=err, color=color, ls=ls, marker="o", ms=3, capsize=2, label=f"{stage}, dead on {sample}")
     for layer in marked:
         ax.axvline(layer, color="0.6", lw=0.8, ls=":")
@@ -312,7 +313,7 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
     (crosses) are single markers at their learning rate. The bands are the paper's values
     (``e2_bands`` per depth, ``e1_band``), drawn where the run is
     comparable with them."""
-    from .experiments.sensitivity import e1_dead, largest_mean_size, mean_se
+    from .experiments.sensitivity import e1_dead, largest_mean_size
 
     knobs = [str(k) for k in ds.knob.values]
     only_rate = [i for i, k in enumerate(knobs) if k in ("", "learning_rate")]

@@ -24,6 +24,8 @@ import numpy as np
 import xarray as xr
 
 from .merge import without_diverged
+from .paper import SETTINGS
+from .stats import mean_se
 
 REFERENCE = Path(__file__).with_name("paper_values.yaml")
 REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
@@ -51,7 +53,8 @@ class Estimate:
 
 
 def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
-    """``(paper_settings, claims)`` from the reference file."""
+    """``(paper_settings, claims)``: the paper's settings (:mod:`empirical_size.paper`)
+    and the claims of the reference file."""
     import yaml
 
     doc = yaml.safe_load(Path(path).read_text())
@@ -63,14 +66,13 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
             low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
         keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
         claims.append(Claim(**keep, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
-    return doc["paper_settings"], claims
+    return SETTINGS, claims
 
 
 # -- our numbers ---------------------------------------------------------------
 def _mean_se(per_trial: xr.DataArray) -> Estimate:
-    v = per_trial.values[np.isfinite(per_trial.values)]
-    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
-    return Estimate(float(v.mean()), se, int(v.size))
+    mean, se = mean_se(per_trial)
+    return Estimate(float(mean), float(se), int(per_trial.count()))
 
 
 def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:

@@ -8,8 +8,6 @@ import numpy as np
 
 from .. import networks, seeding
 
-PAPER_ADADELTA = {"learning_rate": 1.0, "rho": 0.95, "epsilon": 1e-8}
-
 
 class JobSpec:
     """Mixin for frozen dataclasses that describe one job."""

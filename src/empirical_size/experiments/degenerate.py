@@ -16,7 +16,9 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding
-from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
+from ..stats import mean_se
+from ..paper import adadelta
+from .common import JobSpec, glorot_trials, noise_sets, per_trial
 from ..minibatch import BatchPlan, trial_keys
 from ..measures import dead_neurons
 
@@ -38,7 +40,7 @@ class DegenerateJob(JobSpec):
     seed: int = 0
     namespace: str = "degenerate"
     dtype: str = "float32"
-    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self) -> list[int]:
@@ -135,9 +137,7 @@ def table(ds: xr.Dataset):
     import pandas as pd
 
     frac = dead_fraction(ds)
-    trials = frac.count("trial")
-    mean = frac.mean("trial")
-    sem = frac.std("trial", ddof=1) / np.sqrt(trials)
+    mean, sem = mean_se(frac, "trial")
     out = pd.DataFrame({"layer": ds.layer.values})
     for stage in ds.stage.values:
         for sample in ds.sample.values:

@@ -17,7 +17,8 @@ import xarray as xr
 
 from .. import networks, seeding, targets
 from ..minibatch import BatchPlan
-from .common import PAPER_ADADELTA, JobSpec, glorot_trials
+from ..paper import adadelta
+from .common import JobSpec, glorot_trials
 from .curves import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
@@ -45,7 +46,7 @@ class LinearityJob(JobSpec):
     seed: int = 0
     namespace: str = "linearity"
     dtype: str = "float32"
-    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self):

@@ -17,7 +17,8 @@ import xarray as xr
 
 from .. import networks, seeding, targets
 from ..minibatch import BatchPlan
-from .common import PAPER_ADADELTA, JobSpec, glorot_trials, per_trial
+from ..paper import adadelta
+from .common import JobSpec, glorot_trials, per_trial
 from .curves import train_functions, weight_variables
 
 BIAS_VARIANTS = ("zero", "uniform")
@@ -43,7 +44,7 @@ class MinimaJob(JobSpec):
     seed: int = 0
     namespace: str = "minima"
     dtype: str = "float32"
-    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+    optimizer: dict = field(default_factory=adadelta)
 
     def __post_init__(self):
         if self.variant not in BIAS_VARIANTS:

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from ..merge import without_diverged
+from ..stats import mean_se
 from ..storage import load
 
 E2_VARS = ("mse", "size", "sum_y2", "diverged", "steps_per_epoch")
@@ -97,11 +98,6 @@ def _point(ds: xr.Dataset, n: int | None, path: str) -> xr.Dataset:
     if n is None or n not in ds.n.values:
         raise ValueError(f"{path}: a job of packed sizes {ds.n.values.tolist()}; E7's n ({n}) is not among them")
     return ds.sel(n=n)
-
-
-def mean_se(a: xr.DataArray, dim: str) -> tuple[xr.DataArray, xr.DataArray]:
-    """Mean over ``dim`` and its standard error (NaN entries left out)."""
-    return a.mean(dim), a.std(dim, ddof=1) / np.sqrt(a.count(dim))
 
 
 def e1_dead(ds: xr.Dataset, sample: str = "data") -> xr.DataArray:

@@ -19,7 +19,8 @@ import numpy as np
 import xarray as xr
 
 from .. import networks, seeding
-from .common import PAPER_ADADELTA, JobSpec, glorot_trials, noise_sets, per_trial
+from ..paper import adadelta
+from .common import JobSpec, glorot_trials, noise_sets, per_trial
 from ..minibatch import BatchPlan
 from ..packing import pack
 from ..progress import Progress
@@ -27,10 +28,12 @@ from ..progress import Progress
 log = logging.getLogger("empirical_size")
 
 
-@dataclass(frozen=True)
-class SizeJob(JobSpec):
+@dataclass(frozen=True, kw_only=True)
+class _Trials(JobSpec):
+    """What a job's trials share, one size (:class:`SizeJob`) or several
+    (:class:`PackedSizeJob`)."""
+
     depth: int
-    n: int
     first_trial: int
     trials: int
     epochs: int
@@ -45,11 +48,16 @@ class SizeJob(JobSpec):
     batch_mode: str = "keep"
     shuffle: bool = True
     variant: str | None = None  # E3's batching variant, a grid coordinate of its merge
-    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
+    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self) -> list[int]:
         return networks.layer_sizes(self.inputs, self.width, self.depth)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SizeJob(_Trials):
+    n: int
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         """``x (T, n, inputs)``, ``y (T, n, 1)`` in float64."""
@@ -93,40 +101,20 @@ def check_memory(job: SizeJob, available: float | None) -> None:
     )
 
 
-@dataclass(frozen=True)
-class PackedSizeJob(JobSpec):
+@dataclass(frozen=True, kw_only=True)
+class PackedSizeJob(_Trials):
     """Points of one depth and several sizes ``ns``, the same trials each;
     trains ``len(ns) * trials`` networks in one call: E2's full-batch
     points, or E3's mini-batch points whose sizes take the same number of
     steps an epoch (each its own last batch, :func:`empirical_size.grid.batch_bucket`)."""
 
-    depth: int
     ns: tuple[int, ...]
-    first_trial: int
-    trials: int
-    epochs: int
-    record_every: int
-    width: int = 64
-    inputs: int = 3
-    input_distribution: str = "normal"
-    seed: int = 0
-    namespace: str = "size"
-    dtype: str = "float32"
-    batch_size: int | None = None
-    batch_mode: str = "keep"
-    shuffle: bool = True
-    variant: str | None = None
-    optimizer: dict = field(default_factory=lambda: dict(PAPER_ADADELTA))
 
     def __post_init__(self):
         ns = tuple(int(n) for n in self.ns)
         if not ns or len(set(ns)) != len(ns):
             raise ValueError(f"ns must be distinct sizes, got {list(self.ns)}")
         object.__setattr__(self, "ns", ns)
-
-    @property
-    def sizes(self) -> list[int]:
-        return networks.layer_sizes(self.inputs, self.width, self.depth)
 
     def points(self) -> list[SizeJob]:
         """The job of each packed size alone (same data, weights, results)."""

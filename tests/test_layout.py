@@ -1,0 +1,118 @@
+"""The project's structure: each experiment's one name and record, the code
+a job depends on (derived from its imports), one way to train chosen once,
+the paper's settings in one place."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from conftest import ROOT
+
+from empirical_size import code, grid, paper, stats
+
+TINY_SPECS = {
+    "size": {"depth": 2, "n": 12, "first_trial": 0, "trials": 2, "epochs": 4, "record_every": 2, "width": 4, "dtype": "float64"},
+    "batching": {"depth": 2, "n": 12, "first_trial": 0, "trials": 2, "epochs": 2, "record_every": 1, "width": 4, "batch_size": 5, "variant": "keep"},
+    "degenerate": {"depth": 3, "width": 4, "n": 10, "steps": 2, "trials": 2, "fresh_samples": 20},
+    "minima": {"width": 4, "n": 10, "batch_size": 5, "checkpoints": [1, 2], "grid_points": 5, "variant": "zero"},
+    "linearity": {"width": 4, "n": 8, "trials": 2, "checkpoints": [1, 2], "mse_times": 2, "grid_points": 5},
+    "knots": {"widths": [4], "depths": [1], "trials": 2},
+}
+LOADED = """
+import json, sys
+from empirical_size import job
+job.train(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3])
+print(json.dumps(sorted(getattr(m, "__file__", None) or "" for name, m in sys.modules.items() if name.startswith("empirical_size"))))
+"""
+
+
+def test_each_experiment_has_one_name_everywhere():
+    for name, e in grid.EXPERIMENTS.items():
+        assert (ROOT / "workflow/rules" / f"{name}.smk").is_file()
+        assert (ROOT / "src/empirical_size/experiments" / f"{name}.py").is_file()
+        assert e.data == f"results/data/{name}.nc"
+        assert e.job.startswith(f"results/jobs/{name}/") and e.train_log.startswith(f"results/logs/{name}/")
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    assert set(grid.EXPERIMENTS) <= set(config)
+
+
+@pytest.mark.parametrize("experiment", sorted(TINY_SPECS))
+def test_a_jobs_derived_code_holds_every_module_it_runs(experiment, tmp_path):
+    """What a training job really imports (its process's modules at the end)
+    is among the files its code trigger watches; plotting is not."""
+    spec = TINY_SPECS[experiment]
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED, experiment, json.dumps(spec), str(tmp_path / "job.nc")],
+        capture_output=True, text=True, timeout=300, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
+    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS[experiment].module)}
+    assert loaded and loaded <= watched, sorted(loaded - watched)
+    assert not any(p.endswith(("plots.py", "reproduction.py", "cli.py")) for p in watched)
+    if experiment != "knots":  # E6 counts pieces in numpy
+        assert str(code.PACKAGE / "cpu_kernel.cpp") in watched  # a data file the kernel builds from
+    assert xr.load_dataset(tmp_path / "job.nc").attrs["config"]
+
+
+def test_the_fingerprint_follows_the_content_of_every_watched_file(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "empirical_size"
+    shutil.copytree(code.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(code, "PACKAGE", copy)
+    code.files.cache_clear()
+    roots = ("empirical_size.job", "empirical_size.experiments.size")
+    before = code.fingerprint(*roots)
+    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# edited\n")
+    code.files.cache_clear()
+    assert code.fingerprint(*roots) == before
+    for name in ("engine.py", "cpu_kernel.cpp", "experiments/common.py"):
+        (copy / name).write_text((copy / name).read_text() + "\n// edited\n" if name.endswith(".cpp") else (copy / name).read_text() + "\n# edited\n")
+        code.files.cache_clear()
+        assert code.fingerprint(*roots) != before, name
+        before = code.fingerprint(*roots)
+    code.files.cache_clear()
+
+
+def test_a_trainer_takes_its_steps_one_way_chosen_once(monkeypatch):
+    from empirical_size import engine, steps
+
+    assert engine.make_trainer([3, 4, 1], 2, "float64", path="graph").gradient_path == "tensorflow graph"
+    assert engine.make_trainer([3, 4, 1], 2, "float64", path="xla").gradient_path == "tensorflow xla"
+    monkeypatch.setenv(steps.SETTING, "graph")
+    trainer = engine.make_trainer([3, 4, 1], 2, "float64")
+    assert isinstance(trainer.steps, steps.TensorFlowSteps) and trainer.kernel_arch is None
+    monkeypatch.setenv(steps.SETTING, "threads")
+    with pytest.raises(ValueError, match="EMPIRICAL_SIZE_PATH"):
+        engine.make_trainer([3, 4, 1], 2, "float64")
+    with pytest.raises(ValueError, match="jax backend"):
+        engine.make_trainer([3, 4, 1], 2, "float64", path="jax")
+    assert not hasattr(engine, "GRADIENT_PATHS")
+
+
+def test_the_papers_settings_live_in_one_place():
+    from empirical_size.engine import AdadeltaSettings
+    from empirical_size.experiments.size import SizeJob
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    assert config["optimizer"] == paper.ADADELTA and config["dtype"] == paper.SETTINGS["dtype"]
+    assert AdadeltaSettings() == AdadeltaSettings(**paper.ADADELTA)
+    assert SizeJob(depth=2, n=3, first_trial=0, trials=1, epochs=1, record_every=1).optimizer == paper.ADADELTA
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    assert not any("default" in p for p in schema["properties"]["optimizer"]["properties"].values())
+
+
+def test_mean_and_standard_error_leave_out_nan_trials():
+    a = xr.DataArray([[1.0, 2.0, 4.0, np.nan], [3.0, np.nan, np.nan, np.nan]], dims=("point", "trial"))
+    mean, se = stats.mean_se(a, "trial")
+    np.testing.assert_allclose(mean, [7 / 3, 3.0])
+    np.testing.assert_allclose(se[0], np.std([1, 2, 4], ddof=1) / np.sqrt(3))
+    assert np.isnan(se[1])  # one trial: no error
+    whole, whole_se = stats.mean_se(a)
+    assert float(whole) == 2.5 and np.isclose(float(whole_se), np.std([1, 2, 4, 3], ddof=1) / 2)
