@@ -90,13 +90,17 @@ def job(**kw):
     return SizeJob(**{**base, **kw})
 
 
-@pytest.fixture(params=["xla", "graph", "kernel"], ids=["xla-loop", "graph-loop", "cpu-kernel"])
+@pytest.fixture(params=["xla", "graph", "kernel", "jax"], ids=["xla-loop", "graph-loop", "cpu-kernel", "jax-loop"])
 def loop(request, monkeypatch):
     """TensorFlow compiles the loop with XLA or runs it as a graph, depending
     on the work per step, and a CPU takes its steps by its own kernel
     (cpu_kernel.py); every way must give the same numbers."""
+    import keras
+
     from empirical_size import steps
 
+    if (request.param == "jax") != (keras.backend.backend() == "jax") and request.param != "kernel":
+        pytest.skip(f"the {request.param} loop is another backend's")
     monkeypatch.setenv(steps.SETTING, request.param)
     return request.param
 

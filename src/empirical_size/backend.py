@@ -46,7 +46,7 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
 
             jax.config.update("jax_enable_x64", True)
     # TensorFlow: one thread per op, ``threads`` ops at once (the engine's
-    # lanes of trials, see engine._TensorFlowTrainer); all cores by default.
+    # lanes of trials, see steps.TensorFlowSteps); all cores by default.
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ["TF_NUM_INTEROP_THREADS"] = str(threads or os.environ.get("TF_NUM_INTEROP_THREADS") or os.cpu_count() or 1)
 

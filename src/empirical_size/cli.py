@@ -1,6 +1,6 @@
 """Command line: the workflow's rules call these, and so can a user.
 
-    python -m empirical_size train --backend tensorflow --spec '{"depth": 2, ...}' --out job.nc
+    python -m empirical_size train --job size --spec '{"depth": 2, ...}' --out job.nc
     python -m empirical_size merge --experiment size --grid depth n --out size.nc job1.nc job2.nc
     python -m empirical_size plot fig1 --data size.nc --out fig1.png
 """
@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-log = logging.getLogger("empirical_size")
-
 from .grid import EXPERIMENTS
+
+log = logging.getLogger("empirical_size")
 
 # the experiments with jobs of their own (E7's are E1's and E2's jobs)
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)

@@ -71,6 +71,7 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
 
 # -- our numbers ---------------------------------------------------------------
 def _mean_se(per_trial: xr.DataArray) -> Estimate:
+    per_trial = per_trial.where(np.isfinite(per_trial))  # an infinite log ratio counts as diverged
     mean, se = mean_se(per_trial)
     return Estimate(float(mean), float(se), int(per_trial.count()))
 

@@ -74,6 +74,10 @@ def choose(trainer, path: str | None = None) -> Steps:
             return KernelSteps(trainer, arch)
         path = "own" if fused is None else "fused"
     if path == "kernel" or path.startswith("kernel:"):
+        if trainer.on_gpu:
+            raise ValueError(f"training path {path!r} trains on the CPU, but this trainer is on a GPU (unset ${SETTING})")
+        if not plain_updates(trainer.optimizer):
+            raise ValueError("the CPU kernel takes Adadelta's plain update only (no clipping, decay or averaging)")
         return KernelSteps(trainer, path.partition(":")[2] or cpu_kernel.arch_setting())
     if path == "own":
         path = ("xla" if trainer.on_gpu else "graph") if backend == "tensorflow" else "jax"
@@ -86,7 +90,10 @@ def choose(trainer, path: str | None = None) -> Steps:
         return TensorFlowSteps(trainer, jit=path == "xla")
     tiling = JaxSteps.tiling(trainer) if path == "fused" else None
     if path == "fused" and tiling is None:
-        raise ValueError("the fused path needs a GPU (or EMPIRICAL_SIZE_FUSED=interpret:...) and shapes it supports")
+        raise ValueError(
+            "the fused path needs EMPIRICAL_SIZE_FUSED set (1: the default tiling; interpret:... off a GPU),"
+            " a GPU, and networks it supports (empirical_size.fused.supports)"
+        )
     return JaxSteps(trainer, tiling)
 
 

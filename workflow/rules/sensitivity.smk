@@ -46,7 +46,8 @@ rule sensitivity_merge:
         sizes=sensitivity_pairs("size"),
         settings=as_json(grid.sensitivity_settings(config)),
         config=as_json(grid.sensitivity_merge_config(config)),
-        code=code.fingerprint(EXPERIMENTS["sensitivity"].module),
+        # the merge reads the baseline's knobs from grid
+        code=code.fingerprint(EXPERIMENTS["sensitivity"].module, "empirical_size.grid"),
     shell:
         "python -m empirical_size sensitivity-merge --degenerate {params.degenerate} --size {params.sizes}"
         " --settings {params.settings:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
