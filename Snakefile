@@ -1,7 +1,7 @@
 # empirical-size: the experiments of "The Empirical Size of Trained Neural
 # Networks" (Chen, Gamst, Walker) as one pipeline. Thin on purpose: the
 # library under src/ does the work; rules only wire files together.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -9,7 +9,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The library's path, the config's checks (schema, then across keys), the
+# training command and the code trigger.
+include: "workflow/rules/common.smk"
 
 
 # Merges, tables and figures are light: they run where Snakemake runs.
@@ -37,7 +39,6 @@ localrules:
     reproduction,
 
 
-include: "workflow/rules/common.smk"
 include: "workflow/rules/degenerate.smk"
 include: "workflow/rules/size.smk"
 include: "workflow/rules/batching.smk"

@@ -214,7 +214,8 @@ def test_tiny_config_runs_every_target(workdir):
         ("size", "trials", -4, "trials"),
         ("size", "sizes", [], "sizes"),
         (None, "backend", "torch", "backend"),
-        ("size", "trails", 8, "trails"),
+        ("size", "trails", 8, "config key size.trails: no such key in section size; did you mean `trials`?"),
+        (None, "sise", {"trials": 9}, "config key sise: no such key in the top level; did you mean `size`?"),
         ("optimizer", "epsilon", 0, "epsilon"),
         (None, "dtype", "float16", "dtype"),
         ("size", "record_every", 7, "size.epochs"),
@@ -237,6 +238,7 @@ def test_bad_config_stops_before_any_job_naming_the_key(workdir, section, key, v
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert message in out
+    assert len(out.splitlines()) < 12, out  # one line for the user, no schema dump
     assert not (workdir / "results" / "jobs").exists()
 
 
