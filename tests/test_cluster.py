@@ -1,8 +1,8 @@
 """The pipeline through a real SLURM: a single-node cluster on this machine.
 
 Starts munged, slurmctld and slurmd (installing Debian's packages if
-missing), submits a tiny config with --profile profiles/slurm (GPU request
-off), checks the outputs and that SLURM ran the jobs, and stops the daemons
+missing), submits a tiny config with --profile profiles/slurm (its GPU request
+overridden to none), checks the outputs and that SLURM ran the jobs, and stops the daemons
 it started. Skips, with the reason, where the daemons cannot start.
 """
 
@@ -46,7 +46,7 @@ def importlib_missing(name):
 
 def test_tiny_config_through_slurm(slurm, workdir):
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
-    cfg["cluster"] = {"gpus": 0, "min_runtime": 5}
+    cfg["cluster"] = {"min_runtime": 5}
     (workdir / "config" / "slurm-test.yaml").write_text(yaml.safe_dump(cfg))
     comp = slurm / "log" / "jobcomp.txt"
     before = comp.read_text().count("JobId=") if comp.exists() else 0
@@ -58,6 +58,7 @@ def test_tiny_config_through_slurm(slurm, workdir):
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "2",
         "--jobs", "2", "--latency-wait", "5",
+        "--set-resources", "size_train:gpu=0",  # this cluster has no GPU; the profile asks one per training job
     ]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -75,3 +76,20 @@ def test_tiny_config_through_slurm(slurm, workdir):
     after = comp.read_text().count("JobId=")
     assert after - before == 4, out[-3000:]
     assert "size_train" in comp.read_text() or "SLURM" in out
+
+
+def test_gpus_come_from_the_cluster_profile_only(workdir):
+    """A local run asks for no GPU; the SLURM profile asks one per training job, none for merges."""
+    from conftest import snakemake
+
+    if importlib_missing("snakemake_executor_plugin_slurm"):
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    local = snakemake(workdir, "-n")
+    local = local.stdout + local.stderr
+    assert "resources:" in local and "gpu=" not in local
+    cluster = snakemake(workdir, "-n", "--profile", "profiles/slurm")
+    cluster = cluster.stdout + cluster.stderr
+    jobs = [block for block in cluster.split("\nrule ")[1:] if "resources:" in block]
+    training = [b for b in jobs if b.split(":")[0].endswith("_train")]
+    assert training and all("gpu=1" in b for b in training)
+    assert all("gpu=1" not in b for b in jobs if not b.split(":")[0].endswith("_train"))

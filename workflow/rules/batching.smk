@@ -13,7 +13,6 @@ rule batching_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("batching"),
         mem_mb=mem_mb_of("batching"),
     params:

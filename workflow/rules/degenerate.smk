@@ -8,7 +8,6 @@ rule degenerate_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("degenerate"),
         mem_mb=mem_mb_of("degenerate"),
     params:

@@ -8,7 +8,6 @@ rule linearity_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("linearity"),
         mem_mb=mem_mb_of("linearity"),
     params:

@@ -11,7 +11,6 @@ rule minima_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("minima"),
         mem_mb=mem_mb_of("minima"),
     params:

@@ -18,7 +18,6 @@ rule sensitivity_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("sensitivity"),
         mem_mb=mem_mb_of("sensitivity"),
     params:

@@ -17,7 +17,6 @@ rule size_train:
         "../../envs/train.yaml"
     threads: config["threads"]
     resources:
-        gpu=config["cluster"]["gpus"],
         runtime=runtime_of("size"),
         mem_mb=mem_mb_of("size"),
     params:
