@@ -318,3 +318,42 @@ def test_lint_and_format_are_clean(workdir):
 
     fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"], cwd=workdir, capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+@pytest.mark.workflow
+def test_snakemake_killed_mid_job_recovers_as_the_readme_says(workdir, tmp_path):
+    """SIGKILL to Snakemake and its jobs (the OOM killer, a reboot) in the
+    middle of a training job; the next run stops at the stale lock; the
+    README's recovery (``snakemake --unlock``, then the same command)
+    finishes with the numbers of an uninterrupted run."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    from empirical_size.compare import differences
+
+    cfg = yaml.safe_load(yaml.safe_dump(TINY))
+    cfg["size"].update(depths=[2], epochs=6000, record_every=500, trials_per_job=4)  # one job of ~10 s
+    target = ("results/data/size.nc", "--configfile", write_config(workdir, cfg))
+    clean = tmp_path / "uninterrupted"
+    shutil.copytree(workdir, clean)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *target], cwd=workdir, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    checkpoints = workdir / "results/checkpoints/size"
+    deadline = time.time() + 300
+    while not list(checkpoints.rglob("*.npz")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None and list(checkpoints.rglob("*.npz")), "the job ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stuck = snakemake(workdir, *target, check=False)
+    assert stuck.returncode != 0 and "cannot be locked" in stuck.stdout + stuck.stderr
+    readme = (ROOT / "README.md").read_text()
+    assert "snakemake --unlock" in readme and "cannot be locked" in readme
+    snakemake(workdir, "--unlock", *target[1:])
+    snakemake(workdir, *target)
+    snakemake(clean, *target)
+    assert not [d for d in differences(xr.load_dataset(workdir / target[0]), xr.load_dataset(clean / target[0])) if "attribute" not in d]
