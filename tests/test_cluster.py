@@ -96,3 +96,34 @@ def test_gpus_come_from_the_cluster_profile_only(workdir):
     asking = {b.split(":")[0] for b in jobs if "gpu=1" in b}
     # every training rule but E6's (numpy piece counts), nothing else
     assert asking == {f"{name}_train" for name in grid.EXPERIMENTS if name != "knots"}
+
+
+PEAK = """
+import resource, sys
+from empirical_size.cli import main
+code = main(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # Linux: kB
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(
+    "experiment, spec",
+    [
+        ("degenerate", {"depth": 6, "width": 64, "inputs": 3, "n": 1000, "steps": 5, "trials": 10, "fresh_samples": 1_000_000}),
+        ("size", {"depth": 4, "width": 64, "inputs": 3, "ns": [1000, 1500, 2000, 2500], "first_trial": 0, "trials": 128, "epochs": 4, "record_every": 2}),
+        ("linearity", {"depth": 4, "width": 32, "n": 64, "trials": 100, "knots": 8, "checkpoints": [5, 10], "mse_times": 2, "grid_points": 400}),
+    ],
+    ids=["E1", "E2", "E5"],
+)
+def test_memory_requests_are_within_2x_of_the_jobs_measured_peak(experiment, spec, tmp_path):
+    """A cluster job asks for what its arrays need: at least its peak
+    resident memory, at most twice it (E1 asked for 67 GB on a 24 GB machine)."""
+    import json
+
+    command = [sys.executable, "-c", PEAK, "train", "--job", experiment, "--spec", json.dumps(spec), "--out", str(tmp_path / "job.nc")]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    peak = float(proc.stdout.split()[-1])
+    request = grid.mem_mb(spec)
+    assert peak <= request <= 2 * peak, (request, peak)

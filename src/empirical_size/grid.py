@@ -400,21 +400,52 @@ def sensitivity_jobs(config: dict, kind: str) -> list[tuple[str, str]]:
 
 
 # -- cluster resources -------------------------------------------------------
+# A training process before its arrays: Python, numpy, xarray, TensorFlow and
+# the CPU kernel (760-800 MB measured on E1, E2 and E5's default jobs, AMD
+# EPYC, TensorFlow 2.21 CPU), with room for another machine's libraries.
+PROCESS_MB = 1100
+
+
+def _networks(spec: dict) -> tuple[int, int]:
+    """``(networks, samples)``: how many networks a job trains at once and the
+    samples each is evaluated on (the padded largest ``n`` of packed sizes;
+    E4's and E5's training points and output grid; E5's three sets)."""
+    trials = spec["trials"]
+    if "ns" in spec:
+        return trials * len(spec["ns"]), max(spec["ns"])
+    if "checkpoints" in spec:  # E4, E5: outputs on the grid too
+        sets = 3 if "knots" in spec else 1
+        return trials * sets, spec["n"] + spec["grid_points"]
+    return trials, spec["n"]
+
+
 def job_work(spec: dict) -> tuple[float, float]:
     """``(flops, bytes)`` a training job needs, roughly: 6 flops per parameter
-    per sample per epoch (forward and backward), and its activations."""
-    inputs = spec.get("inputs", 1)
-    depth, width, trials = spec["depth"], spec["width"], spec["trials"]
+    per sample per epoch (forward and backward); and its largest arrays
+    together: one forward pass of every network at once (a measure's layer
+    outputs, 3 words per unit), the data (float64 and the device's copy), E1's
+    fresh sample (its normal draws, inputs and cast: 16 bytes a value), the
+    weights with Adadelta's accumulators and their copies, and the outputs and
+    weights E4 and E5 record. Calibrated against jobs' measured peaks
+    (tests/test_cluster.py)."""
+    inputs, depth, width = spec.get("inputs", 1), spec["depth"], spec["width"]
+    word = 8 if spec.get("dtype") == "float64" else 4
+    networks, samples = _networks(spec)
+    params = parameter_count(layer_sizes(inputs, width, depth))
     epochs = spec.get("epochs") or max(spec.get("checkpoints", [1]))
-    if "ns" in spec:  # packed sizes: every trial padded to the largest
-        n = max(spec["ns"]) * len(spec["ns"])
-    else:
-        n = spec["n"] * (3 if "checkpoints" in spec and "knots" in spec else 1)  # E5: three training sets
+    steps_samples = samples
     if "steps" in spec:  # E1: a few steps, then a large fresh sample
-        epochs, n = spec["steps"], spec["n"] + spec["fresh_samples"]
-    flops = 6.0 * parameter_count(layer_sizes(inputs, width, depth)) * n * epochs * trials
-    memory = 8.0 * trials * n * width * (depth + 2) * 3
-    return flops, memory
+        epochs, steps_samples = spec["steps"], spec["n"] + spec["fresh_samples"]
+    flops = 6.0 * params * steps_samples * epochs * networks
+    records = len(spec.get("checkpoints", ())) + spec.get("mse_times", 0)
+    memory = (
+        networks * samples * width * word * 3
+        + networks * samples * (inputs + 1) * 16
+        + spec["trials"] * spec.get("fresh_samples", 0) * inputs * 16
+        + networks * params * word * 8
+        + networks * records * (params + samples) * 8
+    )
+    return flops, float(memory)
 
 
 def runtime_minutes(spec: dict, cluster: dict) -> int:
@@ -425,8 +456,10 @@ def runtime_minutes(spec: dict, cluster: dict) -> int:
 
 
 def mem_mb(spec: dict) -> int:
+    """Memory to request (MB): the process, and its arrays with 30% more for
+    the compiler's and numpy's temporaries."""
     _, memory = job_work(spec)
-    return int(2000 + 2 * memory / 2**20)
+    return int(PROCESS_MB + 1.3 * memory / 2**20)
 
 
 def knots_spec(config: dict) -> dict:
