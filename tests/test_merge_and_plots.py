@@ -80,11 +80,12 @@ def test_figure1_has_heat_maps_and_final_size_panels(job_files):
     fig = plots.figure1(merged, cmap="coolwarm")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert len(panels) == 3 * 2 and len(bars) == 2 * 2  # 2 depths x (MSE, size, final) and a bar per map
+    assert len(panels) == 3 * 2 and len(bars) == 2  # 2 depths x (MSE, size, final); one bar per quantity, its scale shared by the depths
     titles = [ax.get_title() for ax in panels]
     assert titles[:3] == ["depth 2: training MSE", "depth 2: size", "depth 2: final size"]
     mse_ax = panels[0]
-    assert mse_ax.get_xlabel() == "epoch" and mse_ax.get_ylabel() == "n (training points)"
+    assert mse_ax.get_xlabel() == "epoch" and mse_ax.get_ylabel() == "n (a row per size)"
+    assert panels[0].collections[0].get_clim() == panels[3].collections[0].get_clim()  # MSE of depths 2 and 3
     lo, hi = mse_ax.get_ylim()
     assert lo > hi  # data size increases downward
     assert [t.get_text() for t in mse_ax.get_yticklabels()] == ["20", "50", "80"]
@@ -94,7 +95,8 @@ def test_figure1_has_heat_maps_and_final_size_panels(job_files):
     final = panels[2]
     labels = [line.get_label() for line in final.get_lines()]
     assert any("sum(y" in label for label in labels)
-    assert bars[0].get_ylabel() == "mean MSE over trials"
+    assert bars[0].get_ylabel() == "mean training MSE (one scale for every depth)"
+    assert "size = sum over the n training points of f(x)²" in fig._suptitle.get_text()  # what "size" means
 
 
 def test_merge_keeps_string_grid_labels_whole(tmp_path):

@@ -68,6 +68,8 @@ def _plot(args) -> None:
     from .storage import load
 
     ds = load(args.data)
+    if args.cmap is None:
+        args.cmap = plots.DEFAULT_CMAP
     draw = {
         "fig1": lambda: plots.figure1(ds, cmap=args.cmap, dpi=args.dpi),
         "fig2": lambda: plots.figure2(ds, args.variant, cmap=args.cmap, dpi=args.dpi),
@@ -75,12 +77,17 @@ def _plot(args) -> None:
         "fig3": lambda: plots.figure3(ds, dpi=args.dpi),
         "fig4": lambda: plots.figure4(ds, dpi=args.dpi),
         "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
-        "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi),
+        "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi, paper=reproduction.dead_points()),
         "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
         "sensitivity": lambda: plots.sensitivity_figure(ds, reproduction.dead_band(ds), dpi=args.dpi),
         "sensitivity_lr": lambda: plots.learning_rate_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=args.dpi),
     }
     fig = draw[args.figure]()
+    if args.paper:
+        import yaml
+
+        paper = yaml.safe_load(Path(args.paper).read_text())
+        plots.footer(fig, reproduction.paper_differences(reproduction.run_config(ds), paper, ds.attrs.get("experiment", "")))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plots.save(fig, args.out)
     log.info("drew %s", args.out)
@@ -197,7 +204,8 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("figure", choices=FIGURES)
     f.add_argument("--data", required=True)
     f.add_argument("--out", required=True)
-    f.add_argument("--cmap", default="jet")
+    f.add_argument("--cmap", default=None, help="colour map of the heat maps (default viridis; the paper's: jet)")
+    f.add_argument("--paper", help="the paper's config (config/paper.yaml): a footer names the settings that differ from it")
     f.add_argument("--dpi", type=int, default=120)
     f.add_argument("--variant", default="keep", help="fig2: the batching variant")
     f.add_argument("--marked", type=int, nargs="*", default=[3, 10, 20], help="degenerate: layers to mark")

@@ -7,13 +7,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.cm  # noqa: E402
+import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .merge import without_diverged  # noqa: E402
 from .stats import mean_se  # noqa: E402
+
+# Readable at the report's width; colour-blind safe colours (Okabe-Ito) for
+# lines, and a perceptually uniform default map (plot.cmap: the paper's
+# blue-to-red "jet" stays available).
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 11, "legend.fontsize": 9})
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+DEFAULT_CMAP = "viridis"
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -25,28 +35,46 @@ def _edges(values: np.ndarray) -> np.ndarray:
     return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
 
 
-def heatmap(ax, field: xr.DataArray, cmap: str, title: str, label: str):
-    """Rows ``n`` increasing downward (one equal row per size, as an image),
-    columns ``epoch`` increasing to the right."""
+def heatmap(ax, field: xr.DataArray, cmap: str, title: str, limits: tuple[float, float] | None = None):
+    """Rows ``n`` increasing downward, one equal row per size (the sizes are
+    labels, not a scale: rows of uneven sizes are not stretched), columns
+    ``epoch`` increasing to the right; ``limits`` the colour range, shared by
+    a figure's panels of one quantity."""
     sizes = field.n.values
     rows = np.arange(len(sizes) + 1)
-    mesh = ax.pcolormesh(_edges(field.epoch.values), rows, field.transpose("n", "epoch").values, cmap=cmap, shading="flat")
-    ticks = np.unique(np.linspace(0, len(sizes) - 1, min(len(sizes), 8)).round().astype(int))
+    vmin, vmax = limits if limits is not None else (None, None)
+    mesh = ax.pcolormesh(_edges(field.epoch.values), rows, field.transpose("n", "epoch").values, cmap=cmap, shading="flat", vmin=vmin, vmax=vmax)
+    ticks = np.unique(np.linspace(0, len(sizes) - 1, min(len(sizes), 10)).round().astype(int))
     ax.set_yticks(ticks + 0.5, [str(sizes[i]) for i in ticks])
     ax.set_ylim(len(sizes), 0)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("n (training points)")
+    ax.set_ylabel("n (a row per size)")
     ax.set_title(title)
-    bar = ax.figure.colorbar(mesh, ax=ax)
-    bar.set_label(label)
     return mesh
+
+
+def _limits(*fields: xr.DataArray) -> tuple[float, float]:
+    """One colour range for panels of one quantity: the data's finite range."""
+    values = np.concatenate([np.asarray(f.values, float).ravel() for f in fields])
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+
+
+def footer(fig: Figure, differences: list[str]) -> None:
+    """One line under the figure naming the settings that are not the paper's."""
+    if differences:
+        import textwrap
+
+        text = "Not the paper's settings: " + "; ".join(differences)
+        width = int(fig.get_figwidth() * 15)  # characters of 8.5 pt a line
+        fig.text(0.5, -0.01, "\n".join(textwrap.wrap(text, width)), ha="center", va="top", fontsize=8.5, color="0.25")
 
 
 def _divergence_note(count: int, total: int) -> str:
     return f"; {count} of {total} trial runs diverged and are left out" if count else ""
 
 
-def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
+def figure1(ds: xr.Dataset, cmap: str = DEFAULT_CMAP, dpi: int = 120) -> Figure:
     """Figure 1: per depth, mean MSE and mean size over trials against data
     size and epoch, and the final size against ``n`` beside ``sum(y^2)``.
     Diverged trials are left out of the means, and counted in the title."""
@@ -54,43 +82,57 @@ def figure1(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
     depths = ds.depth.values
     mean = ds[["mse", "size", "sum_y2"]].mean("trial")
     sem = mean_se(ds[["size", "sum_y2"]], "trial")[1] if ds.sizes["trial"] > 1 else None
-    fig = plt.figure(figsize=(14, 3.6 * len(depths)), dpi=dpi, layout="constrained")
+    fig = plt.figure(figsize=(14, 3.6 * len(depths) + 0.6), dpi=dpi, layout="constrained")
     grid = fig.add_gridspec(len(depths), 3, width_ratios=[1, 1, 0.7])
+    limits = {var: _limits(mean[var]) for var in ("mse", "size")}
+    columns = {"mse": [], "size": []}
     for row, depth in enumerate(depths):
         m = mean.sel(depth=depth)
-        heatmap(fig.add_subplot(grid[row, 0]), m.mse, cmap, f"depth {depth}: training MSE", "mean MSE over trials")
-        heatmap(fig.add_subplot(grid[row, 1]), m["size"], cmap, f"depth {depth}: size", "mean size over trials")
+        for col, (var, what) in enumerate((("mse", "training MSE"), ("size", "size"))):
+            ax = fig.add_subplot(grid[row, col])
+            heatmap(ax, m[var], cmap, f"depth {depth}: {what}", limits[var])
+            columns[var].append(ax)
         ax = fig.add_subplot(grid[row, 2])
         final = m["size"].isel(epoch=-1)
         err = None if sem is None else sem["size"].sel(depth=depth).isel(epoch=-1).values
-        ax.errorbar(m.n.values, final.values, yerr=err, marker="o", ms=3, label=f"size at epoch {int(m.epoch[-1])}")
+        ax.errorbar(m.n.values, final.values, yerr=err, marker="o", ms=3, color=OKABE_ITO[0], label=f"size at epoch {int(m.epoch[-1])} (± 1 s.e.)")
         ax.plot(m.n.values, m.sum_y2.values, "k--", label="perfect fit: sum(y²)")
         ax.set_xlabel("n (training points)")
         ax.set_ylabel("size")
         ax.set_title(f"depth {depth}: final size")
         ax.legend(fontsize="small")
+    for var, label in (("mse", "mean training MSE"), ("size", "mean size")):
+        fig.colorbar(_mappable(cmap, limits[var]), ax=columns[var], label=f"{label} (one scale for every depth)", shrink=0.9)
     trials = ds.sizes["trial"]
     total = int(np.prod([ds.sizes[d] for d in ("depth", "n", "trial")]))
-    fig.suptitle(f"Error and size of ReLU networks fitting noise (mean of {trials} trials{_divergence_note(diverged, total)})")
+    fig.suptitle(
+        f"Error and size of ReLU networks fitting noise, mean of {trials} trials{_divergence_note(diverged, total)}\n"
+        "size = sum over the n training points of f(x)²; a perfect fit of the noise has size sum(y²)"
+    )
     return fig
 
 
+def _mappable(cmap: str, limits: tuple[float, float]):
+    """A colour bar's scale, shared by the panels it stands for."""
+    return matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(*limits), cmap=cmap)
+
+
 def save(fig: Figure, path: str) -> None:
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)  # the footer below the axes too
     plt.close(fig)
 
 
-def figure2(ds: xr.Dataset, variant: str, cmap: str = "jet", dpi: int = 120, vmax: float | None = None) -> Figure:
+def figure2(ds: xr.Dataset, variant: str, cmap: str = DEFAULT_CMAP, dpi: int = 120, vmax: float | None = None) -> Figure:
     """Figure 2 (E3): mean training MSE per depth with mini-batches of the
     given variant (``keep`` is the paper's); diverged trials left out."""
     data, diverged = without_diverged(ds.sel(variant=variant))
     depths = data.depth.values
     fig, axes = plt.subplots(1, len(depths), figsize=(5.2 * len(depths), 4.2), dpi=dpi, layout="constrained", squeeze=False)
     mean = data.mse.mean("trial")
+    limits = _limits(mean) if vmax is None else (0.0, vmax)
     for ax, depth in zip(axes[0], depths):
-        mesh = heatmap(ax, mean.sel(depth=depth), cmap, f"depth {depth}: training MSE", "mean MSE over trials")
-        if vmax is not None:
-            mesh.set_clim(0, vmax)
+        heatmap(ax, mean.sel(depth=depth), cmap, f"depth {depth}: training MSE", limits)
+    fig.colorbar(_mappable(cmap, limits), ax=list(axes[0]), label="mean training MSE (one scale for every depth)", shrink=0.9)
     batch = ds.attrs.get("batch_size", "?")
     total = int(np.prod([data.sizes[d] for d in ("depth", "n", "trial")]))
     note = _divergence_note(diverged, total)
@@ -104,20 +146,20 @@ def _ordered(values, preferred) -> list:
     return [v for v in preferred if v in values] + [v for v in values if v not in preferred]
 
 
-def figure2_compare(ds: xr.Dataset, cmap: str = "jet", dpi: int = 120) -> Figure:
+def figure2_compare(ds: xr.Dataset, cmap: str = DEFAULT_CMAP, dpi: int = 120) -> Figure:
     """The batching variants side by side (columns) for each depth (rows),
     on one colour scale; diverged trials left out."""
     ds, diverged = without_diverged(ds)
     mean = ds.mse.mean("trial")
-    vmax = float(mean.max())
+    limits = _limits(mean)
     variants, depths = _ordered(ds.variant.values, ("keep", "drop", "resample")), ds.depth.values
     fig, axes = plt.subplots(len(depths), len(variants), figsize=(4.8 * len(variants), 3.6 * len(depths)), dpi=dpi, layout="constrained", squeeze=False)
     for r, depth in enumerate(depths):
         for c, variant in enumerate(variants):
-            mesh = heatmap(axes[r, c], mean.sel(depth=depth, variant=variant), cmap, f"{variant}, depth {depth}", "mean MSE")
-            mesh.set_clim(0, vmax)
+            heatmap(axes[r, c], mean.sel(depth=depth, variant=variant), cmap, f"{variant}, depth {depth}", limits)
+    fig.colorbar(_mappable(cmap, limits), ax=axes.ravel().tolist(), label="mean training MSE (one scale for every panel)", shrink=0.8)
     total = int(np.prod([ds.sizes[d] for d in ("variant", "depth", "n", "trial")]))
-    fig.suptitle(f"Training MSE by batching variant (equal colour scale{_divergence_note(diverged, total)})")
+    fig.suptitle(f"Training MSE by batching variant, mean of {ds.sizes['trial']} trials{_divergence_note(diverged, total)}")
     return fig
 
 
@@ -130,16 +172,18 @@ def figure3(ds: xr.Dataset, dpi: int = 120) -> Figure:
         v = ds.sel(variant=variant)
         for c, epoch in enumerate(epochs):
             ax = axes[r, c]
-            ax.plot(v.x, v.target, color="0.7", lw=1, label="target")
-            ax.plot(v.data_x, v.data_y, ".", color="0.4", ms=1.5, label="data")
-            for trial in v.trial.values:
+            ax.plot(v.data_x, v.data_y, ".", color="0.6", ms=2, label="data")
+            ax.plot(v.x, v.target, color="k", lw=1.2, ls="--", label="target (sawtooth)")
+            for k, trial in enumerate(v.trial.values):
                 gone = "diverged" in v and bool(v.diverged.sel(trial=trial))
-                ax.plot(v.x, v.output.sel(trial=trial, epoch=epoch), lw=1.2, label=f"trial {trial}" + (" (diverged)" if gone else ""))
+                color = OKABE_ITO[k % len(OKABE_ITO)]
+                ax.plot(v.x, v.output.sel(trial=trial, epoch=epoch), lw=1.5, color=color, label=f"trial {trial}" + (" (diverged)" if gone else ""))
             ax.set_title(f"{variant} biases, epoch {epoch}")
             ax.set_xlabel("x")
             if c == 0:
                 ax.set_ylabel("f(x)")
-    axes[0, 0].legend(fontsize="small")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center")
     fig.suptitle("Local minima: network outputs on a sawtooth")
     return fig
 
@@ -180,39 +224,55 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
     epochs = ds.attrs["mse_epochs"]
     parts = diff_and_pure(ds.sel(epoch=epochs))
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=dpi, layout="constrained")
-    for name, var in (("pure", "mse_pure"), ("diff", "mse_diff")):
+    fig, ax = plt.subplots(figsize=(8.5, 4.6), dpi=dpi, layout="constrained")
+    styles = (("pure", "mse_pure", OKABE_ITO[0], "o", "-"), ("diff", "mse_diff", OKABE_ITO[1], "s", "--"))
+    for name, var, color, mark, ls in styles:
         m = parts[var]
-        ax.plot(m.epoch, m.mean("trial"), marker="o", label=f"{name} (mean of {m.sizes['trial']} trials)")
-        ax.fill_between(m.epoch, m.min("trial"), m.max("trial"), alpha=0.25, label=f"{name}: min to max")
+        ax.plot(m.epoch, m.mean("trial"), marker=mark, ls=ls, color=color, label=f"{name}: mean of {m.sizes['trial']} trials")
+        # ranges as outlines, not translucent fills: overlapping fills mix into a colour of neither
+        ax.plot(m.epoch, m.min("trial"), ls=":", color=color, lw=1, label=f"{name}: min and max over trials")
+        ax.plot(m.epoch, m.max("trial"), ls=":", color=color, lw=1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE against N on the training inputs")
     ax.set_yscale("log")
-    ax.legend()
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}")  # 0.045, not 4.5 x 10^-2; minor ticks labelled too
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.grid(which="both", axis="y", alpha=0.25)
+    fig.legend(loc="outside right center")
     dropped = int(ds.diverged.sum()) if "diverged" in ds else 0
-    ax.set_title("Is the noise learned at the same rate with and without X?" + _divergence_note(dropped, ds.diverged.size if dropped else 0))
+    fig.suptitle("Is the noise learned at the same rate with and without X?" + _divergence_note(dropped, ds.diverged.size if dropped else 0))
     return fig
 
 
-def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120) -> Figure:
+def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120, paper: dict[int, tuple[float, float, float]] | None = None) -> Figure:
     """E1: fraction of dead neurons per hidden layer, mean and standard error
     over experiments, at initialisation and after training, on the data and
-    on a fresh sample; the paper's layers marked."""
+    on a fresh sample; the marked layers, and ``paper``'s values (layer ->
+    value, low, high) where the run has the layer."""
     frac = ds.dead / ds.attrs["width"]
     trials = ds.sizes["trial"]
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=dpi, layout="constrained")
-    styles = {("init", "data"): ("C0", "--"), ("init", "fresh"): ("C1", "--"), ("trained", "data"): ("C0", "-"), ("trained", "fresh"): ("C1", "-")}
+    fig, ax = plt.subplots(figsize=(9.5, 4.8), dpi=dpi, layout="constrained")
+    styles = {("init", "data"): (OKABE_ITO[0], "--"), ("init", "fresh"): (OKABE_ITO[1], "--"), ("trained", "data"): (OKABE_ITO[0], "-"), ("trained", "fresh"): (OKABE_ITO[1], "-")}
     for (stage, sample), (color, ls) in styles.items():
         f = frac.sel(stage=stage, sample=sample)
         err = mean_se(f, "trial")[1] if trials > 1 else None
         ax.errorbar(f.layer, f.mean("trial"), yerr=err, color=color, ls=ls, marker="o", ms=3, capsize=2, label=f"{stage}, dead on {sample}")
+    layers = set(int(v) for v in ds.layer.values)
     for layer in marked:
         ax.axvline(layer, color="0.6", lw=0.8, ls=":")
-        ax.annotate(f"layer {layer}", (layer, 1), xycoords=("data", "axes fraction"), xytext=(2, -10), textcoords="offset points", fontsize="small", color="0.4")
+        ax.annotate(f"layer {layer}", (layer, 1), xycoords=("data", "axes fraction"), xytext=(-3, -12), textcoords="offset points", ha="right", fontsize="small", color="0.4")
+    shown = {layer: v for layer, v in (paper or {}).items() if layer in layers}
+    if shown:
+        xs = sorted(shown)
+        values = np.array([shown[x] for x in xs])
+        ax.errorbar(xs, values[:, 0], yerr=[values[:, 0] - values[:, 1], values[:, 2] - values[:, 0]], fmt="D", color="k", ms=6, capsize=4, zorder=5, label="paper, dead on the data after training")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_ylim(0, 1.02)
     ax.set_xlabel("hidden layer (from the input)")
     ax.set_ylabel("fraction of neurons dead")
-    ax.set_title(f"Degenerate neurons (mean ± s.e. of {trials} experiments)")
-    ax.legend(fontsize="small")
+    ax.set_title(f"Degenerate neurons (mean ± 1 s.e. of {trials} experiments)")
+    fig.legend(loc="outside right center", fontsize="small")
     return fig
 
 
@@ -227,12 +287,15 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
     for i, depth in enumerate(ds.depth.values):
         p = ds.pieces.sel(depth=depth)
         widths = p.width.values
-        ax.errorbar(widths, p.mean("trial"), yerr=p.std("trial"), marker="o", color=f"C{i}", capsize=2, label=f"K = {depth} layers")
-        ax.plot(widths, [reference_lines(w, depth)[0] for w in widths], ls="--", color=f"C{i}", lw=0.8)
-        ax.plot(widths, [reference_lines(w, depth)[1] for w in widths], ls=":", color=f"C{i}", lw=0.8)
-    ax.plot([], [], "k--", lw=0.8, label="N·K")
-    ax.plot([], [], "k:", lw=0.8, label="N^K")
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.errorbar(widths, p.mean("trial"), yerr=p.std("trial"), marker="o", color=color, capsize=2, label=f"K = {depth} layer{'s' if depth != 1 else ''}")
+        ax.plot(widths, [reference_lines(w, depth)[0] for w in widths], ls="--", color=color, lw=0.8)
+        ax.plot(widths, [reference_lines(w, depth)[1] for w in widths], ls=":", color=color, lw=0.8)
+    ax.plot([], [], "--", color="0.4", lw=0.8, label="N·K (in the colour of its K)")
+    ax.plot([], [], ":", color="0.4", lw=0.8, label="N^K (in the colour of its K)")
     ax.set_xscale("log")
+    ax.set_xticks(ds.width.values, [str(w) for w in ds.width.values])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_yscale("log")
     top = float(ds.pieces.max()) * 30
     ax.set_ylim(1, top)
@@ -244,10 +307,13 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
         p = ds[f"pieces_{name}"]
         lead = [d for d in p.dims if not d.endswith("epoch")]
         epoch = f"{name}_epoch"
-        for k, index in enumerate(np.ndindex(*[p.sizes[d] for d in lead])):
+        # colour: the first grid dimension (bias variant, training set); line style: the trial
+        for index in np.ndindex(*[p.sizes[d] for d in lead]):
             sel = {d: p[d].values[i] for d, i in zip(lead, index)}
-            label = ", ".join(str(v) for v in sel.values())
-            ax.plot(p[epoch], p.sel(**sel), marker=".", color=f"C{k % 10}", label=label)
+            color = OKABE_ITO[index[0] % len(OKABE_ITO)]
+            style = LINE_STYLES[(index[-1] if len(index) > 1 else 0) % len(LINE_STYLES)]
+            label = ", ".join(f"{d.removeprefix(name + '_')} {v}" for d, v in sel.items())
+            ax.plot(p[epoch], p.sel(**sel), marker=".", color=color, ls=style, label=label)
         nk = p.attrs["width"] * p.attrs["depth"]
         ax.axhline(nk, color="k", ls="--", lw=0.8, label=f"N·K = {nk}")
         ax.set_xlabel("epoch")
@@ -295,7 +361,8 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     return fig
 
 
-DEPTH_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")  # Okabe-Ito: safe for colour-blind readers
+DEPTH_COLORS = OKABE_ITO[:5]
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 
 
 def setting_name(label: str, knob: str, value: str) -> str:

@@ -244,3 +244,44 @@ def size_bands(ds: xr.Dataset) -> dict[int, tuple[float, float]]:
         for claim in claims
         if claim.measure == "max_mean_size" and not differences(claim, config, settings)
     }
+
+
+# -- what a figure's run changed from the paper ----------------------------------
+SPEED_ONLY = ("trials_per_job", "pack_width", "pack", "report_layers")  # keys that change no number
+
+
+def _shown(value) -> str:
+    if isinstance(value, list) and len(value) > 4 and all(isinstance(v, (int, float)) for v in value):
+        return f"{min(value):g}-{max(value):g} ({len(value)})"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def paper_differences(run: dict, paper: dict, section: str) -> list[str]:
+    """The settings of ``section`` (and precision, optimizer) where a run's
+    recorded config differs from the paper's (``config/paper.yaml``), as
+    ``key ours (paper theirs)``, for a figure's footer."""
+    ours, theirs = run.get(section, {}), paper.get(section, {})
+    out = [
+        f"{key} {_shown(ours[key])} (paper {_shown(theirs[key])})"
+        for key in theirs
+        if key in ours and key not in SPEED_ONLY and ours[key] != theirs[key]
+    ]
+    for key in ("dtype", "matmul_precision"):
+        if key in run and run[key] != SETTINGS[key]:
+            out.append(f"{key} {run[key]} (paper {SETTINGS[key]})")
+    for key, value in SETTINGS["optimizer"].items():
+        mine = run.get("optimizer", {}).get(key)
+        if mine is not None and not np.isclose(mine, value, rtol=1e-12, atol=0):
+            out.append(f"Adadelta {key} {mine:g} (paper {value:g})")
+    return out
+
+
+def dead_points() -> dict[int, tuple[float, float, float]]:
+    """The paper's E1 values, layer -> (value, low, high), for its figure."""
+    return {
+        claim.args["layer"]: (claim.value, claim.low, claim.high)
+        for claim in load_reference()[1]
+        if claim.measure == "dead_fraction" and claim.value is not None
+    }

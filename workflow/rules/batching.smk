@@ -53,6 +53,7 @@ rule batching_merge:
 rule fig2:
     input:
         data=EXPERIMENTS["batching"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/fig2.png",
@@ -68,13 +69,14 @@ rule fig2:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot fig2 --variant keep --data {input.data:q} --cmap {params.cmap:q}"
+        "python -m empirical_size plot fig2 --variant keep --data {input.data:q} --paper {input.paper:q} --cmap {params.cmap:q}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig2_remedy:
     input:
         data=EXPERIMENTS["batching"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/fig2_{variant}.png",
@@ -92,13 +94,14 @@ rule fig2_remedy:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot fig2 --variant {wildcards.variant} --data {input.data:q}"
+        "python -m empirical_size plot fig2 --variant {wildcards.variant} --data {input.data:q} --paper {input.paper:q}"
         " --cmap {params.cmap:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig2_compare:
     input:
         data=EXPERIMENTS["batching"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/fig2_compare.png",
@@ -114,5 +117,5 @@ rule fig2_compare:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot fig2_compare --data {input.data:q} --cmap {params.cmap:q}"
+        "python -m empirical_size plot fig2_compare --data {input.data:q} --paper {input.paper:q} --cmap {params.cmap:q}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

@@ -50,6 +50,8 @@ def as_json(obj):
 # (derived from its imports, empirical_size.code), as a parameter, so that
 # editing one reruns the step and Snakemake lists no source files as inputs.
 MERGE_CODE = code.fingerprint("empirical_size.merge")
+# The paper's settings, against which each figure's footer names the run's differences
+PAPER_CONFIG = "config/paper.yaml"
 PLOT_CODE = code.fingerprint("empirical_size.plots")
 # Every training rule runs the same command; the experiment's record says the rest.
 TRAIN = (

@@ -59,6 +59,7 @@ rule degenerate_table:
 rule degenerate_plot:
     input:
         data=EXPERIMENTS["degenerate"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/degenerate.png",
@@ -74,5 +75,5 @@ rule degenerate_plot:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot degenerate --data {input.data:q} --marked {params.marked}"
+        "python -m empirical_size plot degenerate --data {input.data:q} --paper {input.paper:q} --marked {params.marked}"
         " --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

@@ -40,6 +40,7 @@ rule linearity_merge:
 rule fig4_fig5:
     input:
         data=EXPERIMENTS["linearity"].data,
+        paper=PAPER_CONFIG,
     output:
         fig4=report(
             "results/fig4.png",
@@ -59,6 +60,6 @@ rule fig4_fig5:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "(python -m empirical_size plot fig4 --data {input.data:q} --dpi {params.dpi} --out {output.fig4:q}"
-        " && python -m empirical_size plot fig5 --data {input.data:q} --dpi {params.dpi}"
+        "(python -m empirical_size plot fig4 --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi} --out {output.fig4:q}"
+        " && python -m empirical_size plot fig5 --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output.fig5:q}) > {log:q} 2>&1"

@@ -43,6 +43,7 @@ rule minima_merge:
 rule fig3:
     input:
         data=EXPERIMENTS["minima"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/fig3.png",
@@ -57,5 +58,5 @@ rule fig3:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot fig3 --data {input.data:q} --dpi {params.dpi}"
+        "python -m empirical_size plot fig3 --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

@@ -49,6 +49,7 @@ rule size_merge:
 rule fig1:
     input:
         data=EXPERIMENTS["size"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/fig1.png",
@@ -64,5 +65,5 @@ rule fig1:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot fig1 --data {input.data:q} --cmap {params.cmap:q} --dpi {params.dpi}"
+        "python -m empirical_size plot fig1 --data {input.data:q} --paper {input.paper:q} --cmap {params.cmap:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
