@@ -9,6 +9,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# The report's first page: the workflow's description and the tables (made by rule report_text)
+report: "results/report.rst"
+
+
 # The library's path, the config's checks (schema, then across keys), the
 # training command and the code trigger.
 include: "workflow/rules/common.smk"
@@ -37,6 +41,7 @@ localrules:
     sensitivity_plot,
     sensitivity_lr_plot,
     reproduction,
+    report_text,
 
 
 include: "workflow/rules/degenerate.smk"

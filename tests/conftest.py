@@ -60,3 +60,28 @@ def train_job(spec: dict, out, backend: str = "tensorflow", job: str = "size", *
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return xr.load_dataset(out)
+
+
+def chromium() -> str:
+    """Debian's headless chromium, installed with apt where it is missing
+    (as root); skips the test, saying why, where it cannot be had."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("no chromium, and apt-get cannot install it here (needs root)")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if done.returncode != 0:
+            pytest.skip(f"apt-get could not install chromium: {done.stderr[-500:]}")
+    return shutil.which("chromium")
+
+
+def browser_dom(html) -> str:
+    """The page as a browser shows it (after its scripts ran), headless."""
+    done = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000", "--dump-dom", f"file://{html}"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout

@@ -172,15 +172,16 @@ def test_tiny_config_runs_every_target(workdir):
     assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "all", "total"}
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
-    e7 = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1"}
-    assert eps == {"sensitivity_train": "2", **e7, "all": "1", "total": "7"}  # E1 and E2 at depth 2
+    # the report's first page holds E7's table and the reproduction table: it follows them
+    e7 = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "report_text": "1"}
+    assert eps == {"sensitivity_train": "2", **e7, "all": "1", "total": "8"}  # E1 and E2 at depth 2
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # the reproduction table re-reads E2's data; E7 does not depend on E2's trials (its baseline is trials 0-1)
-    downstream = {"reproduction": "1"}
-    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "6"}
+    downstream = {"reproduction": "1", "report_text": "1"}
+    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "7"}
     # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
     wider = planned([("size", "sizes", [20, 35, 300])])
-    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "8"}
+    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "9"}
 
     # the code trigger: editing a module that figures import redraws figures only
     plots = workdir / "src/empirical_size/plots.py"
@@ -206,6 +207,16 @@ def test_tiny_config_runs_every_target(workdir):
         assert f"{fig}.png" in report, fig
     assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report
     assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
+    # and a browser shows the answer on its first page: the workflow's text and the tables, rendered as tables
+    from conftest import browser_dom
+
+    dom = browser_dom(workdir / "results/report.html")
+    assert "This report re-runs the experiments" in dom and "Run settings: dtype float32" in dom
+    rows = re.findall(r"<tr><td>([^<]*)</td>", dom)
+    claims = [c.id for c in reproduction.load_reference()[1]]
+    assert all(any(row.startswith(f"{claim}:") for row in rows) for claim in claims), rows[:12]
+    assert {"1", "4"} <= set(rows)  # E1's table: its layers
+    assert any(row.startswith("baseline") for row in rows)  # E7's table
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,13 @@ def _sensitivity_merge(args) -> None:
     log.info("merged %d settings at depths %s into %s", ds.sizes["setting"], ds.depth.values.tolist(), args.out)
 
 
+def _report_text(args) -> None:
+    from .report import write_landing
+
+    write_landing(args.description, _pairs(args.tables, "--tables"), args.out)
+    log.info("wrote %s", args.out)
+
+
 def _knots(args) -> None:
     from .experiments import knots
     from .storage import load, write_atomic
@@ -229,6 +236,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--data", nargs="+", required=True, metavar="EXPERIMENT=PATH", help="merged data sets: degenerate, size, linearity")
     r.add_argument("--out", required=True)
     r.set_defaults(func=_reproduce)
+
+    rt = sub.add_parser("report-text", help="the report's first page: a description, then the tables (reStructuredText)")
+    rt.add_argument("--description", required=True, help="the workflow's own text (reStructuredText)")
+    rt.add_argument("--tables", nargs="+", required=True, metavar="NAME=CSV", help="reproduction first, then the others")
+    rt.add_argument("--out", required=True)
+    rt.set_defaults(func=_report_text)
 
     s = sub.add_parser("sensitivity-merge", help="E7: merge each setting's E1 and E2 job files")
     s.add_argument("--degenerate", nargs="+", required=True, metavar="SETTING=PATH")

@@ -556,13 +556,14 @@ EXPERIMENTS = {
     )
 }
 REPRODUCTION = "results/reproduction.csv"
+REPORT_TEXT = "results/report.rst"  # the report's first page (workflow/rules/reproduction.smk)
 
 
 def targets() -> list[str]:
     """What a default run makes: every experiment's figures, tables and
-    merged data set, and the reproduction table."""
+    merged data set, the reproduction table and the report's first page."""
     out = [f"results/{p}" for e in EXPERIMENTS.values() for p in e.products]
-    return out + [REPRODUCTION] + [e.data for e in EXPERIMENTS.values()]
+    return out + [REPRODUCTION, REPORT_TEXT] + [e.data for e in EXPERIMENTS.values()]
 
 
 def checkpoints(experiment: str, wildcards: dict) -> bool:

@@ -1,0 +1,96 @@
+"""The landing text of the Snakemake report: the answer first. The paper's
+claims against this run (the reproduction table), E1's table and E7's
+table, as reStructuredText tables the report renders on its first page,
+after the workflow's own description (``workflow/report/workflow.rst``)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4g}"
+    return " ".join(str(value).split()) or ""
+
+
+def rst_table(frame: pd.DataFrame, title: str, columns: list[str] | None = None) -> str:
+    """``frame`` (its ``columns``) as a reStructuredText list table."""
+    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    for row in [columns, *frame[columns].itertuples(index=False, name=None)]:
+        cells = [_cell(v) or "\\-" for v in row]  # an empty cell would end the list
+        lines.append(f"   * - {cells[0]}")
+        lines.extend(f"     - {c}" for c in cells[1:])
+    return "\n".join(lines) + "\n"
+
+
+def _heading(text: str, mark: str) -> str:
+    return f"{text}\n{mark * len(text)}\n"
+
+
+def _with_errors(frame: pd.DataFrame, errors: tuple[str, ...] = ("_se", "_sem")) -> pd.DataFrame:
+    """Each column with a standard-error column beside it as one ``m ± se``
+    column (the report's page is narrow); others as they are."""
+    out = {}
+    for col in frame.columns:
+        base = [col[: -len(e)] for e in errors if col.endswith(e)]
+        if any(b in frame.columns or b + "_mean" in frame.columns for b in base) or col.endswith("_diverged"):
+            continue
+        twin = next((col + e for e in errors if col + e in frame.columns), None)
+        twin = twin or next((col.removesuffix("_mean") + e for e in errors if col.endswith("_mean") and col.removesuffix("_mean") + e in frame.columns), None)
+        if twin is None:
+            out[col] = frame[col]
+        else:
+            out[col.removesuffix("_mean")] = [f"{_cell(m)} ± {_cell(e)}" if _cell(e) else _cell(m) for m, e in zip(frame[col], frame[twin])]
+    return pd.DataFrame(out)
+
+
+def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
+    """The reproduction table in five columns."""
+    paper = [_cell(v) if _cell(v) else f"{_cell(lo)} to {_cell(hi)}" for v, lo, hi in zip(frame.paper_value, frame.paper_low, frame.paper_high)]
+    ours = [f"{_cell(v)} ± {_cell(e)}" if _cell(e) else _cell(v) for v, e in zip(frame.ours, frame.ours_se)]
+    return pd.DataFrame(
+        {
+            "claim": [f"{c}: {s}" for c, s in zip(frame.claim, frame.statement)],
+            "paper": paper,
+            "ours (± s.e.)": [f"{o} ({r})" if r else o for o, r in zip(ours, frame.rests_on.fillna(""))],
+            "verdict": frame.verdict,
+            "why": [w.removeprefix("run at other settings: ") for w in frame.why.fillna("")],
+        }
+    )
+
+
+def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
+    """The report's first page: ``description`` (reStructuredText), then the
+    reproduction table, then every other table of ``tables`` (name -> frame)."""
+    parts = [description.rstrip() + "\n"]
+    repro = tables.get("reproduction")
+    if repro is not None:
+        counts = repro.verdict.value_counts()
+        summary = ", ".join(f"{counts[v]} {v}" for v in ("reproduced", "not reproduced", "not comparable") if v in counts)
+        parts += [
+            _heading("The paper against this run", "-"),
+            f"Each claim of the paper, ours with its standard error, and a verdict ({summary}). "
+            "*Not comparable* means the run used other settings than the claim's (the *why* column names them).\n",
+            rst_table(_reproduction_view(repro), "results/reproduction.csv"),
+        ]
+    titles = {"degenerate": "E1: dead neurons per hidden layer (results/degenerate.csv)", "sensitivity": "E7: sensitivity (results/sensitivity.csv)"}
+    for name, frame in tables.items():
+        if name != "reproduction":
+            parts += [_heading(titles.get(name, name), "-"), rst_table(_with_errors(frame), f"results/{name}.csv")]
+    return "\n".join(parts)
+
+
+def write_landing(description: str | Path, csvs: dict[str, str | Path], out: str | Path) -> None:
+    text = landing(Path(description).read_text(), {name: pd.read_csv(path) for name, path in csvs.items()})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".part")
+    tmp.write_text(text)
+    tmp.replace(out)
