@@ -87,7 +87,11 @@ def _plot(args) -> None:
         import yaml
 
         paper = yaml.safe_load(Path(args.paper).read_text())
-        plots.footer(fig, reproduction.paper_differences(reproduction.run_config(ds), paper, ds.attrs.get("experiment", "")))
+        run = reproduction.run_config(ds)
+        # E7's figures draw E1 and E2 points: their sections' settings (E7's knobs are on the axes)
+        sections = ("degenerate", "size") if args.figure.startswith("sensitivity") else (ds.attrs.get("experiment", ""),)
+        differences = [d for section in sections for d in reproduction.paper_differences(run, paper, section)]
+        plots.footer(fig, list(dict.fromkeys(differences)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plots.save(fig, args.out)
     log.info("drew %s", args.out)

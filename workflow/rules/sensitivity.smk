@@ -74,6 +74,7 @@ rule sensitivity_table:
 rule sensitivity_plot:
     input:
         data=EXPERIMENTS["sensitivity"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/sensitivity.png",
@@ -88,13 +89,14 @@ rule sensitivity_plot:
         dpi=config["plot"]["dpi"],
         code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
     shell:
-        "python -m empirical_size plot sensitivity --data {input.data:q} --dpi {params.dpi}"
+        "python -m empirical_size plot sensitivity --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
 
 
 rule sensitivity_lr_plot:
     input:
         data=EXPERIMENTS["sensitivity"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/sensitivity_lr.png",
@@ -109,5 +111,5 @@ rule sensitivity_lr_plot:
         dpi=config["plot"]["dpi"],
         code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
     shell:
-        "python -m empirical_size plot sensitivity_lr --data {input.data:q} --dpi {params.dpi}"
+        "python -m empirical_size plot sensitivity_lr --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
