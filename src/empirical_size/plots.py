@@ -100,7 +100,7 @@ def figure1(ds: xr.Dataset, cmap: str = DEFAULT_CMAP, dpi: int = 120) -> Figure:
         ax.set_xlabel("n (training points)")
         ax.set_ylabel("size")
         ax.set_title(f"depth {depth}: final size")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper left")  # the curves rise from the lower left
     for var, label in (("mse", "mean training MSE"), ("size", "mean size")):
         fig.colorbar(_mappable(cmap, limits[var]), ax=columns[var], label=f"{label} (one scale for every depth)", shrink=0.9)
     trials = ds.sizes["trial"]
