@@ -1,6 +1,8 @@
 # empirical-size: the experiments of "The Empirical Size of Trained Neural
 # Networks" (Chen, Gamst, Walker) as one pipeline. Thin on purpose: the
 # library under src/ does the work; rules only wire files together.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -9,8 +11,12 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# The report's first page: the workflow's description and the tables (made by rule report_text)
-report: "results/report.rst"
+# The report's first page: the workflow's description and the tables (made
+# by rule report_text); the description alone until that has run.
+report:
+    "results/report.rst"
+    if os.path.exists("results/report.rst")
+    else "workflow/report/workflow.rst"
 
 
 # The library's path, the config's checks (schema, then across keys), the

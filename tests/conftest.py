@@ -71,10 +71,16 @@ def chromium() -> str:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("no chromium, and apt-get cannot install it here (needs root)")
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"{' '.join(command)} took over 15 minutes")
         if done.returncode != 0:
             pytest.skip(f"apt-get could not install chromium: {done.stderr[-500:]}")
-    return shutil.which("chromium")
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("apt-get installed chromium, but no chromium binary is on PATH")
+    return found
 
 
 def browser_dom(html) -> str:

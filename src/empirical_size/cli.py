@@ -89,7 +89,7 @@ def _plot(args) -> None:
         paper = yaml.safe_load(Path(args.paper).read_text())
         run = reproduction.run_config(ds)
         # E7's figures draw E1 and E2 points: their sections' settings (E7's knobs are on the axes)
-        sections = ("degenerate", "size") if args.figure.startswith("sensitivity") else (ds.attrs.get("experiment", ""),)
+        sections = ("degenerate", "size", "sensitivity") if args.figure.startswith("sensitivity") else (ds.attrs.get("experiment", ""),)
         differences = [d for section in sections for d in reproduction.paper_differences(run, paper, section)]
         plots.footer(fig, list(dict.fromkeys(differences)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -174,6 +174,7 @@ def _knots(args) -> None:
     minima = load(args.minima, required=("kernel_0",)) if args.minima else None
     linearity = load(args.linearity, required=("kernel_0",)) if args.linearity else None
     ds = knots.summarise(init, minima, linearity)
+    ds.attrs["experiment"] = "knots"
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     write_atomic(ds, args.out)

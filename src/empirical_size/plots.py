@@ -125,14 +125,16 @@ def save(fig: Figure, path: str) -> None:
 def figure2(ds: xr.Dataset, variant: str, cmap: str = DEFAULT_CMAP, dpi: int = 120, vmax: float | None = None) -> Figure:
     """Figure 2 (E3): mean training MSE per depth with mini-batches of the
     given variant (``keep`` is the paper's); diverged trials left out."""
+    every, _ = without_diverged(ds)
     data, diverged = without_diverged(ds.sel(variant=variant))
     depths = data.depth.values
     fig, axes = plt.subplots(1, len(depths), figsize=(5.2 * len(depths), 4.2), dpi=dpi, layout="constrained", squeeze=False)
     mean = data.mse.mean("trial")
-    limits = _limits(mean) if vmax is None else (0.0, vmax)
+    # one scale for every depth and every variant: fig2, fig2_drop, fig2_resample compare by colour
+    limits = _limits(every.mse.mean("trial")) if vmax is None else (_limits(mean)[0], vmax)
     for ax, depth in zip(axes[0], depths):
         heatmap(ax, mean.sel(depth=depth), cmap, f"depth {depth}: training MSE", limits)
-    fig.colorbar(_mappable(cmap, limits), ax=list(axes[0]), label="mean training MSE (one scale for every depth)", shrink=0.9)
+    fig.colorbar(_mappable(cmap, limits), ax=list(axes[0]), label="mean training MSE (one scale for every depth and variant)", shrink=0.9)
     batch = ds.attrs.get("batch_size", "?")
     total = int(np.prod([data.sizes[d] for d in ("depth", "n", "trial")]))
     note = _divergence_note(diverged, total)
@@ -235,9 +237,11 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     ax.set_xlabel("epoch")
     ax.set_ylabel("MSE against N on the training inputs")
     ax.set_yscale("log")
-    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}")  # 0.045, not 4.5 x 10^-2; minor ticks labelled too
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}")  # 0.045, not 4.5 x 10^-2
     ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    low, high = ax.get_ylim()
+    if high / low < 10:  # within a decade the major ticks alone would be one or none: label the minor ones
+        ax.yaxis.set_minor_formatter(plain)
     ax.grid(which="both", axis="y", alpha=0.25)
     fig.legend(loc="outside right center")
     dropped = int(ds.diverged.sum()) if "diverged" in ds else 0

@@ -20,8 +20,11 @@ def _cell(value) -> str:
 
 
 def rst_table(frame: pd.DataFrame, title: str, columns: list[str] | None = None) -> str:
-    """``frame`` (its ``columns``) as a reStructuredText list table."""
+    """``frame`` (its ``columns``) as a reStructuredText list table (a
+    sentence when it has no rows: an empty list table is an error)."""
     columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    if frame.empty or not columns:
+        return f"*{title}: no rows in this run.*\n"
     lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
     for row in [columns, *frame[columns].itertuples(index=False, name=None)]:
         cells = [_cell(v) or "\\-" for v in row]  # an empty cell would end the list
@@ -53,7 +56,7 @@ def _with_errors(frame: pd.DataFrame, errors: tuple[str, ...] = ("_se", "_sem"))
 
 def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table in five columns."""
-    paper = [_cell(v) if _cell(v) else f"{_cell(lo)} to {_cell(hi)}" for v, lo, hi in zip(frame.paper_value, frame.paper_low, frame.paper_high)]
+    paper = [_cell(v) or (f"{_cell(lo)} to {_cell(hi)}" if _cell(lo) else "") for v, lo, hi in zip(frame.paper_value, frame.paper_low, frame.paper_high)]
     ours = [f"{_cell(v)} ± {_cell(e)}" if _cell(e) else _cell(v) for v, e in zip(frame.ours, frame.ours_se)]
     return pd.DataFrame(
         {
@@ -73,7 +76,7 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
     repro = tables.get("reproduction")
     if repro is not None:
         counts = repro.verdict.value_counts()
-        summary = ", ".join(f"{counts[v]} {v}" for v in ("reproduced", "not reproduced", "not comparable") if v in counts)
+        summary = ", ".join(f"{counts[v]} {v}" for v in ("reproduced", "not reproduced", "not comparable") if v in counts) or "no claims"
         parts += [
             _heading("The paper against this run", "-"),
             f"Each claim of the paper, ours with its standard error, and a verdict ({summary}). "

@@ -247,10 +247,24 @@ def size_bands(ds: xr.Dataset) -> dict[int, tuple[float, float]]:
 
 
 # -- what a figure's run changed from the paper ----------------------------------
+def _section_differences(ours: dict, theirs: dict, prefix: str = "") -> list[str]:
+    out = []
+    for key in theirs:
+        if key not in ours or key in SPEED_ONLY or ours[key] == theirs[key]:
+            continue
+        if isinstance(ours[key], dict) and isinstance(theirs[key], dict):  # E7's sensitivity.size
+            out += _section_differences(ours[key], theirs[key], f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key} {_shown(ours[key])} (paper {_shown(theirs[key])})")
+    return out
+
+
 SPEED_ONLY = ("trials_per_job", "pack_width", "pack", "report_layers")  # keys that change no number
 
 
 def _shown(value) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, list) and len(value) > 4 and all(isinstance(v, (int, float)) for v in value):
         return f"{min(value):g}-{max(value):g} ({len(value)})"
     if isinstance(value, list):
@@ -262,12 +276,7 @@ def paper_differences(run: dict, paper: dict, section: str) -> list[str]:
     """The settings of ``section`` (and precision, optimizer) where a run's
     recorded config differs from the paper's (``config/paper.yaml``), as
     ``key ours (paper theirs)``, for a figure's footer."""
-    ours, theirs = run.get(section, {}), paper.get(section, {})
-    out = [
-        f"{key} {_shown(ours[key])} (paper {_shown(theirs[key])})"
-        for key in theirs
-        if key in ours and key not in SPEED_ONLY and ours[key] != theirs[key]
-    ]
+    out = _section_differences(run.get(section, {}), paper.get(section, {}))
     for key in ("dtype", "matmul_precision"):
         if key in run and run[key] != SETTINGS[key]:
             out.append(f"{key} {run[key]} (paper {SETTINGS[key]})")

@@ -52,7 +52,9 @@ def as_json(obj):
 MERGE_CODE = code.fingerprint("empirical_size.merge")
 # The paper's settings, against which each figure's footer names the run's differences
 PAPER_CONFIG = "config/paper.yaml"
-PLOT_CODE = code.fingerprint("empirical_size.plots")
+PLOT_CODE = code.fingerprint(
+    "empirical_size.plots", "empirical_size.reproduction"
+)  # footers, the paper's values
 # Every training rule runs the same command; the experiment's record says the rest.
 TRAIN = (
     "python -m empirical_size train --job {params.kind} --backend {params.backend} --threads {threads}"

@@ -39,6 +39,7 @@ rule knots_merge:
 rule knots_plot:
     input:
         data=EXPERIMENTS["knots"].data,
+        paper=PAPER_CONFIG,
     output:
         report(
             "results/knots.png",
@@ -53,5 +54,5 @@ rule knots_plot:
         dpi=config["plot"]["dpi"],
         code=PLOT_CODE,
     shell:
-        "python -m empirical_size plot knots --data {input.data:q} --dpi {params.dpi}"
+        "python -m empirical_size plot knots --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

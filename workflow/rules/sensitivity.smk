@@ -87,7 +87,7 @@ rule sensitivity_plot:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot sensitivity --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
@@ -109,7 +109,7 @@ rule sensitivity_lr_plot:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=code.fingerprint("empirical_size.plots", "empirical_size.reproduction"),
+        code=PLOT_CODE,
     shell:
         "python -m empirical_size plot sensitivity_lr --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
