@@ -14,6 +14,7 @@ import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from .merge import without_diverged  # noqa: E402
 from .stats import mean_se  # noqa: E402
@@ -323,7 +324,13 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
         ax.set_xlabel("epoch")
         ax.set_ylabel("linear pieces on the data's domain")
         ax.set_title({"minima": "E4 (sawtooth) during training", "linearity": "E5 (X + N, X, N) during training"}[name])
-        ax.legend(fontsize="x-small", ncol=2)
+        # the key: a colour per variant or set, a line style per trial (not one entry per curve)
+        first, last = lead[0], lead[-1]
+        key = [Line2D([], [], color=OKABE_ITO[i % len(OKABE_ITO)], label=f"{first.removeprefix(name + '_')} {v}") for i, v in enumerate(p[first].values)]
+        if len(lead) > 1:
+            key += [Line2D([], [], color="0.4", ls=LINE_STYLES[j % len(LINE_STYLES)], label=f"{last.removeprefix(name + '_')} {v}") for j, v in enumerate(p[last].values)]
+        key.append(Line2D([], [], color="k", ls="--", lw=0.8, label=f"N·K = {nk}"))
+        ax.legend(handles=key, fontsize="x-small", ncol=2)
     fig.suptitle("Knots: exact linear pieces of networks with one input")
     return fig
 
