@@ -14,21 +14,21 @@ SRC = Path(workflow.basedir) / "src"
 _paths = [p for p in os.getenv("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ.update(PYTHONPATH=os.pathsep.join([str(SRC)] + _paths))
 sys.path.insert(0, str(SRC))
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 from empirical_size import grid
 from empirical_size.config_check import schema_error
 
-# One line naming the key and the closest valid one (the validator's own
-# message dumps the schema); then the validator, which fills in defaults.
+# One line naming the key and the closest valid one, and nothing else (the
+# validator's own message dumps the schema, a WorkflowError adds a traceback);
+# then the validator, which fills in defaults.
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 if schema_error(config, SCHEMA):
-    raise WorkflowError(schema_error(config, SCHEMA))
+    sys.exit(schema_error(config, SCHEMA))
 validate(config, str(SCHEMA))
 try:
     grid.check(config)
 except grid.ConfigError as err:
-    raise WorkflowError(str(err))
+    sys.exit(str(err))
 
 # Log cadence reaches jobs through the environment, not params: changing it
 # must not rerun training.
