@@ -62,7 +62,8 @@ def _limits(*fields: xr.DataArray) -> tuple[float, float]:
 
 
 def footer(fig: Figure, differences: list[str]) -> None:
-    """One line under the figure naming the settings that are not the paper's."""
+    """A footer under the figure naming the settings that are not the paper's
+    (one line, wrapped to the figure's width when long)."""
     if differences:
         import textwrap
 
