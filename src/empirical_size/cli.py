@@ -174,7 +174,6 @@ def _knots(args) -> None:
     minima = load(args.minima, required=("kernel_0",)) if args.minima else None
     linearity = load(args.linearity, required=("kernel_0",)) if args.linearity else None
     ds = knots.summarise(init, minima, linearity)
-    ds.attrs["experiment"] = "knots"
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     write_atomic(ds, args.out)

@@ -534,7 +534,7 @@ EXPERIMENTS = {
     e.name: e
     for e in (
         Experiment(
-            "degenerate", "E1", DEGENERATE_JOB, _one(DEGENERATE_JOB), lambda config: degenerate_spec(config),
+            "degenerate", "E1", DEGENERATE_JOB, _one(DEGENERATE_JOB), degenerate_spec,
             ("dead",), checkpoints=False, products=("degenerate.csv", "degenerate.png"),
         ),
         Experiment("size", "E2", SIZE_JOB, size_jobs, size_spec, SIZE_VARIABLES, products=("fig1.png",)),
@@ -544,13 +544,12 @@ EXPERIMENTS = {
         ),
         Experiment("minima", "E4", MINIMA_JOB, minima_jobs, minima_spec, ("output", "mse", "target"), products=("fig3.png",)),
         Experiment(
-            "linearity", "E5", LINEARITY_JOB, _one(LINEARITY_JOB), lambda config: linearity_spec(config),
+            "linearity", "E5", LINEARITY_JOB, _one(LINEARITY_JOB), linearity_spec,
             ("output", "output_data", "mse"), products=("fig4.png", "fig5.png"),
         ),
-        Experiment("knots", "E6", KNOTS_JOB, _one(KNOTS_JOB), lambda config: knots_spec(config), ("pieces",), checkpoints=False, products=("knots.png",)),
+        Experiment("knots", "E6", KNOTS_JOB, _one(KNOTS_JOB), knots_spec, ("pieces",), checkpoints=False, products=("knots.png",)),
         Experiment(
-            "sensitivity", "E7", SENSITIVITY_JOB, _sensitivity_own_jobs,
-            lambda config, setting, part: sensitivity_spec(config, setting, part),
+            "sensitivity", "E7", SENSITIVITY_JOB, _sensitivity_own_jobs, sensitivity_spec,
             products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png"),
             trained_by=lambda wildcards: sensitivity_part(wildcards["part"])[0],
         ),

@@ -37,6 +37,10 @@ def _heading(text: str, mark: str) -> str:
     return f"{text}\n{mark * len(text)}\n"
 
 
+def _plus_minus(mean, se) -> str:
+    return f"{_cell(mean)} ± {_cell(se)}" if _cell(se) else _cell(mean)
+
+
 def _with_errors(frame: pd.DataFrame, errors: tuple[str, ...] = ("_se", "_sem")) -> pd.DataFrame:
     """Each column with a standard-error column beside it as one ``m ± se``
     column (the report's page is narrow); others as they are."""
@@ -50,14 +54,14 @@ def _with_errors(frame: pd.DataFrame, errors: tuple[str, ...] = ("_se", "_sem"))
         if twin is None:
             out[col] = frame[col]
         else:
-            out[col.removesuffix("_mean")] = [f"{_cell(m)} ± {_cell(e)}" if _cell(e) else _cell(m) for m, e in zip(frame[col], frame[twin])]
+            out[col.removesuffix("_mean")] = [_plus_minus(m, e) for m, e in zip(frame[col], frame[twin])]
     return pd.DataFrame(out)
 
 
 def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table in five columns."""
     paper = [_cell(v) or (f"{_cell(lo)} to {_cell(hi)}" if _cell(lo) else "") for v, lo, hi in zip(frame.paper_value, frame.paper_low, frame.paper_high)]
-    ours = [f"{_cell(v)} ± {_cell(e)}" if _cell(e) else _cell(v) for v, e in zip(frame.ours, frame.ours_se)]
+    ours = [_plus_minus(v, e) for v, e in zip(frame.ours, frame.ours_se)]
     return pd.DataFrame(
         {
             "claim": [f"{c}: {s}" for c, s in zip(frame.claim, frame.statement)],

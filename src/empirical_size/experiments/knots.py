@@ -76,6 +76,7 @@ def summarise(init: xr.Dataset, minima: xr.Dataset | None, linearity: xr.Dataset
         depth = sum(1 for v in ds.data_vars if v.startswith("kernel_")) - 1
         out[f"pieces_{name}"] = pieces.rename({d: f"{name}_{d}" for d in (*lead, "epoch")})
         out[f"pieces_{name}"].attrs.update(width=width, depth=depth, long_name=f"linear pieces of the {name} networks on their domain")
+    out.attrs["experiment"] = "knots"  # as every merged data set: footers find its config section
     return out
 
 
