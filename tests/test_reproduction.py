@@ -9,7 +9,7 @@ import xarray as xr
 import yaml
 from conftest import ROOT
 
-from empirical_size import grid, plots, reproduction
+from empirical_size import claims, grid, plots, reproduction
 from empirical_size.experiments import sensitivity
 from empirical_size.storage import write_atomic
 
@@ -40,10 +40,10 @@ def row(frame, claim_id):
 
 
 def test_the_reference_file_is_complete_and_each_claim_has_an_interval():
-    assert {c.experiment for c in CLAIMS} == {"degenerate", "size", "linearity"}
+    assert {c.experiment for c in CLAIMS} == {"degenerate", "size", "batching", "minima", "linearity", "knots"}
     assert sorted(E1) == [3, 10, 20]
     for c in CLAIMS:
-        assert c.low < c.high and c.source and c.measure in reproduction.MEASURES
+        assert c.low < c.high and c.source and c.measure in claims.MEASURES
         if c.value is not None:
             assert c.low < c.value < c.high
 
@@ -115,13 +115,13 @@ def size_set(sizes=(20, 2500), epochs=50000, diverge_last=False):
 
 def test_e2_measures_on_a_hand_built_map():
     ds = size_set()
-    e = reproduction.max_mean_size(ds, depth=4)
+    e = claims.size.max_mean_size(ds, depth=4)
     assert e.value == pytest.approx(600.0) and e.se == pytest.approx(np.std([600, 610, 590, 600], ddof=1) / 2)
-    assert reproduction.perfect_fit_size(ds).value == pytest.approx(2500)
+    assert claims.size.perfect_fit_size(ds).value == pytest.approx(2500)
     last = ds.size.sel(n=2500).isel(epoch=-1) / 2500
-    assert reproduction.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
+    assert claims.size.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
     # a diverged trial is left out, as in the figures
-    assert reproduction.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
+    assert claims.size.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
     frame = reproduction.table({"size": ("size.nc", size_set(diverge_last=True))})
     assert row(frame, "E2_max_size_depth4").rests_on == "3 trials; sizes 20, 2500; 50000 epochs"  # the diverged one left out
 
@@ -139,7 +139,7 @@ def test_range_claims_from_a_custom_reference(tmp_path):
     ref["claims"] = [c for c in ref["claims"] if c["measure"] == "fitted_fraction"]
     path = tmp_path / "ref.yaml"
     ds = size_set()
-    ours = reproduction.fitted_fraction(ds)
+    ours = claims.size.fitted_fraction(ds)
     for low, high, expected in ((0.0, ours.value + 0.01, reproduction.REPRODUCED), (ours.value + 10 * ours.se + 0.1, 5.0, reproduction.NOT_REPRODUCED)):
         ref["claims"][0]["range"] = [low, high]
         path.write_text(yaml.safe_dump(ref))
@@ -158,7 +158,7 @@ def test_noise_rate_ratio_is_the_mse_ratio_of_diff_to_pure():
         coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [100]},
         attrs={"mse_epochs": [100]},
     )
-    e = reproduction.noise_rate_ratio(ds)
+    e = claims.linearity.noise_rate_ratio(ds)
     assert e.value == pytest.approx(4.0) and e.trials == 2
 
 

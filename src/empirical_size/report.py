@@ -19,13 +19,15 @@ def _cell(value) -> str:
     return " ".join(str(value).split()) or ""
 
 
-def rst_table(frame: pd.DataFrame, title: str, columns: list[str] | None = None) -> str:
+def rst_table(frame: pd.DataFrame, title: str, columns: list[str] | None = None, widths: list[int] | None = None) -> str:
     """``frame`` (its ``columns``) as a reStructuredText list table (a
     sentence when it has no rows: an empty list table is an error)."""
     columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
     if frame.empty or not columns:
         return f"*{title}: no rows in this run.*\n"
-    lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", "   :class: wide", ""]
+    if widths:
+        lines.insert(3, f"   :widths: {' '.join(map(str, widths))}")
     for row in [columns, *frame[columns].itertuples(index=False, name=None)]:
         cells = [_cell(v) or "\\-" for v in row]  # an empty cell would end the list
         lines.append(f"   * - {cells[0]}")
@@ -58,19 +60,58 @@ def _with_errors(frame: pd.DataFrame, errors: tuple[str, ...] = ("_se", "_sem"))
     return pd.DataFrame(out)
 
 
+def number(value, unit: str = "") -> str:
+    """A value in the paper's units: fractions as percentages (``unit:
+    percent``), others to 3 significant digits, infinities as words."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    return f"{100 * value:.3g}%" if unit == "percent" else f"{value:.3g}"
+
+
+def interval(low: float, high: float, unit: str = "") -> str:
+    """The paper's interval in words: "at least", "at most" for one-sided readings."""
+    if math.isinf(low) and math.isinf(high):
+        return "any"
+    if math.isinf(high):
+        return f"at least {number(low, unit)}"
+    if math.isinf(low):
+        return f"at most {number(high, unit)}"
+    return f"{number(low, unit)} to {number(high, unit)}"
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
-    """The reproduction table in five columns."""
-    paper = [_cell(v) or (f"{_cell(lo)} to {_cell(hi)}" if _cell(lo) else "") for v, lo, hi in zip(frame.paper_value, frame.paper_low, frame.paper_high)]
-    ours = [_plus_minus(v, e) for v, e in zip(frame.ours, frame.ours_se)]
-    return pd.DataFrame(
-        {
-            "claim": [f"{c}: {s}" for c, s in zip(frame.claim, frame.statement)],
-            "paper": paper,
-            "ours (± s.e.)": [f"{o} ({r})" if r else o for o, r in zip(ours, frame.rests_on.fillna(""))],
-            "verdict": frame.verdict,
-            "why": [w.removeprefix("run at other settings: ") for w in frame.why.fillna("")],
-        }
-    )
+    """The reproduction table as a reader wants it: the claim in the
+    paper's words (or ours) and where, the paper's value or interval and
+    ours in its units, what ours rests on, the verdict and, where not
+    comparable, why."""
+    units = frame["unit"].map(_text) if "unit" in frame else pd.Series([""] * len(frame))
+    quotes = frame["quote"].map(_text) if "quote" in frame else pd.Series([""] * len(frame))
+    rows = []
+    for r, unit, quote in zip(frame.itertuples(), units, quotes):
+        said = f'"{quote}" ({r.paper_source})' if quote else f"{r.paper_source}"
+        paper = f"about {number(r.paper_value, unit)}" if _text(r.paper_value) else ""
+        paper = f"{paper} ({interval(r.paper_low, r.paper_high, unit)})" if paper else interval(r.paper_low, r.paper_high, unit)
+        ours = number(r.ours, unit)
+        if ours and _text(r.ours_se):
+            ours += f" ± {number(r.ours_se, unit)}"
+        why = _text(r.why).removeprefix("run at other settings: ") if r.verdict == "not comparable" else ""
+        rows.append(
+            {
+                "claim": f"**{r.claim}** {' '.join(str(r.statement).split())}. {said}",
+                "paper": paper,
+                "ours (± s.e.)": ours,
+                "rests on": _text(r.rests_on),
+                "verdict": f"**{r.verdict}**" if r.verdict != "not comparable" else r.verdict,
+                "why not comparable": why,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
@@ -84,8 +125,10 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
         parts += [
             _heading("The paper against this run", "-"),
             f"Each claim of the paper, ours with its standard error, and a verdict ({summary}). "
-            "*Not comparable* means the run used other settings than the claim's (the *why* column names them).\n",
-            rst_table(_reproduction_view(repro), "results/reproduction.csv"),
+            "*Reproduced*: ours ± 2 standard errors meets the paper's value (a number it states) or lies inside our "
+            "reading of its words (an effect it asserts); *not comparable*: the run used other settings than the "
+            "claim's, named in the last column. Our reading of each claim: docs/choices.md.\n",
+            rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[40, 12, 12, 14, 8, 14]),
         ]
     titles = {"degenerate": "E1: dead neurons per hidden layer (results/degenerate.csv)", "sensitivity": "E7: sensitivity (results/sensitivity.csv)"}
     for name, frame in tables.items():

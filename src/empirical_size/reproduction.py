@@ -15,6 +15,7 @@ verdict:
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,12 +24,15 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .merge import without_diverged
+from .claims import MEASURES, Estimate, NotMeasurable
 from .paper import SETTINGS
-from .stats import mean_se
 
 REFERENCE = Path(__file__).with_name("paper_values.yaml")
 REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
+# How ours is held against the paper's interval (``test`` of a claim):
+# "overlaps": ours +- 2 s.e. meets it (a number the paper states to some precision);
+# "inside": ours +- 2 s.e. lies wholly inside it (an effect the paper asserts: we must establish it).
+TESTS = ("overlaps", "inside")
 
 
 @dataclass(frozen=True)
@@ -43,81 +47,64 @@ class Claim:
     value: float | None = None
     args: dict = field(default_factory=dict)
     requires: dict = field(default_factory=dict)
+    test: str = "overlaps"
+    quote: str = ""
+    unit: str = ""
+
+    @property
+    def uses(self) -> tuple[str, ...]:
+        """The experiments whose merged data sets the claim reads."""
+        return MEASURES[self.measure].uses
 
 
-@dataclass(frozen=True)
-class Estimate:
-    value: float
-    se: float
-    trials: int
+class ReferenceError(ValueError):
+    """A claim of the reference file that cannot be measured as written; names the claim."""
+
+
+def _check(c: dict, known: set[str]) -> None:
+    cid = c.get("id", "?")
+    if c.get("measure") not in MEASURES:
+        near = difflib.get_close_matches(str(c.get("measure")), list(MEASURES), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; measures are {sorted(MEASURES)}"
+        raise ReferenceError(f"claim {cid}: unknown measure {c.get('measure')!r}{hint}")
+    if c.get("experiment") not in known:
+        raise ReferenceError(f"claim {cid}: unknown experiment {c.get('experiment')!r}; experiments are {sorted(known)}")
+    if c.get("experiment") not in MEASURES[c["measure"]].uses:
+        raise ReferenceError(f"claim {cid}: measure {c['measure']!r} reads {MEASURES[c['measure']].uses}, not {c['experiment']!r}")
+    if c.get("test", "overlaps") not in TESTS:
+        raise ReferenceError(f"claim {cid}: test must be one of {TESTS}, got {c.get('test')!r}")
+    if ("range" in c) == ("value" in c):
+        raise ReferenceError(f"claim {cid}: give either value and tolerance, or range")
 
 
 def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
     """``(paper_settings, claims)``: the paper's settings (:mod:`empirical_size.paper`)
-    and the claims of the reference file."""
+    and the claims of the reference file. Fails naming the claim whose
+    measure, experiment or test is unknown."""
     import yaml
 
+    from .grid import EXPERIMENTS
+
     doc = yaml.safe_load(Path(path).read_text())
-    claims = []
+    claims, seen = [], set()
     for c in doc["claims"]:
+        _check(c, set(EXPERIMENTS))
+        if c["id"] in seen:
+            raise ReferenceError(f"claim {c['id']}: the id is used twice")
+        seen.add(c["id"])
         if "range" in c:
             low, high = map(float, c["range"])
         else:
             low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
         keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
-        claims.append(Claim(**keep, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
+        extra = {k: c[k] for k in ("test", "quote", "unit") if k in c}
+        claims.append(Claim(**keep, **extra, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
     return SETTINGS, claims
 
 
-# -- our numbers ---------------------------------------------------------------
-def _mean_se(per_trial: xr.DataArray) -> Estimate:
-    per_trial = per_trial.where(np.isfinite(per_trial))  # an infinite log ratio counts as diverged
-    mean, se = mean_se(per_trial)
-    return Estimate(float(mean), float(se), int(per_trial.count()))
-
-
-def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:
-    """E1: fraction of a layer's neurons dead, mean over experiments."""
-    from .experiments.degenerate import dead_fraction as fractions
-
-    return _mean_se(fractions(ds).sel(layer=layer, stage=stage, sample=sample))
-
-
-def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:
-    """E2: the largest mean (over trials) size on the (n, epoch) map of one
-    depth; the standard error is that of the cell where it is reached."""
-    size = without_diverged(ds)[0].size.sel(depth=depth)
-    mean = size.mean("trial")
-    cell = mean.argmax(...)
-    return _mean_se(size.isel(cell))
-
-
-def perfect_fit_size(ds: xr.Dataset) -> Estimate:
-    """E2: ``sum_i y_i^2`` of the largest data sets (the same at every depth)."""
-    return _mean_se(without_diverged(ds)[0].sum_y2.sel(n=ds.n.max()).isel(depth=0))
-
-
-def fitted_fraction(ds: xr.Dataset) -> Estimate:
-    """E2: size over perfect-fit size at the largest ``n`` and last epoch,
-    for the depth that fits most."""
-    ds = without_diverged(ds)[0].sel(n=ds.n.max()).isel(epoch=-1)
-    per_depth = [_mean_se(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values]
-    return max(per_depth, key=lambda e: e.value)
-
-
-def noise_rate_ratio(ds: xr.Dataset) -> Estimate:
-    """E5: MSE against N of "diff" over that of "pure", at the last epoch of
-    Figure 5; geometric mean over trials, standard error by the delta method."""
-    from .experiments.linearity import diff_and_pure
-
-    last = ds.attrs["mse_epochs"][-1] if "mse_epochs" in ds.attrs else int(ds.epoch.max())
-    parts = diff_and_pure(ds.sel(epoch=[last]))
-    log_ratio = np.log(parts.mse_diff / parts.mse_pure).isel(epoch=0)
-    e = _mean_se(log_ratio)
-    return Estimate(float(np.exp(e.value)), float(np.exp(e.value) * e.se), e.trials)
-
-
-MEASURES = {f.__name__: f for f in (dead_fraction, max_mean_size, perfect_fit_size, fitted_fraction, noise_rate_ratio)}
+def data_sets(path: str | Path = REFERENCE) -> list[str]:
+    """The experiments whose merged data sets the claims read (the reproduction rule's inputs)."""
+    return sorted({e for claim in load_reference(path)[1] for e in claim.uses})
 
 
 # -- comparability and verdicts ----------------------------------------------
@@ -137,10 +124,26 @@ def _setting(section: dict, key: str):
     return section.get(key)
 
 
-def differences(claim: Claim, config: dict, paper_settings: dict) -> list[str]:
-    """Settings of the run that differ from those the paper's claim was made at."""
-    section = config.get(claim.experiment, {})
-    out = [f"{claim.experiment}.{k} = {_setting(section, k)!r} (paper: {v!r})" for k, v in claim.requires.items() if _setting(section, k) != v]
+def _required(key: str, experiment: str, config: dict, others: dict[str, dict]):
+    """``(name, value)`` of a required setting: ``key`` of the claim's own
+    section, or ``other.key`` of another experiment's (from that data set's
+    recorded config when the claim's own does not record the section)."""
+    head, dot, rest = key.partition(".")
+    if dot and not head.endswith(")"):
+        recorded = config if head in config else others.get(head, {})
+        return key, _setting(recorded.get(head, {}), rest)
+    return f"{experiment}.{key}", _setting(config.get(experiment, {}), key)
+
+
+def differences(claim: Claim, config: dict, paper_settings: dict, others: dict[str, dict] | None = None) -> list[str]:
+    """Settings of the run that differ from those the paper's claim was made
+    at; ``others`` holds the recorded configs of the other data sets a
+    claim reads (experiment -> config)."""
+    out = []
+    for key, v in claim.requires.items():
+        name, ours = _required(key, claim.experiment, config, others or {})
+        if ours != v:
+            out.append(f"{name} = {ours!r} (paper: {v!r})")
     for key, default in (("dtype", None), ("matmul_precision", "float32")):
         if key in paper_settings and config.get(key, default) != paper_settings[key]:
             out.append(f"{key} = {config.get(key, default)!r} (paper: {paper_settings[key]!r})")
@@ -156,17 +159,29 @@ def _rests_on(section: dict, est: Estimate) -> str:
     sizes = section.get("sizes") or []
     where = f"sizes {', '.join(map(str, sizes))}" if 0 < len(sizes) <= 8 else f"{len(sizes)} sizes, {min(sizes)}-{max(sizes)}" if sizes else ""
     where = where or (f"n = {section['n']}" if "n" in section else "")
-    epochs = section.get("epochs") or section.get("steps")
-    what = "epochs" if "epochs" in section else "steps"
+    where = where or (f"widths {min(section['widths'])}-{max(section['widths'])}" if section.get("widths") else "")
+    epochs = section.get("epochs") or section.get("steps") or (max(section["checkpoints"]) if section.get("checkpoints") else None)
+    what = "steps" if "steps" in section and "epochs" not in section else "epochs"
+    if isinstance(epochs, list):
+        epochs = max(epochs) if epochs else None
     return "; ".join(x for x in (f"{est.trials} trials", where, f"{epochs} {what}" if epochs else "") if x)
 
 
 def verdict(claim: Claim, est: Estimate) -> str:
-    """Reproduced when ``value +- 2 SE`` meets the paper's interval."""
+    """``overlaps``: reproduced when ``value +- 2 SE`` meets the paper's
+    interval; ``inside``: when it lies wholly inside it (strictly: an
+    effect must be told from none)."""
     spread = 2 * est.se if np.isfinite(est.se) else 0.0
     if not np.isfinite(est.value):
         return NOT_REPRODUCED
-    return REPRODUCED if est.value + spread >= claim.low and est.value - spread <= claim.high else NOT_REPRODUCED
+    low, high = est.value - spread, est.value + spread
+    if claim.test == "inside":
+        return REPRODUCED if low > claim.low and high < claim.high else NOT_REPRODUCED
+    return REPRODUCED if high >= claim.low and low <= claim.high else NOT_REPRODUCED
+
+
+def _interval(claim: Claim) -> str:
+    return f"[{claim.low:g}, {claim.high:g}]".replace("inf", "∞")
 
 
 def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | Path = REFERENCE):
@@ -181,10 +196,13 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         row = {
             "claim": claim.id,
             "statement": claim.statement,
+            "quote": claim.quote,
             "paper_source": claim.source,
             "paper_value": claim.value if claim.value is not None else np.nan,
             "paper_low": claim.low,
             "paper_high": claim.high,
+            "unit": claim.unit,
+            "test": claim.test,
             "ours": np.nan,
             "ours_se": np.nan,
             "trials": 0,
@@ -194,19 +212,28 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             "data": source,
             "settings": "",
         }
-        if ds is None:
-            row["why"] = f"no {claim.experiment} data set in this run"
+        missing = [e for e in claim.uses if datasets.get(e, ("", None))[1] is None]
+        if missing:
+            row["why"] = f"no {', '.join(missing)} data set in this run"
             rows.append(row)
             continue
         config = run_config(ds)
+        others = {e: run_config(datasets[e][1]) for e in claim.uses if e != claim.experiment}
         section = config.get(claim.experiment, {})
         row["settings"] = json.dumps(
-            {**{k: _setting(section, k) for k in claim.requires}, "dtype": config.get("dtype"), "optimizer": config.get("optimizer")},
+            {
+                **{k: _required(k, claim.experiment, config, others)[1] for k in claim.requires},
+                "dtype": config.get("dtype"),
+                "optimizer": config.get("optimizer"),
+            },
             sort_keys=True,
         )
-        diff = differences(claim, config, paper_settings)
+        diff = differences(claim, config, paper_settings, others)
         try:
-            est = MEASURES[claim.measure](ds, **claim.args)
+            est = MEASURES[claim.measure].func(*(datasets[e][1] for e in claim.uses), **claim.args)
+        except NotMeasurable as err:
+            est = Estimate(float("nan"), float("nan"), 0)
+            diff = diff or [str(err)]
         except KeyError:  # the run has no such layer or depth: only possible at other settings
             est = Estimate(float("nan"), float("nan"), 0)
             diff = diff or [f"the data set has no {claim.args}"]
@@ -215,7 +242,8 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             row["why"] = "run at other settings: " + "; ".join(diff)
         else:
             row["verdict"] = verdict(claim, est)
-            row["why"] = f"paper's interval [{claim.low:g}, {claim.high:g}]; ours {est.value:.4g} +- 2 x {est.se:.2g}"
+            inside = "lies inside" if claim.test == "inside" else "meets"
+            row["why"] = f"does ours +- 2 s.e. ({est.value:.4g} +- 2 x {est.se:.2g}) {inside} the paper's interval {_interval(claim)}?"
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,0 +1,98 @@
+"""How each claim of the paper is measured on merged data sets.
+
+One function per kind of measurement, registered under its name with the
+experiments whose merged data sets it reads (:func:`measure`); a claim of
+``paper_values.yaml`` names one. Training jobs never import this package,
+so editing how a verdict is computed redraws tables, never retrains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..stats import mean_se
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    se: float
+    trials: int
+
+
+@dataclass(frozen=True)
+class Measure:
+    func: Callable[..., Estimate]
+    uses: tuple[str, ...]  # experiments whose merged data sets it takes, in order
+
+
+class NotMeasurable(ValueError):
+    """The run's data cannot answer the claim (too few sizes, a missing
+    epoch); the message says why, and the verdict is "not comparable"."""
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def measure(*uses: str):
+    """Register a measure under its function's name, reading the merged data
+    sets of ``uses`` (passed positionally in that order)."""
+
+    def register(func):
+        MEASURES[func.__name__] = Measure(func, uses)
+        return func
+
+    return register
+
+
+def per_trial(values: xr.DataArray) -> Estimate:
+    """Mean and standard error over trials (every dim); an infinite value counts as diverged."""
+    values = values.where(np.isfinite(values))
+    mean, se = mean_se(values)
+    return Estimate(float(mean), float(se), int(values.count()))
+
+
+def ratio(log_values: xr.DataArray) -> Estimate:
+    """A ratio from its per-trial logarithms: geometric mean, standard error by the delta method."""
+    e = per_trial(log_values)
+    return Estimate(float(np.exp(e.value)), float(np.exp(e.value) * e.se), e.trials)
+
+
+def recorded_config(ds: xr.Dataset) -> dict:
+    import json
+
+    try:
+        return json.loads(ds.attrs["config"])
+    except (KeyError, ValueError) as err:
+        raise ValueError(f"data set of experiment {ds.attrs.get('experiment', '?')!r} records no config") from err
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Spearman's correlation of ``a`` and ``b`` along ``axis`` (ties broken by order)."""
+    ra = np.argsort(np.argsort(a, axis=axis), axis=axis).astype(float)
+    rb = np.argsort(np.argsort(b, axis=axis), axis=axis).astype(float)
+    ra -= ra.mean(axis=axis, keepdims=True)
+    rb -= rb.mean(axis=axis, keepdims=True)
+    return (ra * rb).sum(axis=axis) / np.sqrt((ra**2).sum(axis=axis) * (rb**2).sum(axis=axis))
+
+
+def inside_out(error: xr.DataArray, x: xr.DataArray, dim: str, bins: int) -> xr.DataArray:
+    """How much a fit's error grows away from the origin: Spearman's
+    correlation between ``|x|`` and the mean squared error in ``bins``
+    equal bins of ``|x|`` (along ``dim``). +1: fitted from the origin
+    outward; -1: from the boundaries in; 0: uniformly."""
+    distance = np.abs(np.asarray(x, float))
+    edges = np.linspace(0.0, distance.max(), bins + 1)
+    which = np.clip(np.digitize(distance, edges[1:-1]), 0, bins - 1)
+    binned = xr.concat([error.isel({dim: np.flatnonzero(which == b)}).mean(dim) for b in range(bins) if (which == b).any()], "bin")
+    centres = np.arange(binned.sizes["bin"], dtype=float)
+    moved = binned.transpose(..., "bin")
+    corr = rank_correlation(np.broadcast_to(centres, moved.shape), moved.values)
+    return xr.DataArray(corr, dims=moved.dims[:-1], coords={d: moved[d] for d in moved.dims[:-1] if d in moved.coords})
+
+
+from . import batching, degenerate, knots, linearity, minima, size  # noqa: E402,F401  (register their measures)

@@ -1,0 +1,48 @@
+"""E2's claims: the size of the trained networks (Figure 1)."""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from ..merge import without_diverged
+from . import Estimate, NotMeasurable, measure, per_trial
+
+
+def _peak(size: xr.DataArray) -> xr.DataArray:
+    """Each trial's size at the (n, epoch) cell where the mean over trials peaks."""
+    return size.isel(size.mean("trial").argmax(...))
+
+
+@measure("size")
+def max_mean_size(ds: xr.Dataset, depth: int) -> Estimate:
+    """The largest mean (over trials) size on the (n, epoch) map of one
+    depth; the standard error is that of the cell where it is reached."""
+    return per_trial(_peak(without_diverged(ds)[0].size.sel(depth=depth)))
+
+
+@measure("size")
+def perfect_fit_size(ds: xr.Dataset) -> Estimate:
+    """``sum_i y_i^2`` of the largest data sets (the same at every depth)."""
+    return per_trial(without_diverged(ds)[0].sum_y2.sel(n=ds.n.max()).isel(depth=0))
+
+
+@measure("size")
+def fitted_fraction(ds: xr.Dataset) -> Estimate:
+    """Size over perfect-fit size at the largest ``n`` and last epoch, for
+    the depth that fits most."""
+    ds = without_diverged(ds)[0].sel(n=ds.n.max()).isel(epoch=-1)
+    per_depth = [per_trial(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values]
+    return max(per_depth, key=lambda e: e.value)
+
+
+@measure("size")
+def depth_order(ds: xr.Dataset) -> Estimate:
+    """Figure 1's order of depths: the smallest rise of the largest mean size
+    from one depth to the next, paired by trial (a trial index sees the same
+    data at every depth), each depth at the cell where its mean peaks."""
+    size = without_diverged(ds)[0].size
+    depths = sorted(int(d) for d in size.depth.values)
+    if len(depths) < 2:
+        raise NotMeasurable(f"one depth ({depths}) in this run; the order needs two")
+    steps = [per_trial(_peak(size.sel(depth=b)) - _peak(size.sel(depth=a))) for a, b in zip(depths, depths[1:])]
+    return min(steps, key=lambda e: e.value)

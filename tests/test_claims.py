@@ -1,0 +1,360 @@
+"""Each measure of the paper's claims on constructed data where the answer
+is known, both ways: a verdict that could not come out otherwise is no test."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from empirical_size import claims, reproduction
+from empirical_size.claims import batching, knots, linearity, minima, size
+
+SETTINGS, CLAIMS = reproduction.load_reference()
+BY_ID = {c.id: c for c in CLAIMS}
+
+
+def attrs(experiment: str, section: dict, **more) -> dict:
+    config = {experiment: section, "dtype": SETTINGS["dtype"], "optimizer": dict(SETTINGS["optimizer"]), **more}
+    return {"config": json.dumps(config), "experiment": experiment}
+
+
+def verdict(claim_id: str, datasets: dict) -> str:
+    """The verdict of one claim in the table built from ``datasets`` (experiment -> data set)."""
+    frame = reproduction.table({name: (f"{name}.nc", ds) for name, ds in datasets.items()})
+    return frame.set_index("claim").loc[claim_id].verdict
+
+
+# -- E3 ------------------------------------------------------------------------
+E3_SECTION = {"width": 64, "inputs": 3, "epochs": 50000, "batch_size": 256, "full_batch_below": 1024}
+SIZES = [500, 1100, 1200, 1280, 1300, 1500, 1650, 1800, 2000, 2300]
+
+
+def batching_set(effects: dict[str, float], trials=6, seed=0) -> xr.Dataset:
+    """Last-epoch MSE = 0.3 n^0.2 (the trend in n) x ``exp(effect)`` for a
+    remainder batch of one point (scaled by its smallness), with a little
+    per-trial noise; ``effects`` per variant."""
+    rng = np.random.default_rng(seed)
+    ns = np.array(SIZES)
+    mse = np.empty((len(effects), 1, len(ns), trials, 2))
+    for v, effect in enumerate(effects.values()):
+        log = np.log(0.3) + 0.2 * np.log(ns) + effect * batching.smallness(ns, 256) * (ns >= 1024)
+        mse[v, 0, :, :, -1] = np.exp(log[:, None] + rng.normal(0, 0.02, (len(ns), trials)))
+        mse[v, 0, :, :, 0] = 2 * mse[v, 0, :, :, -1]
+    return xr.Dataset(
+        {"mse": (("variant", "depth", "n", "trial", "epoch"), mse)},
+        coords={"variant": list(effects), "depth": [2], "n": ns, "trial": np.arange(trials), "epoch": [25000, 50000]},
+        attrs=attrs("batching", {**E3_SECTION, "sizes": SIZES}),
+    )
+
+
+def test_remainder_effect_finds_a_remainder_pattern_and_no_pattern_where_there_is_none():
+    ds = batching_set({"keep": np.log(2.0), "drop": 0.0, "resample": np.log(1.5)})
+    assert batching.remainder_effect(ds, "keep").value == pytest.approx(2.0, rel=0.05)
+    assert batching.remainder_effect(ds, "drop").value == pytest.approx(1.0, abs=0.05)
+    assert verdict("E3_remainder", {"batching": ds}) == reproduction.REPRODUCED
+    assert verdict("E3_remedy_drop", {"batching": ds}) == reproduction.REPRODUCED
+    assert verdict("E3_remedy_resample", {"batching": ds}) == reproduction.NOT_REPRODUCED  # 1.5: the remedy left it
+    flat = batching_set({"keep": 0.0, "drop": 0.0, "resample": 0.0})
+    assert verdict("E3_remainder", {"batching": flat}) == reproduction.NOT_REPRODUCED
+
+
+def test_remainder_effect_needs_enough_sizes_in_mini_batches():
+    ds = batching_set({"keep": 0.5}).sel(n=[500, 1100, 1200, 1300])
+    with pytest.raises(claims.NotMeasurable, match="full_batch_below"):
+        batching.remainder_effect(ds, "keep")
+    frame = reproduction.table({"batching": ("b.nc", ds)}).set_index("claim")
+    assert frame.loc["E3_remainder"].verdict == reproduction.NOT_COMPARABLE and "needs 5" in frame.loc["E3_remainder"].why
+
+
+def curves(shape, final, epochs, decay):
+    """MSE falling from 1 towards ``final`` at rate ``decay`` per epoch."""
+    e = np.asarray(epochs, float)
+    return final + (1 - final) * np.exp(-decay * e)[None, :] * np.ones(shape)[..., None]
+
+
+def test_epochs_to_full_batch_is_small_when_batches_train_faster_and_one_when_not():
+    epochs = np.arange(500, 50001, 500)
+    full = xr.Dataset(
+        {
+            "mse": (("depth", "n", "trial", "epoch"), curves((1, 2, 4), 0.2, epochs, 1e-4)),
+            "size": (("depth", "n", "trial", "epoch"), np.ones((1, 2, 4, len(epochs)))),
+            "sum_y2": (("depth", "n", "trial"), np.ones((1, 2, 4))),
+        },
+        coords={"depth": [2], "n": [1500, 2500], "trial": np.arange(4), "epoch": epochs},
+        attrs=attrs("size", {"epochs": 50000}),
+    )
+
+    def batched(decay):
+        mse = curves((1, 1, 2, 4), 0.1, epochs, decay)
+        return xr.Dataset(
+            {"mse": (("variant", "depth", "n", "trial", "epoch"), mse)},
+            coords={"variant": ["keep"], "depth": [2], "n": [1500, 2500], "trial": np.arange(4), "epoch": epochs},
+            attrs=attrs("batching", {**E3_SECTION, "sizes": [1500, 2500]}),
+        )
+
+    fast = batching.epochs_to_full_batch(batched(1e-3), full)
+    slow = batching.epochs_to_full_batch(batched(2e-5), full)
+    assert fast.value < 0.2 and slow.value > 1.0
+    assert verdict("E3_fewer_epochs", {"batching": batched(1e-3), "size": full}) == reproduction.REPRODUCED
+    assert verdict("E3_fewer_epochs", {"batching": batched(2e-5), "size": full}) == reproduction.NOT_REPRODUCED
+    short = full.copy()
+    short.attrs = attrs("size", {"epochs": 2000})
+    frame = reproduction.table({"batching": ("b", batched(1e-3)), "size": ("s", short)}).set_index("claim")
+    assert frame.loc["E3_fewer_epochs"].verdict == reproduction.NOT_COMPARABLE and "size.epochs = 2000" in frame.loc["E3_fewer_epochs"].why
+
+
+# -- E4 ------------------------------------------------------------------------
+E4_SECTION = {"depth": 4, "width": 500, "n": 1000, "batch_size": 500, "teeth": 10, "checkpoints": [8000, 16000, 20000]}
+
+
+def minima_set(error_shape: dict[str, callable], trials=4, seed=0, later=None) -> xr.Dataset:
+    """Outputs = sawtooth + an error whose size follows ``error_shape[variant](|x|)``
+    at 8,000 epochs; ``later`` the error factor at 16,000 and 20,000."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-1, 1, 400)
+    target = 2 * np.abs((5 * (x + 1)) % 1 - 0.5) - 0.5
+    later = later or {16000: 0.5, 20000: 0.5}
+    out = np.empty((len(error_shape), trials, 3, len(x)))
+    for v, shape in enumerate(error_shape.values()):
+        for t in range(trials):
+            wiggle = rng.normal(0, 1, len(x))
+            err = shape(np.abs(x)) * wiggle
+            for e, factor in enumerate([1.0, later[16000], later[20000]]):
+                out[v, t, e] = target + factor * err
+    return xr.Dataset(
+        {"output": (("variant", "trial", "epoch", "x"), out), "target": (("x",), target)},
+        coords={"variant": list(error_shape), "trial": np.arange(trials), "epoch": [8000, 16000, 20000], "x": x},
+        attrs=attrs("minima", E4_SECTION),
+    )
+
+
+def test_inside_out_index_tells_inside_out_from_boundary_in_and_uniform():
+    ds = minima_set({"zero": lambda r: r, "uniform": lambda r: 0.5 + 0 * r})
+    assert minima.inside_out_fit(ds, "zero", 8000).value > 0.9
+    assert abs(minima.inside_out_fit(ds, "uniform", 8000).value) < 0.6
+    assert verdict("E4_inside_out", {"minima": ds}) == reproduction.REPRODUCED
+    assert verdict("E4_inside_out_zero_biases", {"minima": ds}) == reproduction.REPRODUCED
+    outside_in = minima_set({"zero": lambda r: 1 - r, "uniform": lambda r: r})
+    assert minima.inside_out_fit(outside_in, "zero", 8000).value < -0.9
+    assert verdict("E4_inside_out", {"minima": outside_in}) == reproduction.NOT_REPRODUCED
+    assert verdict("E4_inside_out_zero_biases", {"minima": outside_in}) == reproduction.NOT_REPRODUCED
+
+
+def test_trapped_and_stalled_follow_the_remaining_error_and_the_movement():
+    stuck = minima_set({"zero": lambda r: 0.5 + 0 * r}, later={16000: 0.5, 20000: 0.5})
+    assert minima.relative_error(stuck, "zero", 20000).value > 0.1
+    assert minima.relative_change(stuck, "zero", [16000, 20000]).value == pytest.approx(0.0)
+    assert verdict("E4_trapped", {"minima": stuck}) == reproduction.REPRODUCED
+    assert verdict("E4_stalled", {"minima": stuck}) == reproduction.REPRODUCED
+    learning = minima_set({"zero": lambda r: 0.5 + 0 * r}, later={16000: 0.3, 20000: 0.01})
+    assert verdict("E4_trapped", {"minima": learning}) == reproduction.NOT_REPRODUCED
+    assert verdict("E4_stalled", {"minima": learning}) == reproduction.NOT_REPRODUCED
+    with pytest.raises(claims.NotMeasurable, match="epoch 12345"):
+        minima.relative_error(stuck, "zero", 12345)
+
+
+# -- E5 ------------------------------------------------------------------------
+E5_SECTION = {"depth": 4, "width": 32, "n": 64, "knots": 8, "checkpoints": [20, 100, 200, 1000, 2000, 4000]}
+EPOCHS = [20, 100, 200, 1000, 2000, 4000]
+
+
+def linearity_set(x_share, n_share, trials=5, seed=0, pure=None, diff_extra=None, frequency=None):
+    """Outputs on the 64 inputs: X + N trials hold ``x_share[e]`` of X and
+    ``n_share[e]`` of N; X trials hold the same share of X; N trials (pure)
+    hold ``pure(|x|, e)`` of N (default ``n_share``). ``diff_extra`` is added
+    to the X + N trials' N part (per |x|, e)."""
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-1, 1, 64)
+    spline = np.interp(x, np.linspace(-1, 1, 8), rng.normal(0, 1, 8))
+    noise = rng.normal(0, 0.2, 64)
+    out = np.zeros((3, trials, len(EPOCHS), 64))
+    for e in range(len(EPOCHS)):
+        for t in range(trials):
+            jitter = 1 + rng.normal(0, 0.01)
+            pure_share = pure(np.abs(x), e) if pure else n_share[e]
+            extra = diff_extra(np.abs(x), e) if diff_extra else 0.0
+            out[0, t, e] = jitter * x_share[e] * spline + (n_share[e] + extra) * noise
+            out[1, t, e] = jitter * x_share[e] * spline
+            out[2, t, e] = pure_share * noise * jitter
+    ds = xr.Dataset(
+        {
+            "output_data": (("set", "trial", "epoch", "sample"), out),
+            "spline": (("sample",), spline),
+            "noise": (("sample",), noise),
+            "data_x": (("sample",), x),
+        },
+        coords={"set": ["X+N", "X", "N"], "trial": np.arange(trials), "epoch": EPOCHS},
+        attrs={**attrs("linearity", E5_SECTION), "checkpoints": EPOCHS, "mse_epochs": [2000, 4000]},
+    )
+    if frequency is not None:
+        ds = ds.merge(frequency, join="inner")
+    return ds
+
+
+def test_low_frequency_first_tells_x_first_from_both_at_once():
+    first = linearity_set([0.3, 0.95, 1, 1, 1, 1], [0.0, 0.1, 0.3, 0.8, 1, 1])
+    together = linearity_set([0.3, 0.95, 1, 1, 1, 1], [0.3, 0.95, 1, 1, 1, 1])
+    assert linearity.noise_held_when_x_is(first).value == pytest.approx(0.1, abs=0.02)
+    assert linearity.noise_held_when_x_is(together).value == pytest.approx(0.95, abs=0.02)
+    assert verdict("E5_low_frequency_first", {"linearity": first}) == reproduction.REPRODUCED
+    assert verdict("E5_low_frequency_first", {"linearity": together}) == reproduction.NOT_REPRODUCED
+
+
+def test_uniformity_contrast_is_positive_when_pure_learns_from_the_origin_and_diff_does_not():
+    shares = [0.0, 0.2, 0.5, 0.8, 1.0, 1.0]
+    # pure holds all of N near 0 and little far out; diff holds it evenly
+    outward = linearity_set([1] * 6, shares, pure=lambda r, e: np.clip(shares[e] * 2 * (1 - r), 0, 1))
+    reverse = linearity_set([1] * 6, shares, pure=lambda r, e: shares[e] + 0 * r, diff_extra=lambda r, e: 1 - r - shares[e])
+    assert linearity.uniformity_contrast(outward).value > 0.5
+    assert linearity.uniformity_contrast(reverse).value < -0.5
+    assert verdict("E5_uniform", {"linearity": outward}) == reproduction.REPRODUCED
+    assert verdict("E5_uniform", {"linearity": reverse}) == reproduction.NOT_REPRODUCED
+
+
+def test_linearity_gap_is_zero_for_linear_training_and_large_otherwise():
+    shares = [0.0, 0.2, 0.5, 0.8, 1.0, 1.0]
+    linear = linearity_set([1] * 6, shares)
+    assert linearity.linearity_gap(linear).value < 0.01
+    bent = linearity_set([1] * 6, shares, diff_extra=lambda r, e: 1.5 + 0 * r)
+    assert linearity.linearity_gap(bent).value > 1.0
+    assert verdict("E5_linear", {"linearity": linear}) == reproduction.REPRODUCED
+    assert verdict("E5_linear", {"linearity": bent}) == reproduction.NOT_REPRODUCED
+
+
+def test_early_stopping_gain_finds_a_better_intermediate_epoch():
+    overfit = linearity_set([0.5, 1, 1, 1, 1, 1], [0.0, 0.0, 0.2, 0.6, 0.9, 1.0])  # X learned, then N piles on
+    steady = linearity_set([0.2, 0.4, 0.6, 0.8, 0.9, 1.0], [0.0] * 6)  # X learned by the end, no noise
+    assert linearity.early_stopping_gain(overfit).value < 0.1
+    assert linearity.early_stopping_gain(steady).value == pytest.approx(1.0)
+    assert verdict("E5_early_stopping", {"linearity": overfit}) == reproduction.REPRODUCED
+    assert verdict("E5_early_stopping", {"linearity": steady}) == reproduction.NOT_REPRODUCED
+
+
+def frequency_sweep(time_of: callable, trials=4, frequencies=(1, 2, 4, 8)) -> xr.Dataset:
+    """MSE falling from the target's variance 1 to 0 as a step at epoch ``time_of(k)``."""
+    epochs = np.arange(20, 4001, 20)
+    mse = np.ones((len(frequencies), trials, len(epochs)))
+    for i, k in enumerate(frequencies):
+        for t in range(trials):
+            mse[i, t, epochs >= time_of(k) * (1 + 0.05 * t)] = 0.1
+    return xr.Dataset(
+        {"freq_mse": (("frequency", "trial", "freq_epoch"), mse), "freq_target_variance": (("frequency", "trial"), np.ones((len(frequencies), trials)))},
+        coords={"frequency": list(frequencies), "trial": np.arange(trials), "freq_epoch": epochs},
+    )
+
+
+def test_frequency_slope_is_two_for_a_square_law_and_zero_for_none():
+    square = linearity_set([1] * 6, [1] * 6, frequency=frequency_sweep(lambda k: 40 * k**2))
+    flat = linearity_set([1] * 6, [1] * 6, frequency=frequency_sweep(lambda k: 400))
+    assert linearity.frequency_slope(square).value == pytest.approx(2.0, abs=0.15)  # records every 20 epochs round up
+    assert linearity.frequency_slope(flat).value == pytest.approx(0.0, abs=0.05)
+    assert verdict("E5_frequency", {"linearity": square}) == reproduction.REPRODUCED
+    assert verdict("E5_frequency", {"linearity": flat}) == reproduction.NOT_REPRODUCED
+    # never learned: counted one record past the end, so the trend is bounded, not lost
+    late = frequency_sweep(lambda k: 1000 * k)
+    assert int(linearity.epochs_to_learn(late, 0.5).sel(frequency=8).max()) == 4020
+
+
+# -- E6 ------------------------------------------------------------------------
+def knots_set(pieces_of: callable, trials=3, minima_peak=None) -> xr.Dataset:
+    widths, depths, steps = [8, 32, 128, 500], [1, 2, 3, 4], [0, 1, 5, 25]
+    pieces = np.zeros((4, 4, 4, trials), dtype=np.int64)
+    for i, n in enumerate(widths):
+        for j, k in enumerate(depths):
+            pieces[i, j, 0] = 2
+            for s in range(1, 4):
+                pieces[i, j, s] = [max(1, round(pieces_of(n, k) * (1 + 0.03 * t))) for t in range(trials)]
+    ds = xr.Dataset(
+        {"pieces_trained": (("width", "depth", "step", "trial"), pieces)},
+        coords={"width": widths, "depth": depths, "step": steps, "trial": np.arange(trials)},
+        attrs=attrs("knots", {"widths": widths, "depths": depths, "steps": steps}),
+    )
+    if minima_peak is not None:
+        during = np.array(minima_peak, dtype=np.int64)  # (variant, trial, epoch)
+        ds["pieces_minima"] = (("minima_variant", "minima_trial", "minima_epoch"), during, {"width": 500, "depth": 4})
+        ds = ds.assign_coords(minima_variant=["zero", "uniform"][: during.shape[0]])
+    return ds
+
+
+def test_pieces_exponent_tells_n_times_k_from_n_to_the_k():
+    linear = knots_set(lambda n, k: 0.5 * n * k)
+    power = knots_set(lambda n, k: 1e-3 * float(n) ** k)
+    assert knots.pieces_exponent(linear).value == pytest.approx(1.0, abs=0.05)
+    assert knots.pieces_exponent(power).value == pytest.approx(4.0, abs=0.3)
+    assert verdict("E6_pieces_after_few_steps", {"knots": linear}) == reproduction.REPRODUCED
+    assert verdict("E6_pieces_after_few_steps", {"knots": power}) == reproduction.NOT_REPRODUCED
+
+
+def test_pieces_during_training_over_n_times_k():
+    e4 = minima_set({"zero": lambda r: r})
+    few = knots_set(lambda n, k: n, minima_peak=[[[10, 200, 800]] * 3])
+    many = knots_set(lambda n, k: n, minima_peak=[[[10, 4000, 6000]] * 3])
+    assert knots.pieces_per_neuron_during_training(few, e4).value == pytest.approx(0.4)
+    assert verdict("E6_simple_throughout", {"knots": few, "minima": e4}) == reproduction.REPRODUCED
+    assert verdict("E6_simple_throughout", {"knots": many, "minima": e4}) == reproduction.NOT_REPRODUCED
+    small = minima_set({"zero": lambda r: r})
+    small.attrs = attrs("minima", {**E4_SECTION, "width": 64})
+    why = reproduction.table({"knots": ("k", few), "minima": ("m", small)}).set_index("claim").loc["E6_simple_throughout"].why
+    assert "minima.width = 64 (paper: 500)" in why
+
+
+# -- E2 ------------------------------------------------------------------------
+def size_set(peaks: dict[int, float], trials=4) -> xr.Dataset:
+    rng = np.random.default_rng(0)
+    sizes = np.full((3, 2, trials, 2), 10.0) + rng.uniform(0, 1, (3, 2, trials, 2))
+    for d, (depth, peak) in enumerate(peaks.items()):
+        sizes[d, 1, :, 1] = peak + rng.normal(0, 5, trials)
+    section = {"depths": [2, 3, 4], "width": 64, "inputs": 3, "sizes": [20, 2500], "epochs": 50000}
+    return xr.Dataset(
+        {"size": (("depth", "n", "trial", "epoch"), sizes), "sum_y2": (("depth", "n", "trial"), np.full((3, 2, trials), 2500.0))},
+        coords={"depth": [2, 3, 4], "n": [20, 2500], "trial": np.arange(trials), "epoch": [25000, 50000]},
+        attrs=attrs("size", section),
+    )
+
+
+def test_depth_order_is_the_smallest_paired_rise():
+    rising = size_set({2: 370, 3: 580, 4: 600})
+    assert size.depth_order(rising).value == pytest.approx(20, abs=15)
+    assert verdict("E2_depth_order", {"size": rising}) == reproduction.REPRODUCED
+    falling = size_set({2: 370, 3: 580, 4: 400})
+    assert size.depth_order(falling).value < 0
+    assert verdict("E2_depth_order", {"size": falling}) == reproduction.NOT_REPRODUCED
+
+
+# -- the reference file -------------------------------------------------------
+def test_every_claim_names_a_measure_the_rule_reads_its_data_sets_and_quotes_new_claims():
+    assert len(CLAIMS) >= 25
+    assert set(reproduction.data_sets()) == {"degenerate", "size", "batching", "minima", "linearity", "knots"}
+    for c in CLAIMS:
+        assert c.experiment in c.uses and c.test in reproduction.TESTS
+        if c.experiment in ("batching", "minima", "knots") or c.id.startswith("E5_") and c.id != "E5_noise_rate":
+            assert c.quote or c.id == "E2_depth_order", c.id
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"measure": "remainder_efect"}, "claim E3_remainder: unknown measure 'remainder_efect'; did you mean 'remainder_effect'?"),
+        ({"experiment": "batchin"}, "claim E3_remainder: unknown experiment 'batchin'"),
+        ({"test": "within"}, "claim E3_remainder: test must be one of"),
+    ],
+)
+def test_a_bad_claim_fails_at_load_naming_it(tmp_path, change, message):
+    ref = yaml.safe_load(reproduction.REFERENCE.read_text())
+    ref["claims"] = [{**c, **change} if c["id"] == "E3_remainder" else c for c in ref["claims"]]
+    path = tmp_path / "ref.yaml"
+    path.write_text(yaml.safe_dump(ref))
+    with pytest.raises(reproduction.ReferenceError) as err:
+        reproduction.load_reference(path)
+    assert str(err.value).startswith(message)
+
+
+def test_inside_is_stricter_than_overlaps():
+    claim = BY_ID["E5_frequency"]
+    borderline = claims.Estimate(0.1, 0.1, 5)  # 0.1 +- 0.2 reaches below 0
+    assert reproduction.verdict(claim, borderline) == reproduction.NOT_REPRODUCED
+    assert reproduction.verdict(claim, claims.Estimate(1.0, 0.1, 5)) == reproduction.REPRODUCED
+    lenient = reproduction.Claim(**{**claim.__dict__, "test": "overlaps"})
+    assert reproduction.verdict(lenient, borderline) == reproduction.REPRODUCED
