@@ -56,7 +56,10 @@ def expand(config):
         minima.Job.from_dict(grid.minima_spec(config, bias))
     degenerate.Job.from_dict(grid.degenerate_spec(config))
     linearity.Job.from_dict(grid.linearity_spec(config))
-    knots.Job.from_dict(grid.knots_spec(config))
+    for path in grid.linearity_jobs(config)[1:]:  # E5's frequency sweep
+        linearity.Job.from_dict(grid.linearity_spec(config, Path(path).stem))
+    for part in grid.knots_parts(config):
+        knots.Job.from_dict(grid.knots_spec(config, part))
     for setting in grid.sensitivity_settings(config):
         degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate"))
         for part in grid.sensitivity_parts(config, setting)[1:]:

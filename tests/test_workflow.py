@@ -39,8 +39,11 @@ TINY = {
         "full_batch_below": 30,
     },
     "minima": {"width": 8, "n": 40, "batch_size": 20, "checkpoints": [5, 10], "grid_points": 50},
-    "linearity": {"width": 8, "n": 16, "trials": 2, "checkpoints": [5, 10, 20], "mse_times": 4, "grid_points": 30},
-    "knots": {"widths": [4, 8], "depths": [1, 2], "trials": 2},
+    "linearity": {
+        "width": 8, "n": 16, "trials": 2, "checkpoints": [5, 10, 20], "mse_times": 4, "grid_points": 30,
+        "frequencies": [1, 3], "frequency_epochs": 40, "frequency_record_every": 10,
+    },
+    "knots": {"widths": [4, 8], "depths": [1, 2], "trials": 2, "steps": [0, 1, 3]},
     "sensitivity": {
         "epsilon": [1.0e-8, 1.0e-6],
         "learning_rate": [1.0, 0.1],
@@ -114,8 +117,12 @@ def test_tiny_config_runs_every_target(workdir):
     assert (knots.pieces >= 1).all() and (knots.pieces.sel(depth=1) <= knots.width + 1).all()
     assert knots.pieces_minima.dims == ("minima_variant", "minima_trial", "minima_epoch")
     assert knots.pieces_linearity.sizes["linearity_set"] == 3
+    assert knots.pieces_trained.dims == ("width", "depth", "step", "trial") and knots.step.values.tolist() == [0, 1, 3]
+    assert (knots.pieces_trained.sel(step=0) <= 2).all()  # the paper's zero biases: every kink at x = 0
     lin = xr.load_dataset(workdir / "results/data/linearity.nc")
     assert lin.output.sizes == {"set": 3, "trial": 2, "epoch": 4, "x": 30}  # checkpoints 5, 10, 20 and MSE times 5, 10, 15, 20
+    assert lin.freq_mse.dims == ("frequency", "trial", "freq_epoch") and lin.frequency.values.tolist() == [1, 3]  # E5's frequency sweep
+    assert lin.freq_epoch.values.tolist() == [10, 20, 30, 40] and lin.freq_target_variance.sizes == {"frequency": 2, "trial": 2}
     # E7: the baseline is E1's and E2's own jobs; each other setting trains once per part
     sens = xr.load_dataset(workdir / "results/data/sensitivity.nc")
     labels = ["baseline", "epsilon_1e-06", "learning_rate_0.1", "batch_size_16", "input_distribution_uniform_positive"]
@@ -233,6 +240,9 @@ def test_tiny_config_runs_every_target(workdir):
         ("batching", "variants", ["keep", "shuffle"], "variants"),
         ("minima", "domain", [1.0, -1.0], "minima.domain"),
         ("linearity", "checkpoints", [200, 100], "linearity.checkpoints"),
+        ("knots", "steps", [5, 1], "knots.steps"),
+        ("linearity", "frequency_record_every", 7, "linearity.frequency_record_every"),
+        ("linearity", "frequencies", [1, 1], "frequencies"),
         ("degenerate", "report_layers", [3, 30], "degenerate.report_layers"),
         ("plot", "dpi", 0, "dpi"),
         ("sensitivity", "dtype", ["float16"], "dtype"),

@@ -52,7 +52,12 @@ def _merge(args) -> None:
     for item in args.broadcast or []:
         name, _, values = item.partition("=")
         broadcast[name] = values.split(",")
-    ds = merge_jobs(args.inputs, args.grid or (), EXPERIMENTS[args.experiment].variables, args.experiment, broadcast)
+    if args.experiment == "linearity":  # E5's job and its frequency sweep's
+        from .experiments.linearity import merge
+
+        ds = merge(args.inputs, EXPERIMENTS["linearity"].variables)
+    else:
+        ds = merge_jobs(args.inputs, args.grid or (), EXPERIMENTS[args.experiment].variables, args.experiment, broadcast)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     if args.attrs:
@@ -173,7 +178,10 @@ def _knots(args) -> None:
     init = load(args.init, required=("pieces",))
     minima = load(args.minima, required=("kernel_0",)) if args.minima else None
     linearity = load(args.linearity, required=("kernel_0",)) if args.linearity else None
-    ds = knots.summarise(init, minima, linearity)
+    if len(args.trained) > 1:
+        raise SystemExit(f"--trained takes one file, got {args.trained}")
+    trained = load(args.trained[0], required=("pieces_trained",)) if args.trained else None
+    ds = knots.summarise(init, minima, linearity, trained)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     write_atomic(ds, args.out)
@@ -222,8 +230,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--marked", type=int, nargs="*", default=[3, 10, 20], help="degenerate: layers to mark")
     f.set_defaults(func=_plot)
 
-    k = sub.add_parser("knots", help="E6: pieces at initialisation and during E4/E5 training, in one data set")
+    k = sub.add_parser("knots", help="E6: pieces at initialisation, after a few steps and during E4/E5 training, in one data set")
     k.add_argument("--init", required=True, help="the knots job file (pieces at initialisation)")
+    k.add_argument(
+        "--trained", nargs="*", default=[],
+        help="the knots training job file (pieces after a few steps from the paper's initialisation); none: knots.steps is empty",
+    )  # fmt: skip
     k.add_argument("--minima", help="merged E4 data set (with recorded weights)")
     k.add_argument("--linearity", help="merged E5 data set (with recorded weights)")
     k.add_argument("--config")

@@ -35,7 +35,11 @@ def check(config: dict) -> None:
             raise ConfigError(f"config key {section}.domain must be increasing, got {s['domain']}")
         if sorted(set(s["checkpoints"])) != list(s["checkpoints"]):
             raise ConfigError(f"config key {section}.checkpoints must be increasing, got {s['checkpoints']}")
+    check_frequencies(config)
     check_sensitivity(config)
+    steps = config["knots"].get("steps", [])
+    if sorted(set(steps)) != list(steps):
+        raise ConfigError(f"config key knots.steps must be distinct and increasing, got {steps}")
     d = config["degenerate"]
     bad = [layer for layer in d["report_layers"] if layer > d["depth"]]
     if bad:
@@ -222,8 +226,9 @@ def degenerate_spec(config: dict) -> dict:
 
 DEGENERATE_JOB = "results/jobs/degenerate/all.nc"
 MINIMA_JOB = "results/jobs/minima/{variant}.nc"
-LINEARITY_JOB = "results/jobs/linearity/all.nc"
-KNOTS_JOB = "results/jobs/knots/init.nc"
+LINEARITY_JOB = "results/jobs/linearity/{part}.nc"  # part: "all" (E5 itself) or "frequency<k>" (its sweep)
+KNOTS_JOB = "results/jobs/knots/{part}.nc"  # init: counts at initialisation; trained: after knots.steps steps
+KNOTS_PARTS = ("init", "trained")
 
 
 def minima_jobs(config: dict) -> list[str]:
@@ -235,8 +240,70 @@ def minima_spec(config: dict, variant: str) -> dict:
     return {**_section_spec(config, "minima", drop=drop), "variant": variant, "namespace": "minima"}
 
 
-def linearity_spec(config: dict) -> dict:
-    return {**_section_spec(config, "linearity"), "namespace": "linearity"}
+LINEARITY_ALL = "all"
+FREQUENCY_PART = "frequency{k}"
+FREQUENCY_KEYS = ("frequencies", "frequency_epochs", "frequency_record_every")  # E5's frequency sweep
+
+
+def frequency_part(part: str) -> int | None:
+    """The cycles ``k`` of an E5 part ``frequency<k>``; None for ``all``."""
+    if part == LINEARITY_ALL:
+        return None
+    k = part.removeprefix("frequency")
+    if not k.isdigit() or FREQUENCY_PART.format(k=int(k)) != part:
+        raise ConfigError(f"no E5 part {part!r}; parts are 'all' and 'frequency<k>'")
+    return int(k)
+
+
+def linearity_jobs(config: dict) -> list[str]:
+    """E5's job, then one job per frequency of its sweep (``linearity.frequencies``)."""
+    parts = [LINEARITY_ALL] + [FREQUENCY_PART.format(k=k) for k in config["linearity"].get("frequencies", [])]
+    return [LINEARITY_JOB.format(part=p) for p in parts]
+
+
+def linearity_spec(config: dict, part: str = LINEARITY_ALL) -> dict:
+    """E5's job (``all``: its section, the sweep's keys left out), or one
+    frequency of its sweep: E5's network, inputs, trials and seeds (its
+    trials' initial weights) on a sine of ``k`` cycles over the domain, and
+    only the keys those numbers depend on."""
+    k = frequency_part(part)
+    if k is None:
+        return {**_section_spec(config, "linearity", drop=FREQUENCY_KEYS), "namespace": "linearity"}
+    s = config["linearity"]
+    if k not in s.get("frequencies", []):
+        raise ConfigError(f"E5 job {part!r}: {k} is not in linearity.frequencies ({s.get('frequencies', [])})")
+    return {
+        **common_spec(config),
+        "namespace": "linearity",
+        **{key: s[key] for key in ("depth", "width", "n", "domain", "sampling", "trials")},
+        "first_trial": 0,
+        "frequency": k,
+        "frequency_epochs": s["frequency_epochs"],
+        "frequency_record_every": s["frequency_record_every"],
+    }
+
+
+def check_frequencies(config: dict) -> None:
+    """E5's sweep: distinct frequencies, each with more than two inputs per
+    cycle, and records that divide its epochs."""
+    s = config["linearity"]
+    ks = list(s.get("frequencies", []))
+    if not ks:
+        return
+    if len(set(ks)) != len(ks):
+        raise ConfigError(f"config key linearity.frequencies must be distinct, got {ks}")
+    if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
+        raise ConfigError(f"config key linearity.frequencies must be positive integers (cycles over the domain), got {ks}")
+    if 2 * max(ks) >= s["n"] - 1:
+        raise ConfigError(
+            f"config key linearity.frequencies has {max(ks)} cycles: each must be below (linearity.n - 1) / 2 = {(s['n'] - 1) / 2:g} "
+            "(more than two inputs per cycle)"
+        )
+    epochs, every = s["frequency_epochs"], s["frequency_record_every"]
+    if every > epochs or epochs % every:
+        raise ConfigError(
+            f"config key linearity.frequency_record_every ({every}) must divide linearity.frequency_epochs ({epochs})"
+        )
 
 
 # -- E7: sensitivity ------------------------------------------------------------
@@ -417,7 +484,7 @@ def _networks(spec: dict) -> tuple[int, int]:
     if "checkpoints" in spec:  # E4, E5: outputs on the grid too
         sets = 3 if "knots" in spec else 1
         return trials * sets, spec["n"] + spec["grid_points"]
-    return trials, spec["n"]
+    return trials, spec["n"]  # E1, E2, E3; E5's frequency sweep (frequency_epochs epochs, its MSE only)
 
 
 def job_work(spec: dict) -> tuple[float, float]:
@@ -429,11 +496,13 @@ def job_work(spec: dict) -> tuple[float, float]:
     weights with Adadelta's accumulators and their copies, and the outputs and
     weights E4 and E5 record. Calibrated against jobs' measured peaks
     (tests/test_cluster.py)."""
+    if "widths" in spec:  # E6: a grid of networks, one after another
+        return _knots_work(spec)
     inputs, depth, width = spec.get("inputs", 1), spec["depth"], spec["width"]
     word = 8 if spec.get("dtype") == "float64" else 4
     networks, samples = _networks(spec)
     params = parameter_count(layer_sizes(inputs, width, depth))
-    epochs = spec.get("epochs") or max(spec.get("checkpoints", [1]))
+    epochs = spec.get("epochs") or spec.get("frequency_epochs") or max(spec.get("checkpoints", [1]))
     steps_samples = samples
     if "steps" in spec:  # E1: a few steps, then a large fresh sample
         epochs, steps_samples = spec["steps"], spec["n"] + spec["fresh_samples"]
@@ -463,9 +532,39 @@ def mem_mb(spec: dict) -> int:
     return int(PROCESS_MB + 1.3 * memory / 2**20)
 
 
-def knots_spec(config: dict) -> dict:
+def knots_spec(config: dict, part: str = "init") -> dict:
+    """E6's counts at initialisation (``init``: numpy, biases of
+    ``bias_scale``), or after ``steps`` training steps from the paper's
+    initialisation (``trained``: the engine, the run's dtype and optimizer)."""
     s = config["knots"]
-    return {"seed": config["seed"], "namespace": "knots", "widths": s["widths"], "depths": s["depths"], "trials": s["trials"], "bias_scale": s["bias_scale"]}
+    networks = {"seed": config["seed"], "namespace": "knots", "widths": s["widths"], "depths": s["depths"], "trials": s["trials"]}
+    if part == "init":
+        return {**networks, "bias_scale": s["bias_scale"]}
+    if part != "trained" or not s.get("steps"):
+        raise ConfigError(f"no E6 job {part!r}; this run's are {knots_parts(config)} (knots.steps = {s.get('steps')})")
+    return {**common_spec(config), **networks, "steps": s["steps"], "train_points": s.get("train_points", 64)}
+
+
+def knots_parts(config: dict) -> list[str]:
+    """E6's jobs: the initialisation counts, and the training when ``knots.steps`` lists steps."""
+    return list(KNOTS_PARTS if config["knots"].get("steps") else KNOTS_PARTS[:1])
+
+
+def knots_jobs(config: dict) -> list[str]:
+    return [KNOTS_JOB.format(part=part) for part in knots_parts(config)]
+
+
+def _knots_work(spec: dict) -> tuple[float, float]:
+    """E6's work: each network of the grid trained for its largest step on
+    ``train_points`` points (none for the initialisation counts); the memory
+    of the largest."""
+    flops, memory = 0.0, 0.0
+    for width in spec["widths"]:
+        for depth in spec["depths"]:
+            one = {"depth": depth, "width": width, "trials": spec["trials"], "n": spec.get("train_points", 0), "dtype": spec.get("dtype")}
+            f, m = job_work({**one, "epochs": max(spec.get("steps") or [0])})
+            flops, memory = flops + f, max(memory, m)
+    return flops, memory
 
 
 def size_buckets(sizes, pack_width: int) -> list[list[int]]:
@@ -544,10 +643,10 @@ EXPERIMENTS = {
         ),
         Experiment("minima", "E4", MINIMA_JOB, minima_jobs, minima_spec, ("output", "mse", "target"), products=("fig3.png",)),
         Experiment(
-            "linearity", "E5", LINEARITY_JOB, _one(LINEARITY_JOB), linearity_spec,
-            ("output", "output_data", "mse"), products=("fig4.png", "fig5.png"),
+            "linearity", "E5", LINEARITY_JOB, linearity_jobs, linearity_spec,
+            ("output", "output_data", "mse"), products=("fig4.png", "fig5.png"),  # variables: of E5's own job (the sweep's: its module)
         ),
-        Experiment("knots", "E6", KNOTS_JOB, _one(KNOTS_JOB), knots_spec, ("pieces",), checkpoints=False, products=("knots.png",)),
+        Experiment("knots", "E6", KNOTS_JOB, knots_jobs, knots_spec, checkpoints=False, products=("knots.png",)),
         Experiment(
             "sensitivity", "E7", SENSITIVITY_JOB, _sensitivity_own_jobs, sensitivity_spec,
             products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png"),

@@ -223,12 +223,16 @@ def figure4(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
 def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     """Figure 5 (E5): MSE against N on the training inputs of the pure and
-    diff fits at equally spaced epochs; mean over trials and its range."""
+    diff fits at equally spaced epochs; mean over trials and its range.
+    With E5's frequency sweep (``freq_mse``), a second panel: the epochs to
+    learn half of a sine's variance against its frequency (:func:`frequency_panel`)."""
     from .experiments.linearity import diff_and_pure
 
     epochs = ds.attrs["mse_epochs"]
     parts = diff_and_pure(ds.sel(epoch=epochs))
-    fig, ax = plt.subplots(figsize=(8.5, 4.6), dpi=dpi, layout="constrained")
+    sweep = "freq_mse" in ds
+    fig, axes = plt.subplots(1, 1 + sweep, figsize=(15, 5.4) if sweep else (8.5, 4.6), dpi=dpi, layout="constrained", squeeze=False)
+    ax = axes[0, 0]
     styles = (("pure", "mse_pure", OKABE_ITO[0], "o", "-"), ("diff", "mse_diff", OKABE_ITO[1], "s", "--"))
     for name, var, color, mark, ls in styles:
         m = parts[var]
@@ -245,10 +249,65 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     if high / low < 10:  # within a decade the major ticks alone would be one or none: label the minor ones
         ax.yaxis.set_minor_formatter(plain)
     ax.grid(which="both", axis="y", alpha=0.25)
-    fig.legend(loc="outside right center")
     dropped = int(ds.diverged.sum()) if "diverged" in ds else 0
-    fig.suptitle("Is the noise learned at the same rate with and without X?" + _divergence_note(dropped, ds.diverged.size if dropped else 0))
+    title = "Is the noise learned at the same rate with and without X?" + _divergence_note(dropped, ds.diverged.size if dropped else 0)
+    if not sweep:
+        fig.legend(loc="outside right center")
+        fig.suptitle(title)
+        return fig
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    ax.set_title(title, fontsize="medium")
+    frequency_panel(axes[0, 1], ds)
     return fig
+
+
+def frequency_panel(ax, ds: xr.Dataset) -> None:
+    """E5's frequency sweep: the epochs each trial takes to learn half of its
+    sine's variance (:func:`~empirical_size.experiments.linearity.epochs_to_learn`)
+    against the frequency, log-log, per trial and their mean, beside a line
+    proportional to k^2 through the lowest frequency's mean (spectral bias:
+    Basri et al., NeurIPS 2019). A trial that did not get there is drawn at
+    the last recorded epoch, open."""
+    from .experiments.linearity import epochs_to_learn
+
+    epochs, reached = epochs_to_learn(ds)
+    ks = ds.frequency.values.astype(float)
+    last = int(ds.freq_epoch.values[-1])
+    trials = ds.sizes["trial"]
+    grey = "0.55"
+    spread = np.exp(np.linspace(-0.05, 0.05, trials)) if trials > 1 else np.ones(1)  # trials side by side, not on top of each other
+    for i in range(trials):
+        e, r = epochs.isel(trial=i).values, reached.isel(trial=i).values
+        label = f"each of {trials} trials" if i == 0 else None
+        ax.plot(ks[r] * spread[i], e[r], "o", ms=4, color=grey, alpha=0.8, label=label)
+        ax.plot(ks[~r] * spread[i], e[~r], "o", ms=4, mfc="none", color=grey)
+    mean = epochs.mean("trial").values  # diverged trials (NaN) left out
+    full = (reached | epochs.isnull()).all("trial").values
+    color = OKABE_ITO[2]
+    ax.plot(ks, mean, "-", color=color, lw=1.5)
+    ax.plot(ks[full], mean[full], "s", ms=7, color=color, label="mean over trials")
+    if not full.all():
+        ax.plot(ks[~full], mean[~full], "s", ms=7, mfc="white", color=color, label="mean, a lower bound (some trials not there)")
+    if not full.all():
+        ax.plot([], [], "o", ms=4, mfc="none", color=grey, label=f"open: not there by epoch {last}, drawn at it")
+    if np.isfinite(mean[0]):
+        ax.plot(ks, mean[0] * (ks / ks[0]) ** 2, "--", color="0.25", lw=1, label="∝ k² through the lowest frequency's mean\n(spectral bias, Basri et al. 2019)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(ks, [f"{k:g}" for k in ks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 40, not 4 x 10^1
+    ax.yaxis.set_major_formatter(plain)
+    low, high = ax.get_ylim()
+    # about a decade: label the minor ticks too, plainly; more: the major ones only
+    ax.yaxis.set_minor_formatter(plain if high / low < 20 else matplotlib.ticker.NullFormatter())
+    ax.grid(which="major", alpha=0.25)
+    ax.set_xlabel("frequency k of the target sin(2πk(x − lo)/(hi − lo) + phase), cycles over the domain")
+    ax.set_ylabel("epochs to learn half of the target's variance\n(first recorded epoch with 1 − MSE/variance ≥ 1/2)")
+    diverged = int((~np.isfinite(ds.freq_mse)).any("freq_epoch").sum())
+    note = f"; {diverged} of {epochs.size} trial runs diverged and are left out" if diverged else ""
+    ax.set_title(f"Do higher frequencies take longer to learn?{note}", fontsize="medium")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
 
 
 def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120, paper: dict[int, tuple[float, float, float]] | None = None) -> Figure:
@@ -282,34 +341,59 @@ def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120, paper:
     return fig
 
 
-def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
-    """E6: exact linear pieces at initialisation against width and depth,
-    beside ``N*K`` and ``N^K``; and during training of the E4 and E5 networks."""
+def _pieces_by_width(ax, pieces: xr.DataArray, ylabel: str, title: str, start: xr.DataArray | None = None) -> None:
+    """Mean ± s.d. over trials of ``pieces (width, depth, trial)`` against N,
+    log-log, a line per K beside N·K (dashed) and N^K (dotted) in its colour;
+    ``start``: the counts at step 0, open squares in the same colours."""
     from .experiments.knots import reference_lines
 
-    extra = [name for name in ("minima", "linearity") if f"pieces_{name}" in ds]
-    fig, axes = plt.subplots(1, 1 + len(extra), figsize=(6 * (1 + len(extra)), 4.6), dpi=dpi, layout="constrained", squeeze=False)
-    ax = axes[0, 0]
-    for i, depth in enumerate(ds.depth.values):
-        p = ds.pieces.sel(depth=depth)
+    for i, depth in enumerate(pieces.depth.values):
+        p = pieces.sel(depth=depth)
         widths = p.width.values
         color = OKABE_ITO[i % len(OKABE_ITO)]
         ax.errorbar(widths, p.mean("trial"), yerr=p.std("trial"), marker="o", color=color, capsize=2, label=f"K = {depth} layer{'s' if depth != 1 else ''}")
         ax.plot(widths, [reference_lines(w, depth)[0] for w in widths], ls="--", color=color, lw=0.8)
         ax.plot(widths, [reference_lines(w, depth)[1] for w in widths], ls=":", color=color, lw=0.8)
+        if start is not None:
+            ax.plot(widths, start.sel(depth=depth).mean("trial"), ls="none", marker="s", mfc="none", color=color, ms=6)
     ax.plot([], [], "--", color="0.4", lw=0.8, label="N·K (in the colour of its K)")
     ax.plot([], [], ":", color="0.4", lw=0.8, label="N^K (in the colour of its K)")
+    if start is not None:
+        ax.plot([], [], ls="none", marker="s", mfc="none", color="0.4", label="step 0: the initialisation (≤ 2 pieces)")
     ax.set_xscale("log")
-    ax.set_xticks(ds.width.values, [str(w) for w in ds.width.values])
+    ax.set_xticks(pieces.width.values, [str(w) for w in pieces.width.values])
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_yscale("log")
-    top = float(ds.pieces.max()) * 30
-    ax.set_ylim(1, top)
+    top = max(float(pieces.max()), 2.0) * 30
+    ax.set_ylim(1 if start is None else 0.7, top)  # room below for step 0's single pieces
     ax.set_xlabel("N (neurons per layer)")
-    ax.set_ylabel("linear pieces")
-    ax.set_title(f"At initialisation (mean ± s.d. of {ds.sizes['trial']} trials)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize="small")
-    for ax, name in zip(axes[0, 1:], extra):
+
+
+def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
+    """E6: exact linear pieces at initialisation against width and depth,
+    beside ``N*K`` and ``N^K``; after a few full-batch steps from the paper's
+    initialisation (zero biases), likewise, with the step-0 counts; and
+    during training of the E4 and E5 networks."""
+    extra = [name for name in ("minima", "linearity") if f"pieces_{name}" in ds]
+    trained = "pieces_trained" in ds and ds.sizes.get("step", 0) > 0
+    count = 1 + trained + len(extra)
+    cols = count if count <= 3 else 2  # four panels: two rows of two
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 4.6 * rows), dpi=dpi, layout="constrained", squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[count:]:
+        ax.remove()
+    _pieces_by_width(axes[0], ds.pieces, "linear pieces", f"At initialisation (mean ± s.d. of {ds.sizes['trial']} trials)")
+    if trained:
+        p = ds.pieces_trained.where(ds.pieces_trained >= 0)  # -1: a diverged trial
+        last = int(p.step.values[-1])
+        first = p.sel(step=0) if 0 in p.step.values and last != 0 else None
+        title = f"After {last} full-batch step{'s' if last != 1 else ''} from the paper's initialisation\n(zero biases; mean ± s.d. of {p.sizes['trial']} trials)"
+        _pieces_by_width(axes[1], p.sel(step=last), "linear pieces on the data's domain", title, first)
+    for ax, name in zip(axes[1 + trained : count], extra):
         p = ds[f"pieces_{name}"]
         lead = [d for d in p.dims if not d.endswith("epoch")]
         epoch = f"{name}_epoch"

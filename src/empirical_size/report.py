@@ -130,8 +130,13 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
             "claim's, named in the last column. Our reading of each claim: docs/choices.md.\n",
             rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[40, 12, 12, 14, 8, 14]),
         ]
-    titles = {"degenerate": "E1: dead neurons per hidden layer (results/degenerate.csv)", "sensitivity": "E7: sensitivity (results/sensitivity.csv)"}
+    titles = {
+        "degenerate": "E1: dead neurons per hidden layer, % of the layer (results/degenerate.csv)",
+        "sensitivity": "E7: sensitivity (results/sensitivity.csv)",
+    }
     for name, frame in tables.items():
+        if name == "degenerate":  # fractions: in percent, as the paper gives them
+            frame = frame.assign(**{c: 100 * frame[c] for c in frame.columns if c.endswith(("_mean", "_sem"))})
         if name != "reproduction":
             parts += [_heading(titles.get(name, name), "-"), rst_table(_with_errors(frame), f"results/{name}.csv")]
     return "\n".join(parts)

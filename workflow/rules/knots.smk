@@ -1,12 +1,20 @@
 # E6 (beyond the paper): exact linear pieces of one-input networks, at
-# initialisation and during training of the E4 and E5 networks.
+# initialisation (part init, numpy), after a few training steps from the
+# paper's initialisation (part trained, the engine; when knots.steps lists
+# steps) and during training of the E4 and E5 networks.
 rule knots_train:
     output:
         EXPERIMENTS["knots"].job,
     log:
         EXPERIMENTS["knots"].train_log,
+    wildcard_constraints:
+        part=r"init|trained",
     conda:
         "../../envs/train.yaml"
+    threads: config["threads"]
+    resources:
+        runtime=runtime_of("knots"),
+        mem_mb=mem_mb_of("knots"),
     params:
         kind=kind_of("knots"),
         spec=spec_of("knots"),
@@ -19,7 +27,8 @@ rule knots_train:
 
 rule knots_merge:
     input:
-        init=EXPERIMENTS["knots"].job,
+        init=EXPERIMENTS["knots"].job.format(part="init"),
+        trained=EXPERIMENTS["knots"].jobs(config)[1:],  # none when knots.steps is empty
         minima=EXPERIMENTS["minima"].data,
         linearity=EXPERIMENTS["linearity"].data,
     output:
@@ -32,7 +41,7 @@ rule knots_merge:
         config=as_json(grid.merge_config(config, "knots")),
         code=code.fingerprint(EXPERIMENTS["knots"].module),
     shell:
-        "python -m empirical_size knots --init {input.init:q} --minima {input.minima:q}"
+        "python -m empirical_size knots --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"
         " --linearity {input.linearity:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
 
 

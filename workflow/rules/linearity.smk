@@ -1,9 +1,12 @@
-# E5: linearity of training (the paper's Figures 4 and 5).
+# E5: linearity of training (the paper's Figures 4 and 5); and its frequency
+# sweep (beyond the paper): one job per frequency of linearity.frequencies.
 rule linearity_train:
     output:
         EXPERIMENTS["linearity"].job,
     log:
         EXPERIMENTS["linearity"].train_log,
+    wildcard_constraints:
+        part=r"all|frequency\d+",
     conda:
         "../../envs/train.yaml"
     threads: config["threads"]
@@ -31,7 +34,7 @@ rule linearity_merge:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "linearity")),
-        code=MERGE_CODE,
+        code=code.fingerprint("empirical_size.merge", EXPERIMENTS["linearity"].module),
     shell:
         "python -m empirical_size merge --experiment linearity"
         " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"

@@ -1,6 +1,7 @@
 # The paper's claims against this run: reference values from the library's
 # paper_values.yaml, ours from the merged data sets its claims read (derived
-# from the claims: a new claim needs no edit here), and a verdict for each.
+# from the claims: a new claim needs no edit here; named <experiment>_data,
+# as "size" is reserved), and a verdict for each.
 from empirical_size import reproduction as claims_reference
 
 
@@ -8,7 +9,8 @@ rule reproduction:
     input:
         unpack(
             lambda wildcards: {
-                name: EXPERIMENTS[name].data for name in claims_reference.data_sets()
+                f"{name}_data": EXPERIMENTS[name].data
+                for name in claims_reference.data_sets()
             }
         ),
     output:
@@ -23,7 +25,8 @@ rule reproduction:
         "../../envs/analysis.yaml"
     params:
         data=lambda wildcards, input: " ".join(
-            shlex.quote(f"{name}={path}") for name, path in input.items()
+            shlex.quote(f"{name.removesuffix('_data')}={path}")
+            for name, path in input.items()
         ),
         code=code.fingerprint("empirical_size.reproduction"),
     shell:

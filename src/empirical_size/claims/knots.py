@@ -22,10 +22,12 @@ def pieces_exponent(ds: xr.Dataset, step: int | None = None, depth: int | None =
     if step not in pieces.step.values or depth not in pieces.depth.values or pieces.sizes["width"] < 2:
         raise NotMeasurable(f"no step {step} at depth {depth} over two widths or more")
     counts = pieces.sel(step=step, depth=depth).astype(float)
+    counts = counts.where(counts > 0)  # -1: the network's weights went non-finite (diverged)
     logn = np.log(counts.width.astype(float))
     centred = logn - logn.mean()
     logp = np.log(counts)
-    return per_trial(((logp - logp.mean("width")) * centred).sum("width") / (centred**2).sum())
+    slope = ((logp - logp.mean("width")) * centred).sum("width") / (centred**2).sum()
+    return per_trial(slope.where(logp.notnull().all("width")))
 
 
 @measure("knots", "minima")

@@ -5,10 +5,20 @@ trial is its ``X + N`` output minus the mean output of the ``X`` trials.
 
 One job trains all three training sets; with ``shared_init`` the trials of
 each set start from the same initial weights (paired comparisons).
+
+The frequency sweep (beyond the paper, which states without an experiment
+that "the training time necessary to learn a function of a given frequency
+increases with the frequency"): one job per frequency ``k`` trains E5's
+network, from each E5 trial's own initial weights, full batch on E5's
+inputs with the target ``sin(2 pi k (x - lo) / (hi - lo) + phase)``, a
+phase per trial shared by every frequency (paired), recording the training
+MSE; :func:`epochs_to_learn` reads from it when each trial has learnt half
+of its target's variance.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -18,7 +28,7 @@ import xarray as xr
 from .. import networks, seeding, targets
 from ..minibatch import BatchPlan
 from ..paper import adadelta
-from .common import JobSpec, glorot_trials
+from .common import JobSpec, glorot_trials, per_trial
 from .curves import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
@@ -64,13 +74,21 @@ class LinearityJob(JobSpec):
 
     def data(self):
         """Inputs ``(n, 1)``, the spline ``X`` and noise ``N`` on them, and the knots."""
-        x = targets.sample_inputs(seeding.generator(self.seed, self.namespace, "inputs"), self.n, self.domain, self.sampling)
+        x = inputs(self)
         kx, ky = targets.random_spline(seeding.generator(self.seed, self.namespace, "spline"), self.knots, self.domain, self.spline_scale, self.knot_positions)
         noise = seeding.generator(self.seed, self.namespace, "noise").normal(0.0, self.noise_scale, (self.n, 1))
         return x, targets.spline(x, kx, ky), noise, (kx, ky)
 
 
+def inputs(job) -> np.ndarray:
+    """E5's training inputs ``(n, 1)`` (its main job's and its sweep's)."""
+    return targets.sample_inputs(seeding.generator(job.seed, job.namespace, "inputs"), job.n, job.domain, job.sampling)
+
+
 def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+    """E5's job, or a job of its frequency sweep (:func:`run_frequency`)."""
+    if isinstance(job, FrequencyJob):
+        return run_frequency(job, progress_every, checkpoint)
     from ..engine import AdadeltaSettings, make_trainer
     from ..storage import provenance
     from ..training import divergence_variables
@@ -146,4 +164,151 @@ def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
     return out
 
 
-Job = LinearityJob
+# -- the frequency sweep ---------------------------------------------------------
+@dataclass(frozen=True)
+class FrequencyJob(JobSpec):
+    """One frequency of E5's sweep: E5's network and inputs on a sine of
+    ``frequency`` cycles over the domain (grid.linearity_spec)."""
+
+    frequency: int = 1
+    depth: int = 4
+    width: int = 32
+    n: int = 64
+    trials: int = 5
+    first_trial: int = 0
+    domain: tuple = (-1.0, 1.0)
+    sampling: str = "grid"
+    frequency_epochs: int = 4000
+    frequency_record_every: int = 20
+    seed: int = 0
+    namespace: str = "linearity"
+    dtype: str = "float32"
+    optimizer: dict = field(default_factory=adadelta)
+
+    @property
+    def sizes(self):
+        return networks.layer_sizes(1, self.width, self.depth)
+
+    def phases(self) -> np.ndarray:
+        """Each trial's phase, uniform on ``[0, 2 pi)``: its own stream, the
+        same at every frequency."""
+        return np.array(per_trial(self.seed, self.namespace, "frequency_phase", (), self.trial_ids, lambda rng: rng.uniform(0.0, 2 * np.pi)))
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """E5's inputs ``(n, 1)`` and each trial's target ``(T, n, 1)``."""
+        x = inputs(self)
+        return x, sine(x, self.frequency, self.domain, self.phases())
+
+
+def sine(x: np.ndarray, k: float, domain, phases) -> np.ndarray:
+    """``sin(2 pi k (x - lo) / (hi - lo) + phase)`` for each phase: ``(T, n, 1)``
+    from ``x (n, 1)``; ``k`` cycles over the domain, amplitude 1."""
+    lo, hi = map(float, domain)
+    angle = 2 * np.pi * k * (np.asarray(x, float)[None] - lo) / (hi - lo)
+    return np.sin(angle + np.asarray(phases, float)[:, None, None])
+
+
+def run_frequency(job: FrequencyJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+    """Train the job's trials full batch from E5's trials' initial weights
+    (``shared_init``'s), recording each trial's training MSE every
+    ``frequency_record_every`` epochs."""
+    from ..engine import AdadeltaSettings, make_trainer
+    from ..progress import Progress
+    from ..storage import provenance
+    from ..training import divergence_variables, train_and_record
+
+    start = time.perf_counter()
+    x, y = job.data()
+    T = job.trials
+    trainer = make_trainer(job.sizes, T, job.dtype, AdadeltaSettings(**job.optimizer))
+    trainer.set_weights(glorot_trials(job.seed, job.namespace, (), job.trial_ids, job.sizes))
+    rec = train_and_record(
+        trainer, np.repeat(x[None], T, 0), y, epochs=job.frequency_epochs, record_every=job.frequency_record_every,
+        measure=lambda tr, xt, yt: {"mse": tr.evaluate(xt, yt)[0]},
+        progress=Progress(job.frequency_epochs, every=progress_every), checkpoint=checkpoint,
+    )  # fmt: skip
+    variance = ((y - y.mean(axis=1, keepdims=True)) ** 2).mean(axis=(1, 2))
+    ds = xr.Dataset(
+        {
+            "mse": (("trial", "epoch"), rec["mse"], {"long_name": "training mean squared error", "description": FREQ_MSE}),
+            "target_variance": (("trial",), variance, {"long_name": "variance of the target", "description": FREQ_VARIANCE}),
+            "phase": (("trial",), job.phases(), {"long_name": "phase of the target", "description": FREQ_PHASE}),
+            **divergence_variables(rec, rec["epoch"], ("trial",), names=("mse",)),
+        },
+        coords={
+            "frequency": ((), int(job.frequency), {"description": FREQUENCY}),
+            "trial": job.trial_ids,
+            "epoch": rec["epoch"],
+        },
+        attrs={"frequency_epochs": int(job.frequency_epochs), "frequency_record_every": int(job.frequency_record_every)},
+    )
+    streams = {"inputs": (), "frequency_phase": ("trial",), "init": ("trial",)}
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
+    return ds
+
+
+FREQUENCY = "cycles of the target sine over linearity.domain"
+FREQ_EPOCH = "epochs after which the sweep's training MSE is recorded (every linearity.frequency_record_every)"
+FREQ_MSE = "training MSE of E5's network on sin(2 pi k (x - lo) / (hi - lo) + phase), k = frequency, on E5's inputs"
+FREQ_VARIANCE = "variance of each trial's target on the training inputs, mean of (y - mean y)^2: the MSE of the best constant"
+FREQ_PHASE = "the trial's phase, uniform on [0, 2 pi), the same at every frequency"
+SWEEP = {"mse": "freq_mse", "target_variance": "freq_target_variance", "phase": "freq_phase",
+         "diverged": "freq_diverged", "diverged_epoch": "freq_diverged_epoch", "epoch": "freq_epoch"}  # fmt: skip
+
+
+def merge(paths, variables=("output", "output_data", "mse")) -> xr.Dataset:
+    """E5's merged data set: its job's variables as they are, and, with any
+    frequency job files among ``paths``, the sweep's as ``freq_mse``
+    ``(frequency, trial, freq_epoch)``, ``freq_target_variance``
+    ``(frequency, trial)``, ``freq_phase``, ``freq_diverged``."""
+    from ..merge import merge_jobs
+
+    def is_sweep(path) -> bool:
+        with xr.open_dataset(path) as ds:
+            return "frequency" in ds.coords
+
+    sweep = [p for p in paths if is_sweep(p)]
+    main = merge_jobs([p for p in paths if p not in sweep], (), variables, "linearity")
+    if not sweep:
+        return main
+    freq = merge_jobs(sweep, ("frequency",), ("mse", "target_variance"), "linearity").rename(SWEEP)
+    phase = freq.freq_phase.isel(frequency=0, drop=True)
+    if not (freq.freq_phase == phase).all():
+        raise ValueError(f"linearity: the frequency jobs {sweep} disagree on their trials' phases (jobs of other seeds?)")
+    freq["freq_phase"] = phase
+    freq["frequency"].attrs["description"] = FREQUENCY
+    freq["freq_epoch"].attrs["description"] = FREQ_EPOCH
+    shared, freq.attrs = dict(freq.attrs), {}
+    out = xr.merge([main, freq], join="exact", combine_attrs="override")
+    devices = sorted(set(json.loads(main.attrs["devices"])) | set(json.loads(shared["devices"])))
+    out.attrs.update(
+        jobs=main.attrs["jobs"] + shared["jobs"],
+        total_wall_seconds=round(main.attrs["total_wall_seconds"] + shared["total_wall_seconds"], 3),
+        devices=json.dumps(devices),
+        frequency_epochs=int(shared["frequency_epochs"]),
+    )
+    return out
+
+
+def epochs_to_learn(ds: xr.Dataset, fraction: float = 0.5) -> tuple[xr.DataArray, xr.DataArray]:
+    """Per frequency and trial of the sweep: the first recorded epoch at which
+    the trial explains ``fraction`` of its target's variance
+    (``1 - freq_mse / freq_target_variance >= fraction``), and whether it got
+    there; a trial that did not has the last recorded epoch. Trials whose MSE
+    is not finite (diverged) are NaN."""
+    explained = 1 - ds.freq_mse / ds.freq_target_variance
+    hit = (explained >= fraction).transpose(..., "freq_epoch")
+    reached = hit.any("freq_epoch")
+    first = reached.copy(data=ds.freq_epoch.values[hit.argmax("freq_epoch").values])
+    epochs = xr.where(reached, first, ds.freq_epoch.values[-1])
+    finite = np.isfinite(ds.freq_mse).all("freq_epoch")
+    return epochs.where(finite).astype(float), reached & finite
+
+
+class Job:
+    """The job of a spec: E5's own (:class:`LinearityJob`), or one frequency
+    of its sweep (:class:`FrequencyJob`) when the spec names a frequency."""
+
+    @staticmethod
+    def from_dict(spec: dict):
+        return (FrequencyJob if "frequency" in spec else LinearityJob).from_dict(spec)
