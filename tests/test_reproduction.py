@@ -292,3 +292,21 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     assert list(x) == [0.1, 1.0] and list(y) == [24.0, 13.0]
     with pytest.raises(ValueError, match="dtype_float64"):
         sensitivity.merge({k: e1[k] for k in labels[:2]}, e2, settings)
+
+
+def test_the_report_page_renders_every_claim_without_markup_warnings():
+    """The claims' words hold ``|x|`` and ``N*K``: reStructuredText would
+    read them as a substitution and emphasis, and docutils would warn."""
+    import io
+
+    from docutils.core import publish_string
+
+    from empirical_size import report
+
+    frame = reproduction.table({})
+    frame.loc[0, "statement"] = "error at |x| < 1/2 before N*K_ pieces `here`"
+    warnings = io.StringIO()
+    html = publish_string(report.landing("Intro\n", {"reproduction": frame}), writer="html", settings_overrides={"warning_stream": warnings, "report_level": 1}).decode()
+    assert warnings.getvalue() == "", warnings.getvalue()
+    assert "error at |x| &lt; 1/2 before N*K_ pieces `here`" in html
+    assert all(f"<strong>{c.id}</strong>" in html for c in CLAIMS)

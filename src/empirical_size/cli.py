@@ -249,7 +249,7 @@ def parser() -> argparse.ArgumentParser:
     tb.set_defaults(func=_table)
 
     r = sub.add_parser("reproduce", help="the paper's claims against merged data sets (CSV)")
-    r.add_argument("--data", nargs="+", required=True, metavar="EXPERIMENT=PATH", help="merged data sets: degenerate, size, linearity")
+    r.add_argument("--data", nargs="+", required=True, metavar="EXPERIMENT=PATH", help="merged data sets, one per experiment the claims read (reproduction.data_sets())")
     r.add_argument("--out", required=True)
     r.set_defaults(func=_reproduce)
 

@@ -6,6 +6,7 @@ after the workflow's own description (``workflow/report/workflow.rst``)."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -67,7 +68,9 @@ def number(value, unit: str = "") -> str:
         return ""
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    return f"{100 * value:.3g}%" if unit == "percent" else f"{value:.3g}"
+    if unit == "percent":
+        return f"{float(f'{100 * value:.3g}'):.15g}%"
+    return f"{float(f'{value:.3g}'):.15g}"  # 2500, not 2.5e+03
 
 
 def interval(low: float, high: float, unit: str = "") -> str:
@@ -85,6 +88,12 @@ def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
+def literal(text: str) -> str:
+    """``text`` as it reads, not as reStructuredText markup: ``|x|`` would be
+    a substitution, ``N*K`` the start of emphasis."""
+    return re.sub(r"([\\*`|_])", r"\\\1", " ".join(text.split()))
+
+
 def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table as a reader wants it: the claim in the
     paper's words (or ours) and where, the paper's value or interval and
@@ -94,19 +103,19 @@ def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
     quotes = frame["quote"].map(_text) if "quote" in frame else pd.Series([""] * len(frame))
     rows = []
     for r, unit, quote in zip(frame.itertuples(), units, quotes):
-        said = f'"{quote}" ({r.paper_source})' if quote else f"{r.paper_source}"
+        said = literal(f'"{quote}" ({r.paper_source})' if quote else f"{r.paper_source}")
         paper = f"about {number(r.paper_value, unit)}" if _text(r.paper_value) else ""
         paper = f"{paper} ({interval(r.paper_low, r.paper_high, unit)})" if paper else interval(r.paper_low, r.paper_high, unit)
         ours = number(r.ours, unit)
         if ours and _text(r.ours_se):
             ours += f" ± {number(r.ours_se, unit)}"
-        why = _text(r.why).removeprefix("run at other settings: ") if r.verdict == "not comparable" else ""
+        why = literal(_text(r.why).removeprefix("run at other settings: ")) if r.verdict == "not comparable" else ""
         rows.append(
             {
-                "claim": f"**{r.claim}** {' '.join(str(r.statement).split())}. {said}",
+                "claim": f"**{r.claim}** {literal(str(r.statement))}. {said}",
                 "paper": paper,
                 "ours (± s.e.)": ours,
-                "rests on": _text(r.rests_on),
+                "rests on": literal(_text(r.rests_on)),
                 "verdict": f"**{r.verdict}**" if r.verdict != "not comparable" else r.verdict,
                 "why not comparable": why,
             }
@@ -128,7 +137,7 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
             "*Reproduced*: ours ± 2 standard errors meets the paper's value (a number it states) or lies inside our "
             "reading of its words (an effect it asserts); *not comparable*: the run used other settings than the "
             "claim's, named in the last column. Our reading of each claim: docs/choices.md.\n",
-            rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[40, 12, 12, 14, 8, 14]),
+            rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[34, 10, 10, 12, 10, 24]),
         ]
     titles = {
         "degenerate": "E1: dead neurons per hidden layer, % of the layer (results/degenerate.csv)",

@@ -155,7 +155,10 @@ def differences(claim: Claim, config: dict, paper_settings: dict, others: dict[s
 
 
 def _rests_on(section: dict, est: Estimate) -> str:
-    """The trials and data sizes a verdict rests on, in words."""
+    """The trials and data sizes a verdict rests on, in words (none when
+    nothing was measured)."""
+    if est.trials == 0:
+        return ""
     sizes = section.get("sizes") or []
     where = f"sizes {', '.join(map(str, sizes))}" if 0 < len(sizes) <= 8 else f"{len(sizes)} sizes, {min(sizes)}-{max(sizes)}" if sizes else ""
     where = where or (f"n = {section['n']}" if "n" in section else "")
