@@ -254,7 +254,7 @@ def test_frequency_slope_is_two_for_a_square_law_and_zero_for_none():
     assert verdict("E5_frequency", {"linearity": flat}) == reproduction.NOT_REPRODUCED
     # never learned: counted one record past the end, so the trend is bounded, not lost
     late = frequency_sweep(lambda k: 1000 * k)
-    assert int(linearity.epochs_to_learn(late, 0.5).sel(frequency=8).max()) == 4020
+    assert int(linearity.epochs_to_learn(late, 0.5)[0].sel(frequency=8).max()) == 4020
 
 
 # -- E6 ------------------------------------------------------------------------
@@ -358,3 +358,38 @@ def test_inside_is_stricter_than_overlaps():
     assert reproduction.verdict(claim, claims.Estimate(1.0, 0.1, 5)) == reproduction.REPRODUCED
     lenient = reproduction.Claim(**{**claim.__dict__, "test": "overlaps"})
     assert reproduction.verdict(lenient, borderline) == reproduction.REPRODUCED
+
+
+# -- what must not pass for a verdict -----------------------------------------
+def test_a_diverged_or_flat_error_has_no_inside_out_index():
+    """All-NaN (diverged) or constant bins would rank in index order, +1."""
+    x = np.linspace(-1, 1, 40)
+    flat = xr.DataArray(np.ones((2, 40)), dims=("trial", "x"))
+    diverged = xr.DataArray(np.vstack([np.abs(x), np.full(40, np.nan)]), dims=("trial", "x"))
+    assert np.isnan(claims.inside_out(flat, x, "x", 8)).all()
+    index = claims.inside_out(diverged, x, "x", 8).values
+    assert index[0] == pytest.approx(1.0) and np.isnan(index[1])
+    ds = minima_set({"zero": lambda r: r}, trials=4)
+    ds["output"][0, 1:] = np.nan  # three of four trials diverged: one left, no verdict
+    assert minima.inside_out_fit(ds, "zero", 8000).trials == 1
+    assert verdict("E4_inside_out", {"minima": ds}) == reproduction.NOT_COMPARABLE
+
+
+def test_pieces_at_step_zero_answer_nothing():
+    untrained = knots_set(lambda n, k: 2).sel(step=[0])
+    with pytest.raises(claims.NotMeasurable, match="after step 0"):
+        knots.pieces_exponent(untrained)
+
+
+def test_depth_order_needs_both_rises_established():
+    noisy = size_set({2: 370, 3: 400, 4: 600})  # 2 to 3: a small rise, established
+    noisy["size"][2, 1, :, 1] = 500 + np.array([-300, 300, -250, 330])  # 3 to 4: a larger rise, lost in its noise
+    assert size.depth_order(noisy).value > 100 and size.depth_order(noisy).se > 100
+    assert verdict("E2_depth_order", {"size": noisy}) == reproduction.NOT_REPRODUCED
+
+
+def test_a_sweep_that_never_learns_its_lowest_frequency_is_not_measurable():
+    never = linearity_set([1] * 6, [1] * 6, frequency=frequency_sweep(lambda k: 10**6))
+    with pytest.raises(claims.NotMeasurable, match="lowest frequency"):
+        linearity.frequency_slope(never)
+    assert verdict("E5_frequency", {"linearity": never}) == reproduction.NOT_COMPARABLE

@@ -161,10 +161,12 @@ def sweep_set(epochs_to_half, last=100, trials=3):
 def test_epochs_to_learn_half_the_variance():
     ds = sweep_set({1: [10, 20, 30], 2: [40, None, 100]})
     ds["freq_mse"][1, 2, 0] = np.nan  # a diverged trial
-    epochs, reached = linearity.epochs_to_learn(ds)
+    from empirical_size.claims.linearity import epochs_to_learn
+
+    epochs, reached = epochs_to_learn(ds)
     assert epochs.dims == ("frequency", "trial")
     np.testing.assert_array_equal(epochs.sel(frequency=1), [10, 20, 30])
-    assert epochs.sel(frequency=2, trial=0) == 40 and epochs.sel(frequency=2, trial=1) == 100  # not reached: the last epoch
+    assert epochs.sel(frequency=2, trial=0) == 40 and epochs.sel(frequency=2, trial=1) == 110  # not reached: one record past the end
     assert np.isnan(epochs.sel(frequency=2, trial=2))
     assert reached.values.tolist() == [[True, True, True], [True, False, False]]
 
@@ -192,7 +194,7 @@ def test_figure5_has_the_frequency_panel_beside_the_papers():
     np.testing.assert_allclose(mean.get_xdata(), [1, 2])
     np.testing.assert_allclose(mean.get_ydata(), [20, 50])
     bound = lines["mean, a lower bound (some trials not there)"]  # frequency 4: one trial never got there
-    np.testing.assert_allclose(bound.get_ydata(), [(90 + 100 + 100) / 3])
+    np.testing.assert_allclose(bound.get_ydata(), [(90 + 110 + 100) / 3])  # drawn one record (10) past the end
     assert bound.get_markerfacecolor() == "white"
     assert any(label.startswith("open: not there by epoch 100") for label in lines)
     ref = next(line for label, line in lines.items() if "k²" in label)

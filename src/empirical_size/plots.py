@@ -263,12 +263,13 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
 def frequency_panel(ax, ds: xr.Dataset) -> None:
     """E5's frequency sweep: the epochs each trial takes to learn half of its
-    sine's variance (:func:`~empirical_size.experiments.linearity.epochs_to_learn`)
+    sine's variance (:func:`~empirical_size.claims.linearity.epochs_to_learn`,
+    which the claim E5_frequency reads)
     against the frequency, log-log, per trial and their mean, beside a line
     proportional to k^2 through the lowest frequency's mean (spectral bias:
     Basri et al., NeurIPS 2019). A trial that did not get there is drawn at
-    the last recorded epoch, open."""
-    from .experiments.linearity import epochs_to_learn
+    one record past the last, open."""
+    from .claims.linearity import epochs_to_learn
 
     epochs, reached = epochs_to_learn(ds)
     ks = ds.frequency.values.astype(float)
@@ -289,7 +290,7 @@ def frequency_panel(ax, ds: xr.Dataset) -> None:
     if not full.all():
         ax.plot(ks[~full], mean[~full], "s", ms=7, mfc="white", color=color, label="mean, a lower bound (some trials not there)")
     if not full.all():
-        ax.plot([], [], "o", ms=4, mfc="none", color=grey, label=f"open: not there by epoch {last}, drawn at it")
+        ax.plot([], [], "o", ms=4, mfc="none", color=grey, label=f"open: not there by epoch {last}, drawn one record past it")
     if np.isfinite(mean[0]):
         ax.plot(ks, mean[0] * (ks / ks[0]) ** 2, "--", color="0.25", lw=1, label="∝ k² through the lowest frequency's mean\n(spectral bias, Basri et al. 2019)")
     ax.set_xscale("log")

@@ -240,6 +240,8 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         except KeyError:  # the run has no such layer or depth: only possible at other settings
             est = Estimate(float("nan"), float("nan"), 0)
             diff = diff or [f"the data set has no {claim.args}"]
+        if not diff and not (est.trials >= 2 and np.isfinite(est.value) and np.isfinite(est.se)):
+            diff = [f"{est.trials} trial(s) measured (every other trial diverged or never got there); a verdict needs two or more"]
         row.update(ours=est.value, ours_se=est.se, trials=est.trials, rests_on=_rests_on(section, est))
         if diff:
             row["why"] = "run at other settings: " + "; ".join(diff)

@@ -72,12 +72,27 @@ def recorded_config(ds: xr.Dataset) -> dict:
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Spearman's correlation of ``a`` and ``b`` along ``axis`` (ties broken by order)."""
+    """Spearman's correlation of ``a`` and ``b`` along ``axis`` (ties broken
+    by order); NaN where either holds a NaN (a diverged trial) or is constant
+    (no order to correlate: ties broken by order would read as +1)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    undefined = np.isnan(a).any(axis) | np.isnan(b).any(axis) | (np.ptp(a, axis) == 0) | (np.ptp(b, axis) == 0)
     ra = np.argsort(np.argsort(a, axis=axis), axis=axis).astype(float)
     rb = np.argsort(np.argsort(b, axis=axis), axis=axis).astype(float)
     ra -= ra.mean(axis=axis, keepdims=True)
     rb -= rb.mean(axis=axis, keepdims=True)
-    return (ra * rb).sum(axis=axis) / np.sqrt((ra**2).sum(axis=axis) * (rb**2).sum(axis=axis))
+    corr = (ra * rb).sum(axis=axis) / np.sqrt((ra**2).sum(axis=axis) * (rb**2).sum(axis=axis))
+    return np.where(undefined, np.nan, corr)
+
+
+def log_log_slope(values: xr.DataArray, dim: str) -> xr.DataArray:
+    """Per trial, the least-squares slope of log(values) against log(``dim``'s
+    coordinate); NaN where any value is missing or not positive."""
+    logx = np.log(values[dim].astype(float))
+    centred = logx - logx.mean()
+    logy = np.log(values.where(values > 0))
+    slope = ((logy - logy.mean(dim)) * centred).sum(dim) / (centred**2).sum()
+    return slope.where(logy.notnull().all(dim))
 
 
 def inside_out(error: xr.DataArray, x: xr.DataArray, dim: str, bins: int) -> xr.DataArray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import Estimate, NotMeasurable, measure, per_trial
+from . import Estimate, NotMeasurable, log_log_slope, measure, per_trial
 
 
 @measure("knots")
@@ -21,13 +21,10 @@ def pieces_exponent(ds: xr.Dataset, step: int | None = None, depth: int | None =
     depth = int(pieces.depth.max()) if depth is None else depth
     if step not in pieces.step.values or depth not in pieces.depth.values or pieces.sizes["width"] < 2:
         raise NotMeasurable(f"no step {step} at depth {depth} over two widths or more")
+    if step == 0:
+        raise NotMeasurable("no training step recorded after step 0 (knots.steps): the networks are untrained, every kink at 0")
     counts = pieces.sel(step=step, depth=depth).astype(float)
-    counts = counts.where(counts > 0)  # -1: the network's weights went non-finite (diverged)
-    logn = np.log(counts.width.astype(float))
-    centred = logn - logn.mean()
-    logp = np.log(counts)
-    slope = ((logp - logp.mean("width")) * centred).sum("width") / (centred**2).sum()
-    return per_trial(slope.where(logp.notnull().all("width")))
+    return per_trial(log_log_slope(counts.where(counts > 0), "width"))  # -1: the weights went non-finite (diverged)
 
 
 @measure("knots", "minima")
@@ -40,4 +37,6 @@ def pieces_per_neuron_during_training(knots: xr.Dataset, minima: xr.Dataset, var
     if variant not in pieces.minima_variant.values:
         raise NotMeasurable(f"no minima variant {variant!r} in this run")
     neurons = pieces.attrs["width"] * pieces.attrs["depth"]
-    return per_trial(pieces.sel(minima_variant=variant).max("minima_epoch") / neurons)
+    counts = pieces.sel(minima_variant=variant)
+    counts = counts.where((counts > 0).all("minima_epoch"))  # -1: the weights went non-finite (diverged)
+    return per_trial(counts.max("minima_epoch") / neurons)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import Estimate, NotMeasurable, inside_out, measure, per_trial, ratio
+from . import Estimate, NotMeasurable, inside_out, log_log_slope, measure, per_trial, ratio
 
 BINS = 8  # of |x|: 8 of E5's 64 inputs each
 
@@ -60,7 +60,7 @@ def noise_held_when_x_is(ds: xr.Dataset, held: float = 0.9) -> Estimate:
 def uniformity_contrast(ds: xr.Dataset, part: float = 0.5) -> Estimate:
     """Figure 4's rows 3 (pure) and 4 (diff): the inside-out index (the rank
     correlation of |x| with the error against N, in :data:`BINS` bins) of
-    pure minus that of diff, each trial at the Figure 4 checkpoint where its
+    pure minus the size of diff's (uniform: 0), each trial at the Figure 4 checkpoint where its
     pure fit's MSE against N is nearest ``part`` of N's mean square (half
     fitted; the index says nothing of a fit that is all or nothing)."""
     from ..experiments.linearity import diff_and_pure
@@ -70,7 +70,8 @@ def uniformity_contrast(ds: xr.Dataset, part: float = 0.5) -> Estimate:
     power = float((ds.noise**2).mean())
     nearest = abs(parts.mse_pure / power - part).fillna(np.inf).argmin("epoch")
     index = {name: inside_out((parts[name] - ds.noise) ** 2, ds.data_x, "sample", BINS) for name in ("pure", "diff")}
-    return per_trial((index["pure"] - index["diff"]).isel(epoch=nearest))
+    # diff from the boundaries in (a negative index) is not uniform either: its size counts
+    return per_trial((index["pure"] - abs(index["diff"])).isel(epoch=nearest))
 
 
 @measure("linearity")
@@ -95,17 +96,21 @@ def early_stopping_gain(ds: xr.Dataset) -> Estimate:
     return ratio(np.log(error.min("epoch") / error.isel(epoch=-1)))
 
 
-def epochs_to_learn(ds: xr.Dataset, fraction: float) -> xr.DataArray:
+def epochs_to_learn(ds: xr.Dataset, fraction: float = 0.5) -> tuple[xr.DataArray, xr.DataArray]:
     """Frequency sweep: per frequency and trial, the first recorded epoch at
     which the fit holds ``fraction`` of the target's variance
-    (``1 - mse / variance >= fraction``); never: one record past the end."""
+    (``1 - mse / variance >= fraction``), and whether it got there; never:
+    one record past the end (a lower bound). Diverged trials are NaN. The
+    claim and Figure 5's panel both read this."""
     if "freq_mse" not in ds:
         raise NotMeasurable("no frequency sweep in this run (linearity.frequencies is empty)")
-    learned = (1 - ds.freq_mse / ds.freq_target_variance) >= fraction
+    learned = ((1 - ds.freq_mse / ds.freq_target_variance) >= fraction).transpose(..., "freq_epoch")
     epochs = ds.freq_epoch.values
     past_end = epochs[-1] + (epochs[-1] - epochs[-2] if len(epochs) > 1 else epochs[-1])
-    first = ds.freq_epoch.isel(freq_epoch=learned.argmax("freq_epoch"))
-    return xr.where(learned.any("freq_epoch"), first, past_end).where(ds.freq_mse.isel(freq_epoch=-1).notnull())
+    reached = learned.any("freq_epoch")
+    first = ds.freq_epoch.isel(freq_epoch=learned.argmax("freq_epoch")).drop_vars("freq_epoch")
+    finite = np.isfinite(ds.freq_mse).all("freq_epoch")
+    return xr.where(reached, first, past_end).where(finite).astype(float), reached & finite
 
 
 @measure("linearity")
@@ -114,11 +119,13 @@ def frequency_slope(ds: xr.Dataset, fraction: float = 0.5) -> Estimate:
     variance) against log(frequency), fitted per trial (frequencies share a
     trial's initial weights and phase); 0: frequency does not matter, 2:
     the spectral-bias prediction for one-input ReLU networks."""
-    epochs = epochs_to_learn(ds, fraction)
+    epochs, reached = epochs_to_learn(ds, fraction)
     if epochs.sizes["frequency"] < 2:
         raise NotMeasurable("the frequency sweep needs two frequencies")
-    logk = np.log(epochs.frequency.astype(float))
-    logt = np.log(epochs.astype(float))
-    centred = logk - logk.mean()
-    slope = ((logt - logt.mean("frequency")) * centred).sum("frequency") / (centred**2).sum()
-    return per_trial(slope.where(logt.notnull().all("frequency")))  # a diverged trial at any frequency is left out
+    # a trial that never learns its lowest frequency has no trend to give; one
+    # that misses a higher one gives a lower bound (counted one record past the end)
+    lowest = reached.isel(frequency=0)
+    if not lowest.any():
+        raise NotMeasurable(f"no trial learned {fraction:.0%} of the lowest frequency's variance in the sweep's epochs")
+    slope = log_log_slope(epochs.where(lowest), "frequency")
+    return per_trial(slope)

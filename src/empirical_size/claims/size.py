@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
 
 from ..merge import without_diverged
@@ -37,12 +38,12 @@ def fitted_fraction(ds: xr.Dataset) -> Estimate:
 
 @measure("size")
 def depth_order(ds: xr.Dataset) -> Estimate:
-    """Figure 1's order of depths: the smallest rise of the largest mean size
-    from one depth to the next, paired by trial (a trial index sees the same
+    """Figure 1's order of depths: the rise of the largest mean size from one
+    depth to the next that is least established (lowest mean - 2 s.e.), paired by trial (a trial index sees the same
     data at every depth), each depth at the cell where its mean peaks."""
     size = without_diverged(ds)[0].size
     depths = sorted(int(d) for d in size.depth.values)
     if len(depths) < 2:
         raise NotMeasurable(f"one depth ({depths}) in this run; the order needs two")
     steps = [per_trial(_peak(size.sel(depth=b)) - _peak(size.sel(depth=a))) for a, b in zip(depths, depths[1:])]
-    return min(steps, key=lambda e: e.value)
+    return min(steps, key=lambda e: e.value - 2 * e.se if np.isfinite(e.se) else -np.inf)  # the rise least established

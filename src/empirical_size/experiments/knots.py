@@ -208,14 +208,14 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
 
 def during_training(ds: xr.Dataset, lead: tuple[str, ...]) -> xr.DataArray:
     """Pieces, on the data's domain, of every network recorded in an E4 or E5
-    data set (dims ``lead`` then ``epoch``)."""
+    data set (dims ``lead`` then ``epoch``); -1 where a network diverged."""
     interval = (float(ds.x.min()), float(ds.x.max()))
     shape = [ds.sizes[d] for d in (*lead, "epoch")]
     counts = np.zeros(shape, dtype=np.int64)
     for index in np.ndindex(*shape[:-1]):
         sel = {d: ds[d].values[i] for d, i in zip(lead, index)}
         weights = stacked_weights(ds.transpose(*lead, "epoch", ...), **sel)  # leading axis: epoch
-        counts[index] = count_pieces(weights, interval)
+        counts[index] = pieces_of(weights, interval)  # -1: diverged
     coords = {d: ds[d].values for d in (*lead, "epoch")}
     return xr.DataArray(counts, dims=(*lead, "epoch"), coords=coords, attrs={"interval": list(interval)})
 

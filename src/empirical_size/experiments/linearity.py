@@ -12,8 +12,8 @@ increases with the frequency"): one job per frequency ``k`` trains E5's
 network, from each E5 trial's own initial weights, full batch on E5's
 inputs with the target ``sin(2 pi k (x - lo) / (hi - lo) + phase)``, a
 phase per trial shared by every frequency (paired), recording the training
-MSE; :func:`epochs_to_learn` reads from it when each trial has learnt half
-of its target's variance.
+MSE; :func:`empirical_size.claims.linearity.epochs_to_learn` reads from it
+when each trial has learnt half of its target's variance.
 """
 
 from __future__ import annotations
@@ -288,21 +288,6 @@ def merge(paths, variables=("output", "output_data", "mse")) -> xr.Dataset:
         frequency_epochs=int(shared["frequency_epochs"]),
     )
     return out
-
-
-def epochs_to_learn(ds: xr.Dataset, fraction: float = 0.5) -> tuple[xr.DataArray, xr.DataArray]:
-    """Per frequency and trial of the sweep: the first recorded epoch at which
-    the trial explains ``fraction`` of its target's variance
-    (``1 - freq_mse / freq_target_variance >= fraction``), and whether it got
-    there; a trial that did not has the last recorded epoch. Trials whose MSE
-    is not finite (diverged) are NaN."""
-    explained = 1 - ds.freq_mse / ds.freq_target_variance
-    hit = (explained >= fraction).transpose(..., "freq_epoch")
-    reached = hit.any("freq_epoch")
-    first = reached.copy(data=ds.freq_epoch.values[hit.argmax("freq_epoch").values])
-    epochs = xr.where(reached, first, ds.freq_epoch.values[-1])
-    finite = np.isfinite(ds.freq_mse).all("freq_epoch")
-    return epochs.where(finite).astype(float), reached & finite
 
 
 class Job:
