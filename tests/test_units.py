@@ -265,3 +265,24 @@ def test_a_packed_job_file_merges_into_its_points(tmp_path):
     assert ds.mse.sizes == {"depth": 1, "n": 3, "trial": 4, "epoch": 3}
     np.testing.assert_array_equal(ds.mse.sel(depth=2, n=35, trial=[2, 3]), job([20, 35], 2).mse.sel(n=35))
     np.testing.assert_array_equal(ds.mse.sel(depth=2, n=300, trial=[0, 1]), single.mse)
+
+
+@pytest.mark.parametrize("user_level", [None, "0"])
+def test_a_job_log_leaves_out_tensorflows_start_up_notices_unless_the_user_set_a_level(tmp_path, user_level):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
+    env.update(PYTHONPATH=str(ROOT / "src"), **({"TF_CPP_MIN_LOG_LEVEL": user_level} if user_level else {}))
+    spec = {"depth": 2, "n": 20, "first_trial": 0, "trials": 2, "epochs": 4, "record_every": 2, "width": 4}
+    proc = subprocess.run(
+        [sys.executable, "-m", "empirical_size", "train", "--job", "size", "--spec", json.dumps(spec), "--out", str(tmp_path / "j.nc")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    notices = [line for line in proc.stderr.splitlines() if "oneDNN custom operations" in line or "absl::InitializeLog" in line]
+    assert ("4/4 epochs" in proc.stderr) and (bool(notices) == (user_level is not None)), proc.stderr[-2000:]

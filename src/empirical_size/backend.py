@@ -37,6 +37,7 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
                 f" cannot switch to {backend!r} in the same process"
             )
     os.environ["KERAS_BACKEND"] = backend
+    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ  # the user's level, where set, is theirs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if backend == "jax" and dtype == "float64":
         # JAX silently truncates float64 to float32 unless x64 is enabled.
@@ -49,6 +50,35 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
     # lanes of trials, see steps.TensorFlowSteps); all cores by default.
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ["TF_NUM_INTEROP_THREADS"] = str(threads or os.environ.get("TF_NUM_INTEROP_THREADS") or os.cpu_count() or 1)
+    if backend == "tensorflow" and quiet and "tensorflow" not in sys.modules:
+        import_tensorflow_quietly()
+
+
+# What TensorFlow's C++ start-up writes to stderr before it reads its log
+# level (TensorFlow 2.21 logs through absl: TF_CPP_MIN_LOG_LEVEL does not
+# reach these), on every job's log.
+_BANNER = ("All log messages before absl::InitializeLog()", "oneDNN custom operations are on", "cpu_feature_guard.cc", "To enable the following instructions")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up notices left out of stderr;
+    every other line it writes there is passed on."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            for line in caught.read().decode(errors="replace").splitlines(keepends=True):
+                if not any(b in line for b in _BANNER):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
 
 
 def set_matmul_precision(precision: str) -> None:
