@@ -393,3 +393,17 @@ def test_a_sweep_that_never_learns_its_lowest_frequency_is_not_measurable():
     with pytest.raises(claims.NotMeasurable, match="lowest frequency"):
         linearity.frequency_slope(never)
     assert verdict("E5_frequency", {"linearity": never}) == reproduction.NOT_COMPARABLE
+
+
+def test_inside_out_is_read_where_each_trial_is_half_fitted():
+    """Early the error is small near 0 and large outside (inside out); at
+    the end it is small everywhere but noisy: the index is read at the
+    checkpoint nearest half fitted, not at a fixed epoch."""
+    ds = minima_set({"zero": lambda r: 0.37 * r, "uniform": lambda r: 0.37 * (1 - r)}, later={16000: 0.05, 20000: 0.05})
+    noise = np.random.default_rng(1).normal(size=(2, 4, 2, 400))
+    ds["output"].values[:, :, 1:] = ds.target.values + 0.05 * noise  # the same small error everywhere
+    errors = [minima.relative_error(ds, "zero", e).value for e in (8000, 16000, 20000)]
+    assert int(np.argmin(np.abs(np.array(errors) - 0.5))) == 0 and (minima.half_fitted(ds, "zero") == 0).all()
+    assert minima.inside_out_fit(ds, "zero", "half").value > 0.9
+    assert abs(minima.inside_out_fit(ds, "zero", 20000).value) < 0.6  # at the end no pattern is left
+    assert minima.inside_out_contrast(ds, "half").value > 1.5  # zero: inside out; non-zero: from the boundaries in
