@@ -35,24 +35,17 @@ TRAINING_SETS = ("X+N", "X", "N")
 
 
 @dataclass(frozen=True)
-class LinearityJob(JobSpec):
+class E5Network(JobSpec):
+    """What E5's own job and its frequency sweep share: the network, its
+    inputs, trials and training settings."""
+
     depth: int = 4
     width: int = 32
     n: int = 64
     trials: int = 5
     first_trial: int = 0
-    knots: int = 8
-    knot_positions: str = "random"
     domain: tuple = (-1.0, 1.0)
     sampling: str = "grid"
-    spline_scale: float = 1.0
-    noise_scale: float = 0.2
-    checkpoints: tuple = (20, 100, 200, 1000, 2000, 4000)
-    mse_times: int = 10
-    shared_init: bool = True
-    batch_size: int | None = None  # None: full batch (our choice; the paper is silent)
-    shuffle: bool = True
-    grid_points: int = 400
     seed: int = 0
     namespace: str = "linearity"
     dtype: str = "float32"
@@ -61,6 +54,20 @@ class LinearityJob(JobSpec):
     @property
     def sizes(self):
         return networks.layer_sizes(1, self.width, self.depth)
+
+
+@dataclass(frozen=True)
+class LinearityJob(E5Network):
+    knots: int = 8
+    knot_positions: str = "random"
+    spline_scale: float = 1.0
+    noise_scale: float = 0.2
+    checkpoints: tuple = (20, 100, 200, 1000, 2000, 4000)
+    mse_times: int = 10
+    shared_init: bool = True
+    batch_size: int | None = None  # None: full batch (our choice; the paper is silent)
+    shuffle: bool = True
+    grid_points: int = 400
 
     @property
     def mse_epochs(self) -> np.ndarray:
@@ -166,28 +173,13 @@ def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
 
 # -- the frequency sweep ---------------------------------------------------------
 @dataclass(frozen=True)
-class FrequencyJob(JobSpec):
+class FrequencyJob(E5Network):
     """One frequency of E5's sweep: E5's network and inputs on a sine of
     ``frequency`` cycles over the domain (grid.linearity_spec)."""
 
     frequency: int = 1
-    depth: int = 4
-    width: int = 32
-    n: int = 64
-    trials: int = 5
-    first_trial: int = 0
-    domain: tuple = (-1.0, 1.0)
-    sampling: str = "grid"
     frequency_epochs: int = 4000
     frequency_record_every: int = 20
-    seed: int = 0
-    namespace: str = "linearity"
-    dtype: str = "float32"
-    optimizer: dict = field(default_factory=adadelta)
-
-    @property
-    def sizes(self):
-        return networks.layer_sizes(1, self.width, self.depth)
 
     def phases(self) -> np.ndarray:
         """Each trial's phase, uniform on ``[0, 2 pi)``: its own stream, the
