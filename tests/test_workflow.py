@@ -362,7 +362,8 @@ def test_snakemake_killed_mid_job_recovers_as_the_readme_says(workdir, tmp_path)
     from empirical_size.compare import differences
 
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
-    cfg["size"].update(depths=[2], epochs=6000, record_every=500, trials_per_job=4)  # one job of ~10 s
+    # one job long enough to be caught mid-way on a fast CPU (at 6,000 epochs an AVX-512 Xeon finished it unseen)
+    cfg["size"].update(depths=[2], epochs=40000, record_every=500, trials_per_job=4)
     target = ("results/data/size.nc", "--configfile", write_config(workdir, cfg))
     clean = tmp_path / "uninterrupted"
     shutil.copytree(workdir, clean)
@@ -373,7 +374,7 @@ def test_snakemake_killed_mid_job_recovers_as_the_readme_says(workdir, tmp_path)
     checkpoints = workdir / "results/checkpoints/size"
     deadline = time.time() + 300
     while not list(checkpoints.rglob("*.npz")) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert proc.poll() is None and list(checkpoints.rglob("*.npz")), "the job ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
