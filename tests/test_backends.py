@@ -4,6 +4,7 @@ import importlib.util
 
 import numpy as np
 import pytest
+import xarray as xr
 from conftest import train_job
 
 SPEC = {"depth": 2, "n": 40, "first_trial": 1, "trials": 2, "epochs": 60, "record_every": 20, "width": 16, "dtype": "float64"}
@@ -23,28 +24,57 @@ PACKED_SHUFFLED = {**PACKED, "ns": [33, 45], "batch_size": 16, "batch_mode": "ke
     "spec", [SPEC, PACKED, SHUFFLED, PACKED_SHUFFLED], ids=["full-batch", "packed", "mini-batch", "packed-mini-batch"]
 )
 def test_tensorflow_and_jax_give_the_same_trial(tmp_path, spec):
-    """Also the shuffles, drawn on the device by JAX's own ops: its XLA loop
-    (a GPU's path; on this CPU only with the CPU kernel off) against
-    TensorFlow's trainer (the CPU kernel)."""
-    tf = train("tensorflow", tmp_path / "tf.nc", spec)
-    jx = train("jax", tmp_path / "jax.nc", spec, EMPIRICAL_SIZE_CPU_KERNEL="0")
+    """Also the shuffles, drawn on the device by each backend's own ops:
+    JAX's XLA loop (a GPU's path) against TensorFlow's graph."""
+    tf = train("tensorflow", tmp_path / "tf.nc", spec, EMPIRICAL_SIZE_PATH="graph")
+    jx = train("jax", tmp_path / "jax.nc", spec, EMPIRICAL_SIZE_PATH="jax")
     assert tf.attrs["backend"] == "tensorflow" and jx.attrs["backend"] == "jax"
-    assert (tf.attrs["gradients"], jx.attrs["gradients"]) == ("cpu kernel", "jax.grad")
+    assert (tf.attrs["gradients"], jx.attrs["gradients"]) == ("tensorflow graph", "jax.grad")
     for var in ("mse", "size", "sum_y2"):
         np.testing.assert_allclose(tf[var].values, jx[var].values, rtol=1e-9, atol=0)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
+# Run as the workflow runs a job, reporting which backends its process imported.
+IMPORTED = (
+    "import atexit, json, runpy, sys;"
+    " atexit.register(lambda: print(json.dumps([m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules])));"
+    " sys.argv = ['empirical_size', *sys.argv[1:]]; runpy.run_module('empirical_size', run_name='__main__')"
+)
+
+
+def imported_by_job(spec, out, backend="tensorflow", **env_vars) -> list[str]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env_vars}
+    env.pop("KERAS_BACKEND", None)
+    command = ["train", "--job", "size", "--backend", backend, "--spec", json.dumps(spec), "--out", str(out)]
+    proc = subprocess.run([sys.executable, "-c", IMPORTED, *command], capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 @pytest.mark.parametrize("spec", [SPEC, PACKED_SHUFFLED], ids=["full-batch", "packed-mini-batch"])
-def test_jax_on_a_cpu_trains_with_the_cpu_kernel(tmp_path, spec):
-    """JAX's trainer hands its weights and Adadelta accumulators to the
-    kernel and back between records, and evaluates in JAX: the same trial
-    as JAX's XLA loop."""
-    kernel = train("jax", tmp_path / "kernel.nc", spec)
-    xla = train("jax", tmp_path / "xla.nc", spec, EMPIRICAL_SIZE_CPU_KERNEL="0")
-    assert (kernel.attrs["gradients"], xla.attrs["gradients"]) == ("cpu kernel", "jax.grad")
+def test_a_cpu_kernel_job_imports_no_backend_and_equals_keras(tmp_path, spec, backend):
+    """On a CPU, ``auto`` trains by the kernel whichever backend is named,
+    in a process without TensorFlow, Keras or JAX; its file equals the same
+    job's through Keras' loop (TensorFlow's graph; JAX's XLA loop)."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    assert imported_by_job(spec, tmp_path / "kernel.nc", backend) == []
+    kernel = xr.load_dataset(tmp_path / "kernel.nc")
+    own = "graph" if backend == "tensorflow" else "jax"
+    assert {"keras", backend} <= set(imported_by_job(spec, tmp_path / "keras.nc", backend, EMPIRICAL_SIZE_PATH=own))
+    keras = xr.load_dataset(tmp_path / "keras.nc")
+    assert (kernel.attrs["gradients"], kernel.attrs["backend"]) == ("cpu kernel", "numpy")
+    assert keras.attrs["gradients"] == {"graph": "tensorflow graph", "jax": "jax.grad"}[own]
     for var in ("mse", "size", "sum_y2"):
-        np.testing.assert_allclose(kernel[var].values, xla[var].values, rtol=1e-9, atol=0)
+        np.testing.assert_allclose(kernel[var].values, keras[var].values, rtol=1e-9, atol=0)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[jax]')")
@@ -54,13 +84,18 @@ def test_jax_on_a_cpu_trains_with_the_cpu_kernel(tmp_path, spec):
 def test_the_fused_gpu_kernel_trains_the_same_trial(tmp_path, spec):
     """The JAX trainer's fused kernel (a GPU's path), run in Pallas'
     interpreter here: tiles of 16 samples, two a program, so n = 40 pads to
-    64 and sums two tiles on chip; TensorFlow's trial is the reference."""
-    tf = train("tensorflow", tmp_path / "tf.nc", spec)
-    fused = train("jax", tmp_path / "fused.nc", spec, EMPIRICAL_SIZE_FUSED="interpret:16,2,1")
+    64 and sums two tiles on chip; the CPU kernel's trial is the reference.
+    Asked for by the path's option; its alias, on ``auto``, the same."""
+    kernel = train("tensorflow", tmp_path / "kernel.nc", spec)
+    fused = train("jax", tmp_path / "fused.nc", spec, EMPIRICAL_SIZE_PATH="fused:interpret:16,2,1")
     assert fused.attrs["gradients"] == "fused 16,2,1 (interpreted)"
-    assert tf.attrs["gradients"] == "cpu kernel"  # TensorFlow's trainer, on a CPU
+    assert kernel.attrs["gradients"] == "cpu kernel"
     for var in ("mse", "size", "sum_y2"):
-        np.testing.assert_allclose(tf[var].values, fused[var].values, rtol=1e-9, atol=0)
+        np.testing.assert_allclose(kernel[var].values, fused[var].values, rtol=1e-9, atol=0)
+    if spec is SPEC:
+        alias = train("jax", tmp_path / "alias.nc", spec, EMPIRICAL_SIZE_FUSED="interpret:16,2,1")
+        assert alias.attrs["gradients"] == fused.attrs["gradients"]
+        np.testing.assert_array_equal(alias.mse.values, fused.mse.values)
 
 
 def test_a_rerun_of_a_job_gives_identical_numbers(tmp_path):

@@ -24,6 +24,8 @@ def test_benchmark_smoke_run_prints_ratios():
     for arch in cpu_kernel.runnable_variants():
         assert re.search(row + rf"kernel {arch} \(", out, flags=re.M), (arch, out)
     assert re.search(r"^device: (tensorflow|jax):", out, flags=re.M), out  # the backend's device, named by Keras
+    # each path's start-up, process start to first step
+    assert re.search(r"^start-up, process start to first step .*: tensorflow graph \d+\.\d\d s, kernel native \(\w+\) \d+\.\d\d s", out, flags=re.M), out
     assert "GFLOP/s" in out and "peak memory" in out
 
 

@@ -95,17 +95,18 @@ def test_threads_split_trials_without_changing_a_bit():
 def test_threads_drawing_their_own_trials_batches_change_no_bit(monkeypatch):
     """The engine's mini-batches on the kernel: each thread draws its own
     trials' shuffles (packed sizes, one epoch a block) and trains them."""
-    from empirical_size import engine, steps
+    from empirical_size import kernel_trainer
     from empirical_size.minibatch import BatchPlan, trial_keys
+    from empirical_size.trainer import make_trainer
 
     sizes, weights, x, y = small_problem(trials=5, n=48)
     lengths = np.array([48, 33, 36, 48, 40])  # three batches of 16 an epoch each
     keys = trial_keys([np.random.default_rng(s) for s in range(5)])
-    monkeypatch.setattr(steps.KernelSteps, "INDEX_BLOCK", 5 * 3 * 16)
+    monkeypatch.setattr(kernel_trainer.KernelTrainer, "INDEX_BLOCK", 5 * 3 * 16)
     states = []
     for threads in (1, 4):
-        monkeypatch.setattr(engine, "cpu_threads", lambda threads=threads: threads)
-        trainer = engine.make_trainer(sizes, 5, "float32", PAPER, path="kernel")
+        monkeypatch.setattr(kernel_trainer, "cpu_threads", lambda threads=threads: threads)
+        trainer = make_trainer(sizes, 5, "float32", PAPER, path="kernel")
         trainer.set_weights(weights)
         trainer.train_batches(trainer.cast(x), trainer.cast(y), BatchPlan(48, 16, "keep"), keys, 0, 6, lengths)
         states.append(trainer.get_state())
@@ -115,25 +116,21 @@ def test_threads_drawing_their_own_trials_batches_change_no_bit(monkeypatch):
     assert not np.array_equal(states[0][0], weights[0][0].astype("float32"))  # it trained
 
 
-def test_a_bad_setting_names_the_variable(monkeypatch):
-    monkeypatch.setenv(cpu_kernel.SETTING, "yes")
-    with pytest.raises(ValueError, match=cpu_kernel.SETTING):
-        cpu_kernel.wanted()
+def test_without_a_compiler_auto_falls_back_and_a_forced_kernel_fails(monkeypatch):
+    from empirical_size.trainer import make_trainer
 
-
-def test_without_a_compiler_auto_falls_back_and_1_fails(monkeypatch):
     def unavailable(arch=None):
         raise cpu_kernel.KernelUnavailable("no C++ compiler found")
 
     monkeypatch.setattr(cpu_kernel, "library", unavailable)
-    monkeypatch.setenv(cpu_kernel.SETTING, "auto")
     with pytest.warns(UserWarning, match="backend's own loop"):
-        assert cpu_kernel.wanted() is False
-    monkeypatch.setenv(cpu_kernel.SETTING, "1")
+        assert cpu_kernel.choose() is None
+    monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "auto")
+    with pytest.warns(UserWarning, match="backend's own loop"):
+        assert make_trainer([3, 4, 1], 2, "float64").gradient_path != cpu_kernel.NAME
     with pytest.raises(cpu_kernel.KernelUnavailable):
-        cpu_kernel.wanted()
-    monkeypatch.setenv(cpu_kernel.SETTING, "0")
-    assert cpu_kernel.wanted() is False
+        make_trainer([3, 4, 1], 2, "float64", path="kernel")
+    assert not cpu_kernel.available()  # E1's measures fall back to numpy
 
 
 def test_a_failed_build_leaves_nothing_behind(tmp_path):
@@ -181,7 +178,7 @@ def test_jobs_record_the_compiler_that_built_the_kernel():
     cpu_kernel.Layout([3, 8, 1], "float32")  # computing with a build records it
     built = cpu_kernel.built_with()
     assert "-O3" in built and "-ffast-math" not in built
-    assert f"{cpu_kernel.arch_setting()} (" in built  # the variant and the layout it chose
+    assert "native (" in built  # the variant and the layout it chose
     assert cpu_kernel.describe(cpu_kernel.library()) in built.split("; ")
     assert backend.versions()["cpu kernel"] == built
 
@@ -224,9 +221,15 @@ def test_each_variant_builds_for_its_own_instruction_set(arch):
 
 
 def test_an_unknown_variant_fails_naming_the_setting(monkeypatch):
-    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "x86-64-v9")
-    with pytest.raises(ValueError, match=f"{cpu_kernel.ARCH_SETTING}.*x86-64-v9"):
-        cpu_kernel.choose()
+    from empirical_size.trainer import make_trainer
+
+    monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "kernel:x86-64-v9")
+    with pytest.raises(ValueError, match="EMPIRICAL_SIZE_PATH='kernel:x86-64-v9'.*no kernel build"):
+        make_trainer([3, 4, 1], 2)
+    monkeypatch.delenv("EMPIRICAL_SIZE_PATH")
+    monkeypatch.setenv("EMPIRICAL_SIZE_CPU_ARCH", "x86-64-v9")  # the alias
+    with pytest.raises(ValueError, match="EMPIRICAL_SIZE_CPU_ARCH.*x86-64-v9"):
+        make_trainer([3, 4, 1], 2)
 
 
 def test_a_variant_this_cpu_lacks_is_refused_naming_what_it_lacks(monkeypatch):
@@ -249,22 +252,22 @@ def test_auto_trains_with_the_backend_where_a_variant_is_slower(monkeypatch, cap
     monkeypatch.setattr(cpu_kernel, "_cpu_flags", lambda: set(cpu_kernel.VARIANTS["x86-64-v3"][1]))
     monkeypatch.setattr(cpu_kernel, "_TOLD", set())
     monkeypatch.setattr(cpu_kernel, "_USED", {})
-    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "x86-64")
+    monkeypatch.setenv("EMPIRICAL_SIZE_CPU_ARCH", "x86-64")  # auto's build, by the alias
     with caplog.at_level(logging.WARNING, logger="empirical_size"):
-        assert cpu_kernel.choose() is None
-        assert cpu_kernel.choose() is None
+        assert cpu_kernel.choose(arch="x86-64") is None
+        assert cpu_kernel.choose(arch="x86-64") is None
     told = [r for r in caplog.records if "slower" in r.getMessage()]
     assert len(told) == 1 and "x86-64" in told[0].getMessage()
-    assert cpu_kernel.choose("jax.grad") == "x86-64"  # it beat JAX's XLA loop
+    assert cpu_kernel.choose("jax.grad", "x86-64") == "x86-64"  # it beat JAX's XLA loop
     assert cpu_kernel.describe(cpu_kernel.library("x86-64")) not in (cpu_kernel.built_with() or "")  # loaded, not used
     # and TensorFlow's trainer, choosing once, takes its graph
-    from empirical_size.engine import make_trainer
+    from empirical_size.trainer import make_trainer
 
     assert make_trainer([3, 8, 1], 2, "float64").kernel_arch is None
-    monkeypatch.setenv(cpu_kernel.SETTING, "1")
-    assert cpu_kernel.choose() == "x86-64"
-    monkeypatch.setenv(cpu_kernel.SETTING, "auto")
-    monkeypatch.setenv(cpu_kernel.ARCH_SETTING, "native")
+    monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "kernel")  # forced: the alias's build
+    assert make_trainer([3, 8, 1], 2, "float64").kernel_arch == "x86-64"
+    monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "auto")
+    monkeypatch.delenv("EMPIRICAL_SIZE_CPU_ARCH")
     if cpu_kernel.library("native").target().decode() in ("avx2+fma", "avx512"):
         assert cpu_kernel.choose() == "native"  # a build with FMA is kept
         assert make_trainer([3, 8, 1], 2, "float64").kernel_arch == "native"

@@ -87,10 +87,10 @@ def test_targets_have_their_frequency_and_each_trial_one_phase_at_every_frequenc
 def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
     """The weights a frequency job sets are those E5's own job starts each
     training set's trial from (shared_init), at every frequency."""
-    from empirical_size import engine
+    from empirical_size import trainer as trainers
 
     seen = []
-    make = engine.make_trainer
+    make = trainers.make_trainer
 
     def recording(*args, **kwargs):
         trainer = make(*args, **kwargs)
@@ -98,7 +98,7 @@ def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
         trainer.set_weights = lambda weights: (seen.append([(np.array(k), np.array(b)) for k, b in weights]), set_weights(weights))[1]
         return trainer
 
-    monkeypatch.setattr(engine, "make_trainer", recording)
+    monkeypatch.setattr(trainers, "make_trainer", recording)
     main = linearity.LinearityJob(width=4, n=16, trials=3, checkpoints=(1,), mse_times=1, grid_points=5, dtype="float64")
     linearity.run(main)
     for k in (1, 2):

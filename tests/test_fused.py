@@ -66,20 +66,20 @@ def test_fused_gradients_equal_jax_grad_float64(x64, masking, tiling):
 
 
 def test_fused_kernel_is_off_unless_asked_and_bad_settings_name_the_variable(monkeypatch):
-    from empirical_size import fused
+    from empirical_size import fused, paths
 
-    monkeypatch.delenv("EMPIRICAL_SIZE_FUSED", raising=False)
-    assert fused.Tiling.from_env() is None
-    monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", "1")
-    assert fused.Tiling.from_env() == fused.Tiling()
-    monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", "interpret:32,2,8")
-    assert fused.Tiling.from_env() == fused.Tiling(32, 2, 8, interpret=True)
-    monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", "128,1,4,tf32x3")
-    assert fused.Tiling.from_env() == fused.Tiling(128, 1, 4, dot="tf32x3")
+    def tiling(**environ):
+        return fused.Tiling.parse(paths.resolve(environ=environ).tiling)
+
+    assert tiling() is None
+    assert tiling(EMPIRICAL_SIZE_PATH="fused") == tiling(EMPIRICAL_SIZE_FUSED="1") == fused.Tiling()
+    assert tiling(EMPIRICAL_SIZE_PATH="fused:interpret:32,2,8") == fused.Tiling(32, 2, 8, interpret=True)
+    assert tiling(EMPIRICAL_SIZE_FUSED="interpret:32,2,8") == fused.Tiling(32, 2, 8, interpret=True)  # the alias
+    assert tiling(EMPIRICAL_SIZE_PATH="fused:128,1,4,tf32x3") == fused.Tiling(128, 1, 4, dot="tf32x3")
+    assert tiling(EMPIRICAL_SIZE_PATH="jax", EMPIRICAL_SIZE_FUSED="1") is None  # a named path wins over the alias
     for bad in ("48,1,4", "64,0,4", "sixty-four", "64,1", "64,1,4,fp8"):
-        monkeypatch.setenv("EMPIRICAL_SIZE_FUSED", bad)
-        with pytest.raises(ValueError, match=f"EMPIRICAL_SIZE_FUSED.*{bad}"):
-            fused.Tiling.from_env()
+        with pytest.raises(ValueError, match=f"EMPIRICAL_SIZE_PATH=fused.*{bad}"):
+            tiling(EMPIRICAL_SIZE_PATH=f"fused:{bad}")
 
 
 def test_tiling_shrinks_to_small_n_but_never_below_a_triton_product():
@@ -113,11 +113,11 @@ def test_a_tiling_too_large_for_the_gpu_says_what_to_set(tmp_path):
 from empirical_size import backend
 backend.select("jax")
 import jax, numpy as np
-from empirical_size import engine, fused
+from empirical_size import fused, trainer as trainers
 def too_large(*args, **kwargs):
     raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Shared memory size limit exceeded: requested 237568")
 fused.gradients = too_large
-trainer = engine.make_trainer([3, 16, 16, 1], 2)
+trainer = trainers.make_trainer([3, 16, 16, 1], 2)
 x = trainer.cast(np.zeros((2, 20, 3))); y = trainer.cast(np.zeros((2, 20, 1)))
 trainer.train_full(x, y, 1)
 """
@@ -125,4 +125,4 @@ trainer.train_full(x, y, 1)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode != 0
     assert "RuntimeError: the fused kernel's tiling (fused 128,1,4 (interpreted)) needs more shared memory" in proc.stderr
-    assert "set EMPIRICAL_SIZE_FUSED to a smaller block" in proc.stderr
+    assert "set $EMPIRICAL_SIZE_PATH to a smaller block (fused:<block,tiles,warps>" in proc.stderr

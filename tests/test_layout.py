@@ -81,23 +81,24 @@ def test_the_fingerprint_follows_the_content_of_every_watched_file(tmp_path, mon
 
 
 def test_a_trainer_takes_its_steps_one_way_chosen_once(monkeypatch):
-    from empirical_size import engine, steps
+    from empirical_size import engine, paths, steps
+    from empirical_size.trainer import make_trainer
 
-    assert engine.make_trainer([3, 4, 1], 2, "float64", path="graph").gradient_path == "tensorflow graph"
-    assert engine.make_trainer([3, 4, 1], 2, "float64", path="xla").gradient_path == "tensorflow xla"
-    monkeypatch.setenv(steps.SETTING, "graph")
-    trainer = engine.make_trainer([3, 4, 1], 2, "float64")
+    assert make_trainer([3, 4, 1], 2, "float64", path="graph").gradient_path == "tensorflow graph"
+    assert make_trainer([3, 4, 1], 2, "float64", path="xla").gradient_path == "tensorflow xla"
+    monkeypatch.setenv(paths.SETTING, "graph")
+    trainer = make_trainer([3, 4, 1], 2, "float64")
     assert isinstance(trainer.steps, steps.TensorFlowSteps) and trainer.kernel_arch is None
-    monkeypatch.setenv(steps.SETTING, "threads")
+    monkeypatch.setenv(paths.SETTING, "threads")
     with pytest.raises(ValueError, match="EMPIRICAL_SIZE_PATH"):
-        engine.make_trainer([3, 4, 1], 2, "float64")
+        make_trainer([3, 4, 1], 2, "float64")
     with pytest.raises(ValueError, match="jax backend"):
-        engine.make_trainer([3, 4, 1], 2, "float64", path="jax")
+        make_trainer([3, 4, 1], 2, "float64", path="jax")
     assert not hasattr(engine, "GRADIENT_PATHS")
 
 
 def test_the_papers_settings_live_in_one_place():
-    from empirical_size.engine import AdadeltaSettings
+    from empirical_size.trainer import AdadeltaSettings
     from empirical_size.experiments.size import SizeJob
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())

@@ -277,7 +277,7 @@ def test_a_job_log_leaves_out_tensorflows_start_up_notices_unless_the_user_set_a
     from conftest import ROOT
 
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND")}
-    env.update(PYTHONPATH=str(ROOT / "src"), **({"TF_CPP_MIN_LOG_LEVEL": user_level} if user_level else {}))
+    env.update(PYTHONPATH=str(ROOT / "src"), EMPIRICAL_SIZE_PATH="graph", **({"TF_CPP_MIN_LOG_LEVEL": user_level} if user_level else {}))  # a path that imports TensorFlow
     spec = {"depth": 2, "n": 20, "first_trial": 0, "trials": 2, "epochs": 4, "record_every": 2, "width": 4}
     proc = subprocess.run(
         [sys.executable, "-m", "empirical_size", "train", "--job", "size", "--spec", json.dumps(spec), "--out", str(tmp_path / "j.nc")],
@@ -286,3 +286,22 @@ def test_a_job_log_leaves_out_tensorflows_start_up_notices_unless_the_user_set_a
     assert proc.returncode == 0, proc.stderr[-2000:]
     notices = [line for line in proc.stderr.splitlines() if "oneDNN custom operations" in line or "absl::InitializeLog" in line]
     assert ("4/4 epochs" in proc.stderr) and (bool(notices) == (user_level is not None)), proc.stderr[-2000:]
+
+
+def test_compare_tells_identical_close_and_different_numbers():
+    import xarray as xr
+
+    from empirical_size.compare import differences
+
+    a = xr.Dataset({"mse": ("trial", np.array([1.0, 0.5, np.nan]))})
+    assert differences(a, a.copy(deep=True)) == []
+    ulp = a.copy(deep=True)
+    ulp["mse"].values[1] = np.nextafter(0.5, 1.0)
+    assert differences(a, ulp) == ["mse: values differ"]  # exact by default
+    assert "close" in differences(a, ulp, rtol=1e-12)[0]
+    far = a.copy(deep=True)
+    far["mse"].values[1] = 0.5001
+    assert differences(a, far, rtol=1e-12) == ["mse: values differ"]
+    nan = a.copy(deep=True)
+    nan["mse"].values[2] = 0.0
+    assert differences(a, nan, rtol=1.0) == ["mse: values differ"]  # a NaN is never close to a number

@@ -2,7 +2,10 @@
 
 Keras reads ``KERAS_BACKEND`` once, at import. Every entry point that trains
 calls :func:`select` first; importing :mod:`empirical_size.engine` before that
-uses whatever backend the environment names (TensorFlow if none).
+uses whatever backend the environment names (TensorFlow if none). Selecting
+imports nothing: a job on the CPU kernel's path never imports TensorFlow,
+Keras or JAX (:func:`empirical_size.trainer.make_trainer`); a Keras path
+imports them through :func:`import_keras`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
                 f" cannot switch to {backend!r} in the same process"
             )
     os.environ["KERAS_BACKEND"] = backend
-    quiet = "TF_CPP_MIN_LOG_LEVEL" not in os.environ  # the user's level, where set, is theirs
+    global _QUIET_TENSORFLOW
+    _QUIET_TENSORFLOW = "TF_CPP_MIN_LOG_LEVEL" not in os.environ  # the user's level, where set, is theirs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if backend == "jax" and dtype == "float64":
         # JAX silently truncates float64 to float32 unless x64 is enabled.
@@ -50,8 +54,31 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
     # lanes of trials, see steps.TensorFlowSteps); all cores by default.
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ["TF_NUM_INTEROP_THREADS"] = str(threads or os.environ.get("TF_NUM_INTEROP_THREADS") or os.cpu_count() or 1)
-    if backend == "tensorflow" and quiet and "tensorflow" not in sys.modules:
+
+
+_QUIET_TENSORFLOW = False  # select() found no TF_CPP_MIN_LOG_LEVEL of the user's
+
+
+def import_keras():
+    """Keras, for the backend :func:`select` chose (TensorFlow imported
+    first with its start-up banner quieted, unless the user set its log level)."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and _QUIET_TENSORFLOW and "tensorflow" not in sys.modules:
         import_tensorflow_quietly()
+    import keras
+
+    return keras
+
+
+def cpu_threads() -> int:
+    """Cores a job's CPU work may use side by side: TensorFlow's inter-op
+    threads where TensorFlow is loaded (its config), else the environment
+    variable ``select`` sets from the job's ``threads``, else one per core."""
+    configured = 0
+    if "tensorflow" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import tensorflow as tf
+
+        configured = tf.config.threading.get_inter_op_parallelism_threads()
+    return configured or int(os.environ.get("TF_NUM_INTEROP_THREADS") or 0) or os.cpu_count() or 1
 
 
 # What TensorFlow's C++ start-up writes to stderr before it reads its log
@@ -113,7 +140,10 @@ def host_cpu() -> str:
 
 
 def device() -> str:
-    """The device the current Keras backend computes on, in words."""
+    """The device the current Keras backend computes on, in words; the host
+    CPU where no Keras was imported (the CPU kernel's jobs)."""
+    if "keras" not in sys.modules:
+        return host_cpu()
     import keras
 
     name = keras.backend.backend()
@@ -138,9 +168,10 @@ def available_memory() -> float | None:
     else the GPU's limit (JAX) or the machine's available memory; None if unknown."""
     if os.environ.get("EMPIRICAL_SIZE_MEMORY_LIMIT"):
         return float(os.environ["EMPIRICAL_SIZE_MEMORY_LIMIT"])
-    import keras
-
-    if keras.backend.backend() == "jax":
+    keras = sys.modules.get("keras")  # no Keras: the CPU kernel's job, on this machine's memory
+    if keras is None:
+        pass
+    elif keras.backend.backend() == "jax":
         import jax
 
         d = jax.devices()[0]

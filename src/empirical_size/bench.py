@@ -13,7 +13,8 @@ For each (depth, n) it measures trial-steps per second of
   CPU, each way it can train side by side: the backend's own loop
   (TensorFlow's graph, JAX's XLA loop) and the C++ kernel built for this
   CPU (``native``) and for each lesser instruction set it runs
-  (``EMPIRICAL_SIZE_CPU_ARCH``'s values);
+  (``EMPIRICAL_SIZE_PATH=kernel:<arch>``), each path's start-up first (a
+  fresh process's start to its first step);
 and prints the ratio, the engine's GFLOP/s (6 x parameters x n flops per
 trial-step) as a fraction of the measured float32 matmul rate (and, for a
 kernel variant, of OpenBLAS's at that instruction set), its speed against
@@ -66,7 +67,9 @@ def matmul_gflops(seconds: float) -> float:
     which a 1024^2 product leaves mostly idle). On a CPU the best of the
     backend (as many products at once as it runs ops at once, since the
     engine gives each op one core) and numpy's BLAS on every core."""
-    import keras
+    from .backend import import_keras
+
+    keras = import_keras()
 
     from .backend import device, matmul_precision
 
@@ -82,7 +85,7 @@ def matmul_gflops(seconds: float) -> float:
         return _matmul_rate(8192, seconds)
     concurrent = 1
     if keras.backend.backend() == "tensorflow":
-        from .engine import cpu_threads
+        from .backend import cpu_threads
 
         concurrent = cpu_threads()
     return max(_matmul_rate(1024, seconds, concurrent), _matmul_rate(1024, seconds, numpy=True))
@@ -98,7 +101,9 @@ def _matmul_rate(size: int, seconds: float, concurrent: int = 1, numpy: bool = F
     if numpy:
         products = lambda: [a @ a for a in inputs]  # noqa: E731
     else:
-        import keras
+        from .backend import import_keras
+
+        keras = import_keras()
 
         if keras.backend.backend() == "tensorflow" and concurrent > 1:
             import tensorflow as tf
@@ -154,12 +159,12 @@ def engine_paths() -> list[tuple[str, object]]:
     """The ways the engine can train here, as (label, ``make_trainer``'s
     ``path``): on a GPU its one loop; on a CPU the backend's own loop, then
     the kernel built natively and for each variant this CPU runs."""
-    import keras
-
     from . import cpu_kernel
-    from .backend import device
+    from .backend import import_keras
+    from .engine import backend_on_gpu
 
-    if ":cpu:" not in device():
+    keras = import_keras()
+    if backend_on_gpu():
         return [("engine", None)]
     own = {"tensorflow": "tensorflow graph", "jax": "jax xla loop"}[keras.backend.backend()]
     paths = [(own, "own")]
@@ -188,7 +193,9 @@ def problem(depth, n, trials, args, dtype="float32"):
 
 
 def baseline_model(sizes, weights, t, dtype):
-    import keras
+    from .backend import import_keras
+
+    keras = import_keras()
 
     model = keras.Sequential(
         [keras.Input((sizes[0],), dtype=dtype)]
@@ -203,7 +210,9 @@ class Recorder:
     """The callback a user would write: MSE and size every ``every`` epochs."""
 
     def __new__(cls, x, y, every):
-        import keras
+        from .backend import import_keras
+
+        keras = import_keras()
         import numpy as np
 
         class _Recorder(keras.callbacks.Callback):
@@ -242,7 +251,7 @@ def baseline_rate(depth, n, args) -> float:
 def engine_rate(depth, n, args, path=None) -> float:
     """Trial-steps per second of the engine on a chunk of ``args.trials``
     (``path``: how it trains, see :func:`engine_paths`)."""
-    from .engine import make_trainer
+    from .trainer import make_trainer
 
     sizes, weights, x, y = problem(depth, n, args.trials, args)
     trainer = make_trainer(sizes, args.trials, "float32", path=path)
@@ -263,11 +272,12 @@ def engine_rate(depth, n, args, path=None) -> float:
 
 def check_equal(args) -> float:
     """Max |difference| of MSE between engine and baseline, float64, 20 epochs."""
-    import keras
     import numpy as np
 
-    from .engine import make_trainer
+    from .backend import import_keras
+    from .trainer import make_trainer
 
+    keras = import_keras()
     old = keras.config.floatx()
     keras.config.set_floatx("float64")  # fit casts numpy inputs to floatx
     try:
@@ -287,17 +297,33 @@ def check_equal(args) -> float:
         keras.config.set_floatx(old)
 
 
-def startup_seconds(backend_name: str) -> float:
-    """Wall time of a fresh process that imports what a training job imports
-    and finds its device (a job's fixed cost besides compiling)."""
+# A fresh process as a training job runs: the backend selected, the job's
+# modules imported, a trainer made for the path, one step on a small problem.
+STARTUP = """
+import sys
+from empirical_size import backend
+backend.select(sys.argv[1])
+import numpy as np, xarray, netCDF4
+from empirical_size import storage
+from empirical_size.experiments import size
+from empirical_size.trainer import make_trainer
+job = size.SizeJob(depth=2, n=20, first_trial=0, trials=2, epochs=1, record_every=1)
+trainer = make_trainer(job.sizes, 2, path=sys.argv[2] or None)
+trainer.set_weights(job.initial_weights())
+x, y = job.data()
+trainer.train_full(trainer.cast(x), trainer.cast(y), 1)
+trainer.evaluate(trainer.cast(x), trainer.cast(y))
+backend.device()
+"""
+
+
+def startup_seconds(backend_name: str, path: str | None = None) -> float:
+    """Wall time from a fresh process's start to its first step (and record)
+    on ``path``: a training job's fixed cost, imports and compiling included."""
     import subprocess
 
-    code = (
-        f"from empirical_size import backend; backend.select({backend_name!r}); "
-        "import xarray, empirical_size.engine, empirical_size.experiments.size; backend.device()"
-    )
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", STARTUP, backend_name, path or ""], check=True)
     return time.perf_counter() - start
 
 
@@ -318,7 +344,10 @@ def table(args, backend) -> bool:
         peaks[precision] = matmul_gflops(args.seconds)
         print(f"matmul ({precision}, this device at its best): {peaks[precision]:.1f} GFLOP/s", flush=True)
     paths = engine_paths()
-    from .engine import cpu_threads
+    from .backend import cpu_threads
+
+    starts = ", ".join(f"{label} {startup_seconds(args.backend, path):.2f} s" for label, path in paths)
+    print(f"start-up, process start to first step ({args.backend} selected): {starts}", flush=True)
 
     isa_peaks = {}
     for _, path in paths:
@@ -401,6 +430,7 @@ def main(argv=None) -> int:
     from . import backend
 
     backend.select(args.backend, "float64" if args.check else "float32")  # x64 on JAX for the check
+    backend.import_keras()  # the baseline is Keras' (and the device is named by it)
     print(f"device: {backend.device()}   backend: {args.backend}   engine chunk: {args.trials} trials", flush=True)
     ok = table(args, backend) if args.table else True
     if args.estimate:

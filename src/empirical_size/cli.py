@@ -194,10 +194,13 @@ def parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train one job's trials and write its NetCDF file")
     t.add_argument("--job", choices=TRAINED, default="size", help="the experiment whose job it is")
-    t.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    t.add_argument(
+        "--backend", choices=("tensorflow", "jax"), default="tensorflow",
+        help="Keras' backend where the job trains in Keras (a GPU, or $EMPIRICAL_SIZE_PATH naming a Keras loop); on a CPU the kernel trains without either",
+    )  # fmt: skip
     t.add_argument("--spec", required=True, help="job spec as JSON, or @file")
     t.add_argument("--out", required=True)
-    t.add_argument("--threads", type=int, default=None, help="CPU threads for TensorFlow")
+    t.add_argument("--threads", type=int, default=None, help="CPU threads (the kernel's, or TensorFlow's inter-op threads)")
     t.add_argument(
         "--progress-every", type=float, default=float(os.environ.get("EMPIRICAL_SIZE_PROGRESS_EVERY", 10.0)),
         help="seconds between progress lines (default: $EMPIRICAL_SIZE_PROGRESS_EVERY or 10)",

@@ -13,17 +13,14 @@ Mini-batch steps gather their samples by indices the caller draws.
 
 The kernel is compiled on first use with the C++ compiler ``$CXX`` names,
 else ``c++``/``g++``/``clang++`` (C++20), for the host CPU
-(``-march=native``) or, with ``EMPIRICAL_SIZE_CPU_ARCH``, for a lesser
-instruction set the CPU runs (:data:`VARIANTS`); its vector width and
+(``-march=native``) or, with ``EMPIRICAL_SIZE_PATH=kernel:<arch>``, for a
+lesser instruction set the CPU runs (:data:`VARIANTS`); its vector width and
 register tiles follow the target (``cpu_kernel.cpp``). Builds are cached
 under ``$EMPIRICAL_SIZE_CACHE`` (default ``~/.cache/empirical-size``), keyed
 by the source, the compiler, the variant and, for ``native``, the CPU.
-``EMPIRICAL_SIZE_CPU_KERNEL`` chooses: unset or ``auto``, the kernel where it
-builds and is not measured slower here than the backend's own loop
-(:func:`slower_than_own_loop`), else that loop (TensorFlow's graph, JAX's
-XLA loop), saying why; ``1``, the kernel or an error; ``0``, never. Both
-backends' trainers use it, and E1's dead-neuron counts
-(:func:`dead_neurons`).
+:mod:`empirical_size.paths` says when it trains (:func:`choose` decides
+``auto``); :class:`empirical_size.kernel_trainer.KernelTrainer` trains with
+it, and E1's dead-neuron counts use it (:func:`dead_neurons`).
 """
 
 from __future__ import annotations
@@ -43,9 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import paths
+
 SOURCE = Path(__file__).with_name("cpu_kernel.cpp")
-SETTING = "EMPIRICAL_SIZE_CPU_KERNEL"
-ARCH_SETTING = "EMPIRICAL_SIZE_CPU_ARCH"
 # no -ffast-math: Keras' rounding; -ffp-contract=fast (GCC's own default) on
 # every compiler, so a variant's numbers do not depend on which one built it
 FLAGS = ["-O3", "-std=c++20", "-fno-math-errno", "-ffp-contract=fast", "-shared", "-fPIC"]
@@ -71,22 +68,6 @@ VARIANTS = {
 
 class KernelUnavailable(RuntimeError):
     """The kernel could not be built or loaded here."""
-
-
-def setting() -> str:
-    value = os.environ.get(SETTING, "auto").strip().lower() or "auto"
-    if value not in ("auto", "0", "1"):
-        raise ValueError(f"{SETTING} must be auto, 0 or 1, got {value!r}")
-    return value
-
-
-def arch_setting() -> str:
-    """The instruction set to build for: ``native`` (this CPU's, the
-    default) or one of :data:`VARIANTS` (``$EMPIRICAL_SIZE_CPU_ARCH``)."""
-    value = os.environ.get(ARCH_SETTING, "native").strip().lower() or "native"
-    if value != "native" and value not in VARIANTS:
-        raise ValueError(f"{ARCH_SETTING} must be native or one of {', '.join(VARIANTS)}, got {value!r}")
-    return value
 
 
 def _machine() -> str:
@@ -138,30 +119,28 @@ def runnable_variants() -> list[str]:
     return [arch for arch in VARIANTS if cannot_run(arch) is None]
 
 
-def choose(own_loop: str = "tensorflow") -> str | None:
-    """The kernel variant CPU trainers should train with, or None for the
-    backend's own loop: ``$EMPIRICAL_SIZE_CPU_ARCH``'s build where it builds
-    and runs here, unless ``EMPIRICAL_SIZE_CPU_KERNEL`` says ``0``; with
-    ``auto``, also not where that build is slower here than the backend's
-    own loop, ``own_loop`` (:func:`slower_than_own_loop`). Raises if it says
-    ``1`` and the kernel cannot be had."""
-    choice, arch = setting(), arch_setting()
-    if choice == "0":
-        return None
+def require(arch: str) -> str:
+    """``arch``, once its build is loaded (raises KernelUnavailable)."""
+    library(arch)
+    return arch
+
+
+def choose(own_loop: str = "tensorflow", arch: str = "native") -> str | None:
+    """``auto``'s choice on a CPU: ``arch`` where its build builds and runs
+    here and is not slower here than the backend's own loop, ``own_loop``
+    (:func:`slower_than_own_loop`); else None (that loop), saying why once."""
     try:
         library(arch)
     except KernelUnavailable as err:
-        if choice == "1":
-            raise
-        warnings.warn(f"{err}; training with the backend's own loop instead (set {SETTING}=0 to silence)", stacklevel=2)
+        warnings.warn(f"{err}; training with the backend's own loop instead (set EMPIRICAL_SIZE_PATH=own to silence)", stacklevel=2)
         return None
-    reason = slower_than_own_loop(arch, own_loop) if choice == "auto" else None
+    reason = slower_than_own_loop(arch, own_loop)
     if reason:
         if arch not in _TOLD:
             _TOLD.add(arch)
             log.warning(
                 "the CPU kernel built for %s is slower on this CPU than the backend's own loop (%s); training with the"
-                " backend's own loop (set %s=1 to use the kernel anyway)", arch, reason, SETTING,
+                " backend's own loop (set EMPIRICAL_SIZE_PATH=kernel:%s to use the kernel anyway)", arch, reason, arch,
             )  # fmt: skip
         return None
     return arch
@@ -170,15 +149,11 @@ def choose(own_loop: str = "tensorflow") -> str | None:
 _TOLD: set[str] = set()  # variants whose fallback the log has told
 
 
-def wanted() -> bool:
-    """Whether CPU trainers should use the kernel (see :func:`choose`)."""
-    return choose() is not None
-
-
 def available(arch: str | None = None) -> bool:
     """Whether the kernel for ``arch`` builds and runs here, quietly (for
-    measures, which fall back to numpy), unless ``EMPIRICAL_SIZE_CPU_KERNEL=0``."""
-    if setting() == "0":
+    measures, which fall back to numpy), unless the training path names a
+    Keras loop (``EMPIRICAL_SIZE_PATH=graph``...)."""
+    if not paths.resolve().kernel_allowed:
         return False
     try:
         library(arch)
@@ -258,10 +233,10 @@ _BUILDING = threading.Lock()
 
 
 def library(arch: str | None = None) -> ctypes.CDLL:
-    """The compiled kernel for ``arch`` (default: ``$EMPIRICAL_SIZE_CPU_ARCH``,
-    else ``native``), built on first use (raises KernelUnavailable, also
-    when this CPU cannot run ``arch``)."""
-    arch = arch or arch_setting()
+    """The compiled kernel for ``arch`` (default: the training path's,
+    :func:`empirical_size.paths.resolve`), built on first use (raises
+    KernelUnavailable, also when this CPU cannot run ``arch``)."""
+    arch = arch or paths.resolve().arch
     with _BUILDING:
         if arch not in _LOADED:
             _LOADED[arch] = _load(arch)
@@ -384,6 +359,12 @@ def split_trials(trials: int, threads: int, run) -> None:
 
 
 def _settings(optimizer) -> tuple[float, float, float]:
+    """``(learning_rate, rho, epsilon)`` as the update applies them: given
+    so, or read from a Keras optimizer (its float32 learning rate)."""
+    if isinstance(optimizer, tuple):
+        return optimizer
+    if hasattr(optimizer, "as_keras_applies"):  # the trainer's AdadeltaSettings
+        return optimizer.as_keras_applies()
     return float(optimizer.learning_rate), float(optimizer.rho), float(optimizer.epsilon)
 
 

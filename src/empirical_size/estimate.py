@@ -38,7 +38,7 @@ def time_shape(depth, n_max, trials, section, seconds, plan: BatchPlan | None = 
     """Seconds per epoch (steady state) of ``trials`` trials at ``n_max`` samples,
     and the first call's compile time. ``packed_lengths`` (one ``n`` per
     trial) trains with a padding mask, as a packed job does."""
-    from .engine import make_trainer
+    from .trainer import make_trainer
 
     rng = np.random.default_rng(0)
     sizes = networks.layer_sizes(section["inputs"], section["width"], depth)

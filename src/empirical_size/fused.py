@@ -16,14 +16,13 @@ Measured on an H200 (README, "Fused kernel"): in true float32 Triton's
 products run on the CUDA cores and the kernel was 3.5x *slower* than XLA's
 cuBLAS at the benchmark's target shape; with ``matmul_precision:
 tensorfloat32`` it ran 1.4x-2x faster than XLA at depth 2. So it is off
-unless ``EMPIRICAL_SIZE_FUSED`` asks for it (:meth:`Tiling.from_env`), and
+unless ``EMPIRICAL_SIZE_PATH=fused[:<tiling>]`` asks for it (:meth:`Tiling.parse`), and
 ``benchmarks/device_fused.sh`` measures its tilings.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 import jax
@@ -71,12 +70,13 @@ class Tiling:
         return f"fused {self.block},{self.tiles},{self.warps}{dot}{interpreted}"
 
     @classmethod
-    def from_env(cls) -> Tiling | None:
-        """The tiling ``EMPIRICAL_SIZE_FUSED`` asks for: ``1`` the default,
-        ``block,tiles,warps[,dot]`` another, either after ``interpret:`` to run in
-        Pallas' interpreter on any device; None (``jax.grad``) when unset,
+    def parse(cls, text: str) -> Tiling | None:
+        """The tiling ``text`` asks for (``EMPIRICAL_SIZE_PATH=fused:<text>``,
+        or its alias ``EMPIRICAL_SIZE_FUSED``): ``1`` the default,
+        ``block,tiles,warps[,dot]`` another, either after ``interpret:`` to
+        run in Pallas' interpreter on any device; None (``jax.grad``) when
         empty or ``0``."""
-        value = os.environ.get("EMPIRICAL_SIZE_FUSED", "").strip()
+        value = text.strip()
         if value in ("", "0"):
             return None
         interpret = value.startswith("interpret")
@@ -91,8 +91,8 @@ class Tiling:
             block = tiles = warps = 0
         if min(block, tiles, warps) < 1 or block & (block - 1) or block < 16 or dot not in DOTS:
             raise ValueError(
-                "EMPIRICAL_SIZE_FUSED must be 0, 1 or [interpret:]block,tiles,warps[,dot]"
-                f" (block a power of two >= 16, dot one of {DOTS[1:]}), got {os.environ['EMPIRICAL_SIZE_FUSED']!r}"
+                "a fused tiling (EMPIRICAL_SIZE_PATH=fused:<tiling>) must be 1 or [interpret:]block,tiles,warps[,dot]"
+                f" (block a power of two >= 16, dot one of {DOTS[1:]}), got {text!r}"
             )
         return cls(block, tiles, warps, interpret, dot)
 

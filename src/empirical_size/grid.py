@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import paths
 from .networks import layer_sizes, parameter_count
 
 
@@ -467,11 +468,16 @@ def sensitivity_jobs(config: dict, kind: str) -> list[tuple[str, str]]:
 
 
 # -- cluster resources -------------------------------------------------------
-# A training process before its arrays: Python, numpy, xarray, TensorFlow and
-# the CPU kernel (760-800 MB measured on E1, E2 and E5's default jobs, AMD
-# EPYC, TensorFlow 2.21 CPU), with room for another machine's libraries
-# (the measured jobs ask 1.35x-1.7x their peaks, benchmarks/README.md).
-PROCESS_MB = 1200
+# A training process before its arrays, by the path it trains on, and how
+# much its arrays grow in temporaries. The CPU kernel's: Python, numpy,
+# xarray, netCDF4 and the kernel (95-100 MB measured on a small E2 job,
+# Intel Xeon, AVX-512; E1, E2 and E5's larger jobs peak at 0.75-1.1x their
+# arrays' estimate above it). Keras': TensorFlow 2.21 CPU too (760-830 MB
+# measured on E1, E2 and E5's default jobs, AMD EPYC and Intel Xeon), with
+# room for another machine's libraries and the compiler's temporaries.
+# tests/test_cluster.py holds each path's requests within 2x of its peaks.
+PROCESS_MB = {"kernel": 150, "keras": 1200}
+ARRAY_FACTOR = {"kernel": 1.0, "keras": 1.4}
 
 
 def _networks(spec: dict) -> tuple[int, int]:
@@ -525,11 +531,13 @@ def runtime_minutes(spec: dict, cluster: dict) -> int:
     return int(max(cluster["min_runtime"], round(minutes + 2)))
 
 
-def mem_mb(spec: dict) -> int:
-    """Memory to request (MB): the process, and its arrays with 30% more for
-    the compiler's and numpy's temporaries."""
+def mem_mb(spec: dict, keras: bool = True) -> int:
+    """Memory to request (MB) on the CPU kernel's path or, with ``keras``,
+    a Keras path: the process, and its arrays (on Keras' paths with 40%
+    more for the compiler's and numpy's temporaries)."""
     _, memory = job_work(spec)
-    return int(PROCESS_MB + 1.3 * memory / 2**20)
+    path = "keras" if keras else "kernel"
+    return int(PROCESS_MB[path] + ARRAY_FACTOR[path] * memory / 2**20)
 
 
 def knots_spec(config: dict, part: str = "init") -> dict:
@@ -671,7 +679,10 @@ def checkpoints(experiment: str, wildcards: dict) -> bool:
     return EXPERIMENTS[e.kind(wildcards)].checkpoints if e.trained_by else e.checkpoints
 
 
-def resources(experiment: str, config: dict, wildcards: dict) -> dict:
-    """A training job's cluster requests, from its spec."""
+def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0) -> dict:
+    """A training job's cluster requests, from its spec; its memory for the
+    path it will take (:func:`empirical_size.paths.likely_keras`: Keras'
+    with ``gpus`` asked for or a Keras path set, else the CPU kernel's)."""
     spec = EXPERIMENTS[experiment].spec(config, **wildcards)
-    return {"runtime": runtime_minutes(spec, config["cluster"]), "mem_mb": mem_mb(spec)}
+    keras = paths.likely_keras(paths.resolve(), gpus)
+    return {"runtime": runtime_minutes(spec, config["cluster"]), "mem_mb": mem_mb(spec, keras)}

@@ -19,7 +19,8 @@ trial has one 32-bit key from its own seed stream; the order of epoch ``e``
 ``mix32(mix32(key ^ mix32(c)) ^ i)``, a bijection of ``i`` (Wellons'
 "lowbias32" integer hash), with the low bits replaced by ``i`` so that keys
 are distinct and every backend sorts them alike. :meth:`BatchPlan.indices`
-is the reference; the engine computes the same batches with Keras ops.
+is the reference (the CPU kernel trains on it); the Keras trainers compute
+the same batches with Keras ops (:mod:`empirical_size.trial_ops`).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class BatchPlan:
 def trial_batches(plan: BatchPlan, keys, first_epoch: int, epochs: int, lengths=None) -> np.ndarray:
     """``(trials, epochs x steps, width)`` sample indices of ``plan``'s
     epochs from ``first_epoch``; packed trials (``lengths``) each draw as
-    their own size alone (``engine.packed_batch_masks`` checks that every
+    their own size alone (:func:`packed_batch_masks` checks that every
     size takes ``plan``'s steps and width), padding positions masked. The
     CPU kernel's batches, drawn on the host."""
     if lengths is None:
@@ -156,3 +157,19 @@ def trial_batches(plan: BatchPlan, keys, first_epoch: int, epochs: int, lengths=
             own = BatchPlan(int(n), plan.batch_size, plan.mode, plan.shuffle)
             index[:, :, group] = own.indices(keys[group], first_epoch, epochs)
     return index.transpose(2, 0, 1, 3).reshape(len(keys), -1, plan.width)
+
+
+def packed_batch_masks(plan: BatchPlan, lengths) -> np.ndarray:
+    """``(steps, trials, width)`` batch masks of packed trials of sizes
+    ``lengths`` batched as ``plan`` (whose ``n`` is the largest): every size
+    must take ``plan``'s steps an epoch, each its own last batch."""
+    by_n = {}
+    for n in dict.fromkeys(int(v) for v in lengths):
+        own = BatchPlan(n, plan.batch_size, plan.mode, plan.shuffle)
+        if own.steps_per_epoch != plan.steps_per_epoch or own.width != plan.width:
+            raise ValueError(
+                f"packed mini-batch sizes must take the same steps an epoch: n={n} takes {own.steps_per_epoch}"
+                f" of {own.width}, n={plan.n} {plan.steps_per_epoch} of {plan.width}"
+            )
+        by_n[n] = own.mask()
+    return np.stack([by_n[int(n)] for n in lengths], axis=1)

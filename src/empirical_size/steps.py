@@ -1,13 +1,14 @@
-"""How a trainer takes its gradient steps: one object per way, chosen once
-when the trainer is made (:func:`choose`), each with the same interface:
+"""How a Keras trainer (:mod:`empirical_size.engine`) takes its gradient
+steps: one object per way, chosen once when the trainer is made
+(:func:`choose`), each with the same interface:
 
-- :class:`KernelSteps`: the C++ CPU kernel (:mod:`empirical_size.cpu_kernel`),
-  either backend, on Keras' own variables;
 - :class:`TensorFlowSteps`: TensorFlow's loop as a graph in lanes of trials
   (a CPU) or compiled whole by XLA (a GPU);
 - :class:`JaxSteps`: JAX's loop compiled by XLA, its gradients from
   ``jax.grad`` or, on a GPU, one fused kernel (:mod:`empirical_size.fused`).
 
+(The CPU kernel's way is a trainer of its own,
+:class:`empirical_size.kernel_trainer.KernelTrainer`, without Keras.)
 ``steps.name`` is what a job records as its gradients. Every way gives
 Keras' own training: tests compare each with ``model.fit`` and the formula.
 """
@@ -15,24 +16,12 @@ Keras' own training: tests compare each with ``model.fit`` and the formula.
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
-from . import cpu_kernel, engine
-from .engine import dense, epoch_batches, per_trial_mse, resample_batch
-from .minibatch import trial_batches
-
-# A path :func:`choose` can be told (``make_trainer``'s ``path``, else
-# $EMPIRICAL_SIZE_PATH): ``kernel`` (``kernel:<arch>``, a kernel build),
-# TensorFlow's ``graph`` or ``xla`` loop, JAX's ``jax`` loop or ``fused``
-# kernel, the backend's ``own`` loop for this device; unset, ``auto``.
-PATHS = ("kernel", "graph", "xla", "jax", "fused", "own")
-SETTING = "EMPIRICAL_SIZE_PATH"
-
-
-def cpu_threads() -> int:
-    return engine.cpu_threads()  # looked up on each call: tests vary it
+from .backend import cpu_threads
+from .paths import BACKEND_OF, SETTING, TrainingPath
+from .trial_ops import dense, epoch_batches, per_trial_mse, resample_batch
 
 
 class Steps:
@@ -57,119 +46,29 @@ def plain_updates(optimizer) -> bool:
     return not any(getattr(optimizer, name, None) for name in extras)
 
 
-def choose(trainer, path: str | None = None) -> Steps:
-    """The way ``trainer`` trains, once: ``path`` (see :data:`PATHS`), else on
-    a CPU the kernel where :func:`empirical_size.cpu_kernel.choose` takes it
-    and the optimizer is plain, else the backend's own loop (on a GPU:
-    TensorFlow's XLA loop, JAX's fused kernel where it is asked for)."""
-    backend = trainer.backend
-    path = path or os.environ.get(SETTING, "").strip().lower() or None
-    if path == "auto":
-        path = None
-    if path is None:
-        own = "tensorflow" if backend == "tensorflow" else "jax.grad"
-        fused = JaxSteps.tiling(trainer) if backend == "jax" else None
-        arch = None if trainer.on_gpu or fused else cpu_kernel.choose(own)
-        if arch and plain_updates(trainer.optimizer):
-            return KernelSteps(trainer, arch)
-        path = "own" if fused is None else "fused"
-    if path == "kernel" or path.startswith("kernel:"):
-        if trainer.on_gpu:
-            raise ValueError(f"training path {path!r} trains on the CPU, but this trainer is on a GPU (unset ${SETTING})")
-        if not plain_updates(trainer.optimizer):
-            raise ValueError("the CPU kernel takes Adadelta's plain update only (no clipping, decay or averaging)")
-        return KernelSteps(trainer, path.partition(":")[2] or cpu_kernel.arch_setting())
-    if path == "own":
-        path = ("xla" if trainer.on_gpu else "graph") if backend == "tensorflow" else "jax"
-    wanted = {"graph": "tensorflow", "xla": "tensorflow", "jax": "jax", "fused": "jax"}.get(path)
-    if wanted is None:
-        raise ValueError(f"no training path {path!r} (make_trainer's path or ${SETTING}); paths are auto, {', '.join(PATHS)} or kernel:<arch>")
-    if wanted != backend:
-        raise ValueError(f"training path {path!r} needs the {wanted} backend, not {backend}")
+def choose(trainer, path: TrainingPath) -> Steps:
+    """The way a Keras ``trainer`` trains, once, for ``path``
+    (:mod:`empirical_size.paths`): a named loop, or for ``auto`` and ``own``
+    the backend's own loop for its device (on a GPU: TensorFlow's XLA loop,
+    JAX's fused kernel where a tiling is given)."""
+    backend, kind = trainer.backend, path.kind
+    if kind == "kernel":
+        raise ValueError("the CPU kernel trains without Keras: make the trainer with empirical_size.trainer.make_trainer")
+    if kind == "auto":
+        kind = "fused" if backend == "jax" and JaxSteps.tiling(trainer, path.tiling) else "own"
+    if kind == "own":
+        kind = ("xla" if trainer.on_gpu else "graph") if backend == "tensorflow" else "jax"
+    if BACKEND_OF[kind] != backend:
+        raise ValueError(f"training path {kind!r} needs the {BACKEND_OF[kind]} backend, not {backend} (${SETTING})")
     if backend == "tensorflow":
-        return TensorFlowSteps(trainer, jit=path == "xla")
-    tiling = JaxSteps.tiling(trainer) if path == "fused" else None
-    if path == "fused" and tiling is None:
+        return TensorFlowSteps(trainer, jit=kind == "xla")
+    tiling = JaxSteps.tiling(trainer, path.tiling) if kind == "fused" else None
+    if kind == "fused" and tiling is None:
         raise ValueError(
-            "the fused path needs EMPIRICAL_SIZE_FUSED set (1: the default tiling; interpret:... off a GPU),"
-            " a GPU, and networks it supports (empirical_size.fused.supports)"
+            f"the fused path (${SETTING}=fused[:<tiling>]) needs a GPU (or an interpret: tiling off a GPU)"
+            " and networks it supports (empirical_size.fused.supports)"
         )
     return JaxSteps(trainer, tiling)
-
-
-class KernelSteps(Steps):
-    """Steps on a CPU by the C++ kernel, on its packed copies of Keras' own
-    variables (weights and Adadelta's accumulators), copied back after each
-    call: a few MB, against seconds of training."""
-
-    name = cpu_kernel.NAME
-    # Indices of at most this many batch positions are drawn ahead of the
-    # kernel at a time (4 bytes each).
-    INDEX_BLOCK = 1 << 24
-
-    def __init__(self, trainer, arch: str):
-        super().__init__(trainer)
-        self.arch = arch
-        self.layout = cpu_kernel.Layout(trainer.sizes, trainer.dtype, arch)
-
-    def _optimizer_slots(self):
-        """Keras' Adadelta accumulators, in the order of the variables
-        (private to Keras 3.15, pinned; the tests against ``model.fit`` and
-        checkpoints would fail if they moved)."""
-        opt = self.trainer.optimizer
-        index = [opt._get_variable_index(v) for v in self.trainer.model.trainable_variables]
-        return [opt._accumulated_grads[i] for i in index], [opt._accumulated_delta_vars[i] for i in index]
-
-    def _on_state(self, train, steps: int) -> None:
-        """``train(params, grad_acc, delta_acc)``, ``steps`` steps on the packed state."""
-        t = self.trainer
-        t._sync_to_keras()
-        groups = [t.model.trainable_variables, *self._optimizer_slots()]
-        packed = [self.layout.pack([np.asarray(v.numpy()) for v in group]) for group in groups]
-        train(*packed)
-        for group, flat in zip(groups, packed):
-            for var, value in zip(group, self.layout.unpack(flat), strict=True):
-                var.assign(value)
-        t.optimizer.iterations.assign_add(steps)
-        t._sync_from_keras()
-
-    def full(self, x, y, mask, steps):
-        data = [None if a is None else np.asarray(a) for a in (x, y, mask)]
-        optimizer = self.trainer.optimizer
-        self._on_state(lambda *state: cpu_kernel.train_full(self.layout, *state, *data, steps, optimizer, cpu_threads()), steps)
-
-    def batches(self, x, y, plan, keys, mask, lengths, highs, first_epoch, epochs):
-        """Mini-batch steps on the batches of the shuffles' numpy reference
-        (:meth:`BatchPlan.indices`, which the compiled draws are tested to
-        equal; on a CPU it is 5x faster than XLA's sort), drawn a block of
-        epochs ahead. Each thread draws its own trials' batches (numpy's sort
-        and arithmetic release the GIL): drawn on one thread, as before, they
-        took 3.5 ms of a 128-trial E3 epoch's 60 on two cores, while the
-        kernel's share divides among the cores."""
-        x, y, masks = np.asarray(x), np.asarray(y), np.asarray(mask)
-        per_trial = masks.ndim == 3
-        if per_trial:  # packed: (steps, trials, width) to (trials, steps, width)
-            masks = masks.transpose(1, 0, 2)
-        keys = np.asarray(keys)
-        lengths = None if lengths is None else np.asarray(lengths)
-        trials = self.trainer.trials
-        block = max(1, self.INDEX_BLOCK // (plan.steps_per_epoch * plan.width * trials))
-        optimizer = self.trainer.optimizer
-
-        def train(*state):
-            def own_trials(lo, hi):
-                own = slice(lo, hi)
-                for start in range(first_epoch, first_epoch + epochs, block):
-                    count = min(block, first_epoch + epochs - start)
-                    batches = trial_batches(plan, keys[own], start, count, None if lengths is None else lengths[own])
-                    cpu_kernel.train_batches(
-                        self.layout, *(a[own] for a in state), x[own], y[own], batches,
-                        masks[own] if per_trial else masks, optimizer, threads=1,
-                    )  # fmt: skip
-
-            cpu_kernel.split_trials(trials, cpu_threads(), own_trials)
-
-        self._on_state(train, epochs * plan.steps_per_epoch)
 
 
 class TensorFlowSteps(Steps):
@@ -352,11 +251,14 @@ class JaxSteps(Steps):
     them either way."""
 
     @staticmethod
-    def tiling(trainer):
-        """The fused kernel's tiling for this trainer, or None for ``jax.grad``."""
+    def tiling(trainer, text: str):
+        """The fused kernel's tiling ``text`` asks for (:meth:`empirical_size.fused.Tiling.parse`)
+        where this trainer can take it, or None for ``jax.grad``."""
+        if not text:
+            return None
         from . import fused
 
-        tiling = fused.Tiling.from_env()
+        tiling = fused.Tiling.parse(text)
         if tiling is None or not (trainer.on_gpu or tiling.interpret) or not fused.supports(trainer.sizes, trainer.dtype):
             return None
         return tiling
@@ -430,14 +332,14 @@ class JaxSteps(Steps):
         t = self.trainer
         with t.precision_scope():
             try:
-                t._state = jax.block_until_ready(compiled(t._state, *args, **kwargs))
+                t.state = jax.block_until_ready(compiled(t.state, *args, **kwargs))
             except jax.errors.JaxRuntimeError as err:
                 if self.tiling_used is None or "hared memory" not in str(err):
                     raise
                 raise RuntimeError(
                     f"the fused kernel's tiling ({self.tiling_used.describe()}) needs more shared memory than this GPU has"
                     f" for {t.dtype} networks of {len(t.sizes) - 2} hidden layers of {t.sizes[1]}:"
-                    " set EMPIRICAL_SIZE_FUSED to a smaller block (block,tiles,warps, e.g. 32,1,4) or to 0"
+                    f" set ${SETTING} to a smaller block (fused:<block,tiles,warps>, e.g. fused:32,1,4) or to jax"
                 ) from err
 
     def full(self, x, y, mask, steps):

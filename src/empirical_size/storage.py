@@ -64,8 +64,8 @@ def provenance(config_slice: dict, seeds: str, wall_seconds: float, gradients: s
     is how its trainer took its steps (``Trainer.gradient_path``)."""
     from . import __version__, backend
 
-    # A job that never imported Keras (E6's counts) computed in numpy: say so
-    # without importing TensorFlow (4 s, 0.7 GB) to describe a device.
+    # A job that never imported Keras (the CPU kernel's, E6's counts) computed
+    # in numpy and C++: say so without importing TensorFlow to describe a device.
     keras_job = "keras" in sys.modules
     return {
         "config": json.dumps(config_slice, sort_keys=True),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .minibatch import BatchPlan, trial_keys
-from .engine import Trainer
+from .trainer import Trainer
 from .progress import Progress
 
 log = logging.getLogger("empirical_size")

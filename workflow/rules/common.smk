@@ -85,13 +85,23 @@ def checkpoint_of(name):
     return option
 
 
+def gpus_of(name):
+    """GPUs the run asks for a training rule (the SLURM profile's
+    set-resources, or the command line's): they choose its path, so its memory."""
+    asked = workflow.resource_settings.overwrite_resources.get(f"{name}_train", {})
+    gpus = asked.get("gpu")
+    return getattr(gpus, "value", gpus) or 0
+
+
 def runtime_of(name):
     """Cluster runtime request (minutes) of a training job, from its spec."""
     return lambda wildcards: grid.resources(name, config, dict(wildcards))["runtime"]
 
 
 def mem_mb_of(name):
-    return lambda wildcards: grid.resources(name, config, dict(wildcards))["mem_mb"]
+    """Memory request (MB) of a training job, from its spec and its path."""
+    gpus = gpus_of(name)
+    return lambda wildcards: grid.resources(name, config, dict(wildcards), gpus)["mem_mb"]
 
 
 def sensitivity_pairs(kind):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import xarray as xr
 
 from . import Estimate, NotMeasurable, log_log_slope, measure, per_trial

@@ -66,7 +66,7 @@ class DegenerateJob(JobSpec):
 
 
 def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..storage import provenance
 
     start = time.perf_counter()

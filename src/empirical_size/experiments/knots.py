@@ -144,7 +144,7 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     """Every (width, depth): its trials trained from the paper's
     initialisation on one data set, full batch, by the engine; pieces and the
     training MSE after each of ``steps`` steps."""
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..progress import Progress
     from ..storage import provenance
     from ..training import train_and_record

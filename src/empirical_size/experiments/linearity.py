@@ -96,7 +96,7 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     """E5's job, or a job of its frequency sweep (:func:`run_frequency`)."""
     if isinstance(job, FrequencyJob):
         return run_frequency(job, progress_every, checkpoint)
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..storage import provenance
     from ..training import divergence_variables
 
@@ -204,7 +204,7 @@ def run_frequency(job: FrequencyJob, progress_every: float = 10.0, checkpoint=No
     """Train the job's trials full batch from E5's trials' initial weights
     (``shared_init``'s), recording each trial's training MSE every
     ``frequency_record_every`` epochs."""
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..progress import Progress
     from ..storage import provenance
     from ..training import divergence_variables, train_and_record

@@ -65,7 +65,7 @@ class MinimaJob(JobSpec):
 
 
 def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..storage import provenance
     from ..training import divergence_variables
 

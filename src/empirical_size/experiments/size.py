@@ -137,7 +137,7 @@ class Job:
 def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``,
     ``epoch``, and ``n`` for a packed job)."""
-    from ..engine import AdadeltaSettings, make_trainer
+    from ..trainer import AdadeltaSettings, make_trainer
     from ..training import train_and_record
 
     from ..backend import available_memory

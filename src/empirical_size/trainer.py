@@ -1,0 +1,160 @@
+"""Many small ReLU networks trained at once: the trainer's interface, and
+:func:`make_trainer`, which picks the trainer for the path training takes.
+
+Every weight carries a leading trial axis (kernels ``(trials, fan_in,
+fan_out)``, biases ``(trials, fan_out)``). The loss is the *sum* over trials
+of each trial's own MSE, so each trial's gradient is exactly its own;
+Adadelta acts element-wise, so a chunk of trials trains exactly as each
+trial would alone. Two trainers implement it:
+
+- :class:`empirical_size.kernel_trainer.KernelTrainer`: the C++ CPU kernel
+  on numpy arrays, evaluated in numpy; it imports no TensorFlow, Keras or JAX;
+- :mod:`empirical_size.engine`'s Keras trainers: Keras' model and optimizer,
+  trained by TensorFlow's graph or XLA loop or JAX's (the GPU's paths, and
+  the CPU's where the kernel is not taken). Keras is the reference: the
+  tests hold the kernel to ``model.fit`` and the formula.
+
+The path is :mod:`empirical_size.paths`' setting; this module imports no
+backend itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import paths
+from .minibatch import BatchPlan
+from .networks import Weights
+from .paper import ADADELTA
+
+
+@dataclass(frozen=True)
+class AdadeltaSettings:
+    """The paper's Adadelta (Keras 1.x defaults, :mod:`empirical_size.paper`), not Keras 3's."""
+
+    learning_rate: float = ADADELTA["learning_rate"]
+    rho: float = ADADELTA["rho"]
+    epsilon: float = ADADELTA["epsilon"]
+
+    def build(self):
+        """Keras' optimizer with these settings (imports Keras)."""
+        from .backend import import_keras
+
+        keras = import_keras()
+        return keras.optimizers.Adadelta(learning_rate=self.learning_rate, rho=self.rho, epsilon=self.epsilon)
+
+    def as_keras_applies(self) -> tuple[float, float, float]:
+        """``(learning_rate, rho, epsilon)`` as Keras' update uses them: its
+        learning rate is a float32 variable (0.1 is 0.10000000149...)."""
+        return float(np.float32(self.learning_rate)), float(self.rho), float(self.epsilon)
+
+
+class Trainer:
+    """A chunk of ``trials`` networks of layer ``sizes`` in ``dtype``.
+
+    ``gradient_path`` says how it takes its steps (jobs record it),
+    ``kernel_arch`` the CPU kernel's build where it trains, ``on_gpu``
+    whether it computes on a GPU. State: :meth:`set_weights`,
+    :meth:`get_weights`, and for checkpoints :meth:`get_state` /
+    :meth:`set_state` (weights, then the optimizer's iteration count,
+    learning rate and per variable its two accumulators, Keras' order, the
+    same on every path). Work: :meth:`cast` data once, then
+    :meth:`train_full`, :meth:`train_batches`, :meth:`evaluate`,
+    :meth:`predict`."""
+
+    sizes: list[int]
+    trials: int
+    dtype: str
+    on_gpu: bool = False
+    gradient_path: str
+    kernel_arch: str | None = None
+
+    def set_weights(self, weights: Weights) -> None:
+        raise NotImplementedError
+
+    def get_weights(self) -> Weights:
+        raise NotImplementedError
+
+    def get_state(self) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def set_state(self, state: list[np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def cast(self, a: np.ndarray):
+        """``a`` as this trainer computes on it (its dtype, its device)."""
+        raise NotImplementedError
+
+    def train_full(self, x, y, steps: int, mask=None) -> None:
+        """``steps`` full-batch gradient steps on ``x (T,n,i)``, ``y (T,n,1)``;
+        ``mask (T,n)`` marks each trial's real samples when trials of
+        different ``n`` are packed (see :mod:`empirical_size.packing`)."""
+        raise NotImplementedError
+
+    def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int, lengths=None) -> None:
+        """Epochs ``first_epoch .. first_epoch + epochs - 1`` of ``plan``'s
+        mini-batches, one step per batch, drawn from the trials' shuffle
+        ``keys`` (:func:`empirical_size.minibatch.trial_keys`). Packed trials
+        of different sizes give their own ``lengths (T,)`` (``x``, ``y``
+        padded to ``plan.n``, the largest); each trains as it would alone
+        (:func:`empirical_size.minibatch.packed_batch_masks` says which sizes can share)."""
+        raise NotImplementedError
+
+    def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-trial training MSE and size ``sum_i f(x_i)^2`` on ``x`` (on
+        each trial's real samples where a ``mask (T,n)`` is given), float64."""
+        raise NotImplementedError
+
+    def predict(self, x) -> np.ndarray:
+        """``(T, n, 1)`` outputs of every trial's network on ``x (T,n,i)``."""
+        raise NotImplementedError
+
+
+def _own_loop() -> str:
+    """The backend's own CPU loop, against which ``auto`` weighs the kernel."""
+    return "jax.grad" if os.environ.get("KERAS_BACKEND") == "jax" else "tensorflow"
+
+
+def make_trainer(
+    sizes: Sequence[int], trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings(),
+    path: str | None = None,
+) -> Trainer:  # fmt: skip
+    """A trainer for :mod:`empirical_size.paths`' setting (``path`` wins
+    over it): the CPU kernel's where it is asked for, or where ``auto`` finds
+    no GPU and the kernel is to be had (:func:`empirical_size.cpu_kernel.choose`),
+    with no backend imported; else a Keras trainer of the selected backend."""
+    from . import cpu_kernel
+
+    choice = paths.resolve(path)
+    arch = None
+    if choice.kind == "kernel":
+        arch = cpu_kernel.require(choice.arch)
+    elif choice.kind == "auto" and not _fused_asked(choice) and not _on_gpu():
+        arch = cpu_kernel.choose(_own_loop(), choice.arch)
+    if arch is not None:
+        from .kernel_trainer import KernelTrainer
+
+        return KernelTrainer(sizes, trials, dtype, optimizer, arch)
+    from .engine import make_keras_trainer
+
+    return make_keras_trainer(sizes, trials, dtype, optimizer, choice)
+
+
+def _fused_asked(choice: paths.TrainingPath) -> bool:
+    """``auto`` with a fused tiling to run in the interpreter, under JAX:
+    the fused kernel, off a GPU too."""
+    return bool(choice.tiling) and choice.tiling.startswith("interpret") and os.environ.get("KERAS_BACKEND") == "jax"
+
+
+def _on_gpu() -> bool:
+    """Whether the selected backend computes on a GPU; asked of it (importing
+    it) only where a GPU could be there (:func:`empirical_size.paths.gpu_possible`)."""
+    if not paths.gpu_possible():
+        return False
+    from .engine import backend_on_gpu
+
+    return backend_on_gpu()
