@@ -101,7 +101,11 @@ def runtime_of(name):
 def mem_mb_of(name):
     """Memory request (MB) of a training job, from its spec and its path."""
     gpus = gpus_of(name)
-    return lambda wildcards: grid.resources(name, config, dict(wildcards), gpus)["mem_mb"]
+
+    def mem_mb(wildcards):
+        return grid.resources(name, config, dict(wildcards), gpus)["mem_mb"]
+
+    return mem_mb
 
 
 def sensitivity_pairs(kind):
