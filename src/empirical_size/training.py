@@ -73,9 +73,10 @@ def train_and_record(
     # Shuffles are counter-based (drawn on the device from one key per trial
     # and the epoch), so a resumed job needs no generator state.
     keys = None if plan.full_batch else trial_keys(shuffle_rngs)
-    done, calls = 0, 0
+    done, calls, recorded = 0, 0, -1  # recorded: the last mark a resumed checkpoint holds
     if checkpoint is not None and (saved := checkpoint.load()) is not None:
         done, state, records = saved
+        recorded = done
         trainer.set_state(state)
         progress.resume(done)
         progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
@@ -84,7 +85,7 @@ def train_and_record(
     block = 1
     cap = int(np.diff(marks, prepend=0).max())  # never more than one record interval
     for r, mark in enumerate(marks):
-        if mark <= done:  # recorded before a resume
+        if mark <= recorded:  # recorded before a resume (a mark 0 is the initial networks)
             continue
         while done < mark:
             todo = min(block, mark - done)

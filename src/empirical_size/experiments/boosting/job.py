@@ -1,0 +1,189 @@
+"""E8's training job: E5's network (one input on its grid of ``n`` points,
+``depth`` hidden layers of ``width``, Glorot uniform, the paper's Adadelta)
+fitted to targets ``t`` of three families, each a random draw per trial:
+
+- ``noise``: Gaussian noise ``N`` on the inputs (the paper's case);
+- ``high``: a high-frequency function ``h``, a random linear spline with
+  ``high_knots`` knots, without noise;
+- ``high+noise``: ``h + N`` (the same ``h`` and ``N``), whose fit is judged
+  against ``h`` on a fine grid of inputs it was not trained on.
+
+Boosting trains on ``t + a s L`` and subtracts ``a s L`` again: ``L`` a
+known low-frequency function scaled to mean 0 and standard deviation 1 on
+the inputs (``spline``: a random linear spline with ``low_knots`` knots,
+the paper's X, one draw per job; ``line``; ``sine``: one period across the
+domain), ``s`` the target's standard deviation on the inputs and ``a`` an
+amplitude (0: plain training). The paper's own "diff" subtracts instead the
+mean output of networks trained on ``a s L`` alone. Every network of a trial
+starts from the trial's initial weights, and every family of a trial uses
+its ``h`` and ``N`` (paired trials).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from ... import networks, seeding, targets
+from ...paper import adadelta
+from ..common import JobSpec, glorot_trials, per_trial
+from ..curves import train_functions
+
+FAMILIES = ("noise", "high", "high+noise")
+LOWS = ("spline", "line", "sine")
+
+
+@dataclass(frozen=True)
+class BoostingJob(JobSpec):
+    depth: int = 4
+    width: int = 32
+    n: int = 64
+    trials: int = 4
+    first_trial: int = 0
+    domain: tuple = (-1.0, 1.0)
+    sampling: str = "grid"
+    families: tuple = FAMILIES
+    lows: tuple = LOWS
+    amplitudes: tuple = (0.0, 0.5, 1.0, 2.0, 4.0)
+    noise_scale: float = 0.2
+    high_knots: int = 24
+    low_knots: int = 8
+    checkpoints: tuple = (100, 250, 500, 1000)
+    grid_points: int = 400
+    diff: bool = True
+    keep_outputs: bool = False  # the boosted fits on the inputs too (tests)
+    seed: int = 0
+    namespace: str = "boosting"
+    dtype: str = "float32"
+    optimizer: dict = field(default_factory=adadelta)
+
+    def __post_init__(self):
+        unknown = sorted(set(self.families) - set(FAMILIES)) + sorted(set(self.lows) - set(LOWS))
+        if unknown:
+            raise ValueError(f"unknown boosting families or low functions {unknown}; known: {FAMILIES}, {LOWS}")
+
+    @property
+    def sizes(self):
+        return networks.layer_sizes(1, self.width, self.depth)
+
+    @property
+    def marks(self) -> list[int]:
+        """Epoch 0 (the initial networks) and the checkpoints."""
+        return sorted({0, *map(int, self.checkpoints)})
+
+    def inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Training inputs ``(n,)`` and the fine grid ``(grid_points,)``."""
+        x = targets.sample_inputs(seeding.generator(self.seed, self.namespace, "inputs"), self.n, self.domain, self.sampling)[:, 0]
+        return x, np.linspace(*self.domain, self.grid_points)
+
+    def functions(self, x: np.ndarray, grid: np.ndarray) -> dict:
+        """Per trial ``h`` and ``N`` on the inputs (``(T, n)``), ``h`` on the
+        grid (``(T, G)``), and each known function ``L`` on inputs and grid,
+        standardised on the inputs."""
+        lo, hi = map(float, self.domain)
+        knots = per_trial(self.seed, self.namespace, "high", (), self.trial_ids, lambda rng: targets.random_spline(rng, self.high_knots, self.domain, 1.0))
+        noise = per_trial(self.seed, self.namespace, "noise", (), self.trial_ids, lambda rng: rng.normal(0.0, self.noise_scale, self.n))
+        kx, ky = targets.random_spline(seeding.generator(self.seed, self.namespace, "low"), self.low_knots, self.domain, 1.0)
+        raw = {
+            "spline": lambda v: targets.spline(v, kx, ky),
+            "line": lambda v: np.asarray(v, float),
+            "sine": lambda v: np.sin(2 * np.pi * (np.asarray(v, float) - lo) / (hi - lo)),
+        }
+        lows = {}
+        for name in self.lows:
+            on_x = raw[name](x)
+            mean, std = on_x.mean(), on_x.std()
+            lows[name] = ((on_x - mean) / std, (raw[name](grid) - mean) / std)
+        return {
+            "h": np.stack([targets.spline(x, *k) for k in knots]),
+            "h_grid": np.stack([targets.spline(grid, *k) for k in knots]),
+            "noise": np.stack(noise),
+            "lows": lows,
+        }
+
+    def family_targets(self, f: dict) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """Each family's ``t`` on the inputs ``(T, n)`` and the function its
+        fit is judged against on the grid (None for noise: its training error)."""
+        out = {"noise": (f["noise"], None), "high": (f["h"], f["h_grid"]), "high+noise": (f["h"] + f["noise"], f["h_grid"])}
+        return {name: out[name] for name in self.families}
+
+
+def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+    from ...storage import provenance
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...training import divergence_variables
+
+    start = time.perf_counter()
+    x, grid = job.inputs()
+    f = job.functions(x, grid)
+    fams = job.family_targets(f)
+    F, Lw, A, T = len(job.families), len(job.lows), len(job.amplitudes), job.trials
+    amps = np.asarray(job.amplitudes, float)
+    scale = np.stack([fams[name][0].std(axis=1) for name in job.families])  # s: (F, T)
+    lows_x = np.stack([f["lows"][name][0] for name in job.lows])  # (L, n)
+    lows_g = np.stack([f["lows"][name][1] for name in job.lows])  # (L, G)
+    # known functions a s L: (F, L, A, T, n) and on the grid
+    known_x = amps[None, None, :, None, None] * scale[:, None, None, :, None] * lows_x[None, :, None, None, :]
+    known_g = amps[None, None, :, None, None] * scale[:, None, None, :, None] * lows_g[None, :, None, None, :]
+    t = np.stack([fams[name][0] for name in job.families])  # (F, T, n)
+    boosted = t[:, None, None] + known_x  # what the boosted networks train on
+    sets = [boosted] + ([known_x] if job.diff else [])  # and, for the paper's diff, a s L alone
+    ys = np.concatenate([s.reshape(-1, job.n) for s in sets])[..., None]
+    networks_count = ys.shape[0]
+    one = glorot_trials(job.seed, job.namespace, (), job.trial_ids, job.sizes)
+    copies = networks_count // T  # the trial axis is last: every network of trial t starts from its weights
+    weights = [(np.tile(k, (copies, 1, 1)), np.tile(b, (copies, 1))) for k, b in one]
+    xs = np.broadcast_to(x[None, :, None], (networks_count, job.n, 1))
+    trainer = make_trainer(job.sizes, networks_count, job.dtype, AdadeltaSettings(**job.optimizer))
+    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, None, None, progress_every, checkpoint)
+    shape = (F, Lw, A, T)
+    R = len(rec["epoch"])
+    on_x = rec["on_data"].reshape(len(sets), *shape, R, job.n)
+    on_g = rec["on_grid"].reshape(len(sets), *shape, R, job.grid_points)
+    judge = np.stack([fams[name][1] if fams[name][1] is not None else np.full((T, job.grid_points), np.nan) for name in job.families])
+
+    def errors(fit_x, fit_g):
+        """Training error of a fit against t, and its error against the family's function on the grid."""
+        train = np.mean((fit_x - t[:, None, None, :, None, :]) ** 2, axis=-1)
+        function = np.mean((fit_g - judge[:, None, None, :, None, :]) ** 2, axis=-1)
+        return train, function
+
+    dims = ("family", "low", "amplitude", "trial", "epoch")
+    fit_x, fit_g = on_x[0] - known_x[..., None, :], on_g[0] - known_g[..., None, :]
+    train, function = errors(fit_x, fit_g)
+    data = {
+        "train_error": (dims, train, {"long_name": "boosted fit's training MSE against t", "description": "fit = f - a s L, f trained on t + a s L; a = 0: plain training"}),
+        "function_error": (dims, function, {"long_name": "boosted fit's MSE against h on the grid", "description": "NaN for the noise family (no function to learn)"}),
+        "target": (("family", "trial", "sample"), t, {"long_name": "t on the training inputs"}),
+        "target_std": (("family", "trial"), scale, {"long_name": "s: t's standard deviation on the inputs"}),
+        "low_function": (("low", "sample"), lows_x, {"long_name": "L on the inputs, standardised"}),
+        "data_x": (("sample",), x, {"long_name": "training inputs"}),
+    }
+    if job.diff:
+        alone_x, alone_g = on_x[1].mean(axis=3, keepdims=True), on_g[1].mean(axis=3, keepdims=True)  # mean over trials
+        train_d, function_d = errors(on_x[0] - alone_x, on_g[0] - alone_g)
+        data["train_error_diff"] = (dims, train_d, {"long_name": "the paper's diff: training MSE against t", "description": "fit = f - mean over trials of networks trained on a s L alone"})
+        data["function_error_diff"] = (dims, function_d, {"long_name": "the paper's diff: MSE against h on the grid"})
+    if job.keep_outputs:
+        data["fit"] = ((*dims, "sample"), fit_x, {"long_name": "boosted fit f - a s L on the inputs"})
+        data["output"] = ((*dims, "sample"), on_x[0], {"long_name": "network output f on the inputs"})
+    diverged = divergence_variables(
+        {"mse": rec["mse"].reshape(len(sets), *shape, R)[0].reshape(-1, R)}, rec["epoch"], ("family", "low", "amplitude", "trial"),
+        names=("mse",), reshape=lambda a: a.reshape(shape),
+    )  # fmt: skip
+    ds = xr.Dataset(
+        {**data, **diverged},
+        coords={
+            "family": ("family", list(job.families)),
+            "low": ("low", list(job.lows), {"long_name": "known low-frequency function L"}),
+            "amplitude": ("amplitude", amps, {"long_name": "a, in units of t's standard deviation"}),
+            "trial": ("trial", job.trial_ids),
+            "epoch": ("epoch", rec["epoch"]),
+        },
+    )
+    streams = {"inputs": (), "init": ("trial",), "high": ("trial",), "noise": ("trial",), "low": ()}
+    ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
+    return ds
