@@ -46,6 +46,9 @@ localrules:
     sensitivity_table,
     sensitivity_plot,
     sensitivity_lr_plot,
+    boosting_merge,
+    boosting_table,
+    boosting_plot,
     reproduction,
     report_text,
 
@@ -57,6 +60,7 @@ include: "workflow/rules/minima.smk"
 include: "workflow/rules/linearity.smk"
 include: "workflow/rules/knots.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/boosting.smk"
 include: "workflow/rules/reproduction.smk"
 
 

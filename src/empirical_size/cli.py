@@ -20,7 +20,7 @@ log = logging.getLogger("empirical_size")
 
 # the experiments with jobs of their own (E7's are E1's and E2's jobs)
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)
-FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr")
+FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr", "boosting")
 
 
 def _spec(text: str) -> dict:
@@ -86,6 +86,7 @@ def _plot(args) -> None:
         "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
         "sensitivity": lambda: plots.sensitivity_figure(ds, reproduction.dead_band(ds), dpi=args.dpi),
         "sensitivity_lr": lambda: plots.learning_rate_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=args.dpi),
+        "boosting": lambda: _boosting_figure(ds, args.dpi),
     }
     fig = draw[args.figure]()
     if args.paper:
@@ -110,6 +111,12 @@ def _write_csv(frame, out: str) -> None:
     log.info("wrote %s", out)
 
 
+def _boosting_figure(ds, dpi):
+    from .experiments.boosting import figure
+
+    return figure.figure(ds, dpi=dpi)
+
+
 def _table(args) -> None:
     from .storage import load
 
@@ -117,6 +124,10 @@ def _table(args) -> None:
         from .experiments import degenerate
 
         frame = degenerate.table(load(args.data, required=("dead",)))
+    elif args.table == "boosting":
+        from .experiments.boosting import analysis
+
+        frame = analysis.table(load(args.data, required=("train_error", "function_error")))
     else:
         from .experiments.sensitivity import summarise
 
@@ -246,7 +257,7 @@ def parser() -> argparse.ArgumentParser:
     k.set_defaults(func=_knots)
 
     tb = sub.add_parser("table", help="write an experiment's summary table (CSV)")
-    tb.add_argument("table", choices=("degenerate", "sensitivity"))
+    tb.add_argument("table", choices=("degenerate", "sensitivity", "boosting"))
     tb.add_argument("--data", required=True)
     tb.add_argument("--out", required=True)
     tb.set_defaults(func=_table)

@@ -38,6 +38,7 @@ def check(config: dict) -> None:
             raise ConfigError(f"config key {section}.checkpoints must be increasing, got {s['checkpoints']}")
     check_frequencies(config)
     check_sensitivity(config)
+    check_boosting(config)
     steps = config["knots"].get("steps", [])
     if sorted(set(steps)) != list(steps):
         raise ConfigError(f"config key knots.steps must be distinct and increasing, got {steps}")
@@ -284,6 +285,38 @@ def linearity_spec(config: dict, part: str = LINEARITY_ALL) -> dict:
     }
 
 
+BOOSTING_JOB = "results/jobs/boosting/width{width}/amplitude{amplitude}.nc"
+BOOSTING_GRID = ("widths", "amplitudes")  # one job per width and amplitude, each with every trial
+
+
+def amplitude_label(a: float) -> str:
+    """An amplitude as its job path writes it (``0``, ``0.5``, ``4``)."""
+    return f"{float(a):g}"
+
+
+def boosting_jobs(config: dict) -> list[str]:
+    s = config["boosting"]
+    return [BOOSTING_JOB.format(width=w, amplitude=amplitude_label(a)) for w in s["widths"] for a in s["amplitudes"]]
+
+
+def boosting_spec(config: dict, width: int | str, amplitude: float | str) -> dict:
+    """E8's job at one width and amplitude: its section, the grid's lists
+    left out; every job holds every trial (the paper's diff averages them)."""
+    return {**_section_spec(config, "boosting", drop=BOOSTING_GRID), "namespace": "boosting", "width": int(width), "amplitude": float(amplitude)}
+
+
+def check_boosting(config: dict) -> None:
+    s = config["boosting"]
+    if 0 not in s["amplitudes"]:
+        raise ConfigError(f"config key boosting.amplitudes must include 0 (plain training, the comparison), got {s['amplitudes']}")
+    if len({amplitude_label(a) for a in s["amplitudes"]}) != len(s["amplitudes"]):
+        raise ConfigError(f"config key boosting.amplitudes must be distinct, got {s['amplitudes']}")
+    if sorted(set(s["checkpoints"])) != list(s["checkpoints"]):
+        raise ConfigError(f"config key boosting.checkpoints must be increasing, got {s['checkpoints']}")
+    if s["domain"][0] >= s["domain"][1]:
+        raise ConfigError(f"config key boosting.domain must be increasing, got {s['domain']}")
+
+
 def check_frequencies(config: dict) -> None:
     """E5's sweep: distinct frequencies, each with more than two inputs per
     cycle, and records that divide its epochs."""
@@ -485,6 +518,9 @@ def _networks(spec: dict) -> tuple[int, int]:
     samples each is evaluated on (the padded largest ``n`` of packed sizes;
     E4's and E5's training points and output grid; E5's three sets)."""
     trials = spec["trials"]
+    if "lows" in spec:  # E8: each family, known function and trial; as many again for the diff
+        sets = len(spec["families"]) * len(spec["lows"]) * (2 if spec.get("diff", True) else 1)
+        return trials * sets, spec["n"] + spec["grid_points"]
     if "ns" in spec:
         return trials * len(spec["ns"]), max(spec["ns"])
     if "checkpoints" in spec:  # E4, E5: outputs on the grid too
@@ -514,12 +550,13 @@ def job_work(spec: dict) -> tuple[float, float]:
         epochs, steps_samples = spec["steps"], spec["n"] + spec["fresh_samples"]
     flops = 6.0 * params * steps_samples * epochs * networks
     records = len(spec.get("checkpoints", ())) + spec.get("mse_times", 0)
+    recorded = 0 if "lows" in spec else params  # E8 records outputs, not weights
     memory = (
         networks * samples * width * word * 3
         + networks * samples * (inputs + 1) * 16
         + spec["trials"] * spec.get("fresh_samples", 0) * inputs * 16
         + networks * params * word * 8
-        + networks * records * (params + samples) * 8
+        + networks * records * (recorded + samples) * 8
     )
     return flops, float(memory)
 
@@ -592,7 +629,7 @@ class Experiment:
     CLI job kind, merged data set and log and job folders."""
 
     name: str
-    paper: str  # E1 ... E7
+    paper: str  # E1 ... E7, and E8 beyond the paper
     job: str  # path pattern of its training jobs
     jobs: Callable[[dict], list[str]]  # the config's job files (E7: those it trains itself)
     spec: Callable[..., dict]  # (config, **wildcards) -> a job's spec
@@ -659,6 +696,10 @@ EXPERIMENTS = {
             "sensitivity", "E7", SENSITIVITY_JOB, _sensitivity_own_jobs, sensitivity_spec,
             products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png"),
             trained_by=lambda wildcards: sensitivity_part(wildcards["part"])[0],
+        ),
+        Experiment(
+            "boosting", "E8", BOOSTING_JOB, boosting_jobs, boosting_spec, ("train_error", "function_error"),
+            products=("boosting.csv", "boosting.png"),
         ),
     )
 }

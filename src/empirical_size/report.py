@@ -142,10 +142,13 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
     titles = {
         "degenerate": "E1: dead neurons per hidden layer, % of the layer (results/degenerate.csv)",
         "sensitivity": "E7: sensitivity (results/sensitivity.csv)",
+        "boosting": "E8: artificial boosting, each family's error over plain training's at its best epoch (summary rows of results/boosting.csv)",
     }
     for name, frame in tables.items():
         if name == "degenerate":  # fractions: in percent, as the paper gives them
             frame = frame.assign(**{c: 100 * frame[c] for c in frame.columns if c.endswith(("_mean", "_sem"))})
+        if name == "boosting":  # the answer per family; every cell is in the CSV
+            frame = frame[frame["low"] == "all"].drop(columns=["low", "amplitude"])
         if name != "reproduction":
             parts += [_heading(titles.get(name, name), "-"), rst_table(_with_errors(frame), f"results/{name}.csv")]
     return "\n".join(parts)

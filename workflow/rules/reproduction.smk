@@ -41,6 +41,7 @@ rule report_text:
         reproduction=grid.REPRODUCTION,
         degenerate="results/degenerate.csv",
         sensitivity="results/sensitivity.csv",
+        boosting="results/boosting.csv",
     output:
         grid.REPORT_TEXT,
     log:
@@ -52,4 +53,4 @@ rule report_text:
     shell:
         "python -m empirical_size report-text --description {input.description:q}"
         " --tables reproduction={input.reproduction:q} degenerate={input.degenerate:q}"
-        " sensitivity={input.sensitivity:q} --out {output:q} > {log:q} 2>&1"
+        " sensitivity={input.sensitivity:q} boosting={input.boosting:q} --out {output:q} > {log:q} 2>&1"

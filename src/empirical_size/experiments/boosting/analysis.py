@@ -55,35 +55,40 @@ def verdict(ratios, z: float = 2.0) -> tuple[float, float, str]:
 
 
 def table(ds: xr.Dataset) -> pd.DataFrame:
-    """One row per family, fit (boosted, diff), ``L`` and ``a > 0``, and a
-    summary row per family and fit (``low`` and ``amplitude`` ``all``)."""
+    """One row per network width, family, fit (boosted, diff), ``L`` and
+    ``a > 0``, and a summary row per width, family and fit (``low`` and
+    ``amplitude`` ``all``). ``ds``: the merged data set (grid ``width``,
+    ``amplitude``; ``amplitude`` 0 is plain training)."""
+    if 0.0 not in ds.amplitude.values:
+        raise ValueError(f"boosting needs amplitude 0 (plain training) to compare with; amplitudes {ds.amplitude.values.tolist()}")
     rows = []
     kinds = ["boosted"] + (["diff"] if "train_error_diff" in ds else [])
-    for family in ds.family.values.tolist():
-        for kind in kinds:
-            error = quality(ds, family, kind)
-            matched, best = trial_ratios(error, "matched"), trial_ratios(error, "best")
-            for low in best.low.values.tolist():
-                for a in best.amplitude.values.tolist():
-                    m = verdict(matched.sel(low=low, amplitude=a))
-                    b = verdict(best.sel(low=low, amplitude=a))
-                    rows.append(_row(family, kind, low, a, m, b, best.sizes["trial"]))
-            summary_m = verdict(matched.mean(("low", "amplitude")))
-            summary_b = verdict(best.mean(("low", "amplitude")))
-            rows.append(_row(family, kind, "all", "all", summary_m, summary_b, best.sizes["trial"]))
+    for width in ds.width.values.tolist():
+        for family in ds.family.values.tolist():
+            for kind in kinds:
+                error = quality(ds.sel(width=width), family, kind)
+                matched, best = trial_ratios(error, "matched"), trial_ratios(error, "best")
+                trials = best.sizes["trial"]
+                for low in best.low.values.tolist():
+                    for a in best.amplitude.values.tolist():
+                        m, b = verdict(matched.sel(low=low, amplitude=a)), verdict(best.sel(low=low, amplitude=a))
+                        rows.append(_row(width, family, kind, low, a, m, b, trials))
+                summary = [verdict(r.mean(("low", "amplitude"))) for r in (matched, best)]
+                rows.append(_row(width, family, kind, "all", "all", *summary, trials))
     return pd.DataFrame(rows)
 
 
-def _row(family, kind, low, amplitude, matched, best, trials) -> dict:
+def _row(width, family, kind, low, amplitude, matched, best, trials) -> dict:
     return {
-        "family": family, "fit": kind, "low": low, "amplitude": amplitude, "trials": int(trials),
-        "ratio_matched": matched[0], "se_matched": matched[1], "verdict_matched": matched[2],
-        "ratio_best": best[0], "se_best": best[1], "verdict": best[2],
+        "width": int(width), "family": family, "fit": kind, "low": low, "amplitude": amplitude, "trials": int(trials),
+        "ratio_matched": matched[0], "ratio_matched_se": matched[1], "verdict_matched": matched[2],
+        "ratio_best": best[0], "ratio_best_se": best[1], "verdict": best[2],
     }  # fmt: skip
 
 
-def answer(ds: xr.Dataset) -> dict[str, str]:
-    """Each family's verdict (its summary row, the boosted fit at the best epoch)."""
+def answer(ds: xr.Dataset) -> dict[tuple[int, str], str]:
+    """Each width's and family's verdict (its summary row: the boosted fit
+    at the best epoch)."""
     t = table(ds)
     summary = t[(t.low == "all") & (t.fit == "boosted")]
-    return dict(zip(summary.family, summary.verdict))
+    return {(int(w), f): v for w, f, v in zip(summary.width, summary.family, summary.verdict)}

@@ -16,7 +16,8 @@ domain), ``s`` the target's standard deviation on the inputs and ``a`` an
 amplitude (0: plain training). The paper's own "diff" subtracts instead the
 mean output of networks trained on ``a s L`` alone. Every network of a trial
 starts from the trial's initial weights, and every family of a trial uses
-its ``h`` and ``N`` (paired trials).
+its ``h`` and ``N`` (paired trials), in every job: one job per network width
+and amplitude, each holding every trial (the diff's mean is over them).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class BoostingJob(JobSpec):
     sampling: str = "grid"
     families: tuple = FAMILIES
     lows: tuple = LOWS
-    amplitudes: tuple = (0.0, 0.5, 1.0, 2.0, 4.0)
+    amplitude: float = 1.0
     noise_scale: float = 0.2
     high_knots: int = 24
     low_knots: int = 8
@@ -120,16 +121,16 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     x, grid = job.inputs()
     f = job.functions(x, grid)
     fams = job.family_targets(f)
-    F, Lw, A, T = len(job.families), len(job.lows), len(job.amplitudes), job.trials
-    amps = np.asarray(job.amplitudes, float)
+    F, Lw, T = len(job.families), len(job.lows), job.trials
+    a = float(job.amplitude)
     scale = np.stack([fams[name][0].std(axis=1) for name in job.families])  # s: (F, T)
     lows_x = np.stack([f["lows"][name][0] for name in job.lows])  # (L, n)
     lows_g = np.stack([f["lows"][name][1] for name in job.lows])  # (L, G)
-    # known functions a s L: (F, L, A, T, n) and on the grid
-    known_x = amps[None, None, :, None, None] * scale[:, None, None, :, None] * lows_x[None, :, None, None, :]
-    known_g = amps[None, None, :, None, None] * scale[:, None, None, :, None] * lows_g[None, :, None, None, :]
+    # known functions a s L: (F, L, T, n) and on the grid
+    known_x = a * scale[:, None, :, None] * lows_x[None, :, None, :]
+    known_g = a * scale[:, None, :, None] * lows_g[None, :, None, :]
     t = np.stack([fams[name][0] for name in job.families])  # (F, T, n)
-    boosted = t[:, None, None] + known_x  # what the boosted networks train on
+    boosted = t[:, None] + known_x  # what the boosted networks train on
     sets = [boosted] + ([known_x] if job.diff else [])  # and, for the paper's diff, a s L alone
     ys = np.concatenate([s.reshape(-1, job.n) for s in sets])[..., None]
     networks_count = ys.shape[0]
@@ -139,7 +140,7 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     xs = np.broadcast_to(x[None, :, None], (networks_count, job.n, 1))
     trainer = make_trainer(job.sizes, networks_count, job.dtype, AdadeltaSettings(**job.optimizer))
     rec = train_functions(trainer, xs, ys, weights, grid, job.marks, None, None, progress_every, checkpoint)
-    shape = (F, Lw, A, T)
+    shape = (F, Lw, T)
     R = len(rec["epoch"])
     on_x = rec["on_data"].reshape(len(sets), *shape, R, job.n)
     on_g = rec["on_grid"].reshape(len(sets), *shape, R, job.grid_points)
@@ -147,11 +148,11 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
 
     def errors(fit_x, fit_g):
         """Training error of a fit against t, and its error against the family's function on the grid."""
-        train = np.mean((fit_x - t[:, None, None, :, None, :]) ** 2, axis=-1)
-        function = np.mean((fit_g - judge[:, None, None, :, None, :]) ** 2, axis=-1)
+        train = np.mean((fit_x - t[:, None, :, None, :]) ** 2, axis=-1)
+        function = np.mean((fit_g - judge[:, None, :, None, :]) ** 2, axis=-1)
         return train, function
 
-    dims = ("family", "low", "amplitude", "trial", "epoch")
+    dims = ("family", "low", "trial", "epoch")
     fit_x, fit_g = on_x[0] - known_x[..., None, :], on_g[0] - known_g[..., None, :]
     train, function = errors(fit_x, fit_g)
     data = {
@@ -163,7 +164,7 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
         "data_x": (("sample",), x, {"long_name": "training inputs"}),
     }
     if job.diff:
-        alone_x, alone_g = on_x[1].mean(axis=3, keepdims=True), on_g[1].mean(axis=3, keepdims=True)  # mean over trials
+        alone_x, alone_g = on_x[1].mean(axis=2, keepdims=True), on_g[1].mean(axis=2, keepdims=True)  # mean over trials
         train_d, function_d = errors(on_x[0] - alone_x, on_g[0] - alone_g)
         data["train_error_diff"] = (dims, train_d, {"long_name": "the paper's diff: training MSE against t", "description": "fit = f - mean over trials of networks trained on a s L alone"})
         data["function_error_diff"] = (dims, function_d, {"long_name": "the paper's diff: MSE against h on the grid"})
@@ -171,7 +172,7 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
         data["fit"] = ((*dims, "sample"), fit_x, {"long_name": "boosted fit f - a s L on the inputs"})
         data["output"] = ((*dims, "sample"), on_x[0], {"long_name": "network output f on the inputs"})
     diverged = divergence_variables(
-        {"mse": rec["mse"].reshape(len(sets), *shape, R)[0].reshape(-1, R)}, rec["epoch"], ("family", "low", "amplitude", "trial"),
+        {"mse": rec["mse"].reshape(len(sets), *shape, R)[0].reshape(-1, R)}, rec["epoch"], ("family", "low", "trial"),
         names=("mse",), reshape=lambda a: a.reshape(shape),
     )  # fmt: skip
     ds = xr.Dataset(
@@ -179,7 +180,8 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
         coords={
             "family": ("family", list(job.families)),
             "low": ("low", list(job.lows), {"long_name": "known low-frequency function L"}),
-            "amplitude": ("amplitude", amps, {"long_name": "a, in units of t's standard deviation"}),
+            "amplitude": ((), a, {"long_name": "a, in units of t's standard deviation"}),
+            "width": ((), job.width, {"long_name": "hidden units per layer"}),
             "trial": ("trial", job.trial_ids),
             "epoch": ("epoch", rec["epoch"]),
         },
