@@ -34,9 +34,9 @@ def trained_weights(depth, n, trials, setting, dtype, steps):
     import numpy as np
 
     from empirical_size import networks
-    from empirical_size.engine import make_trainer
+    from empirical_size.trainer import make_trainer
 
-    os.environ["EMPIRICAL_SIZE_FUSED"] = setting
+    os.environ["EMPIRICAL_SIZE_PATH"] = "jax" if setting == "0" else f"fused:{setting}"
     rng = np.random.default_rng(1)
     sizes = networks.layer_sizes(3, 64, depth)
     trainer = make_trainer(sizes, trials, dtype)
@@ -89,7 +89,7 @@ def sweep(seconds):
     from empirical_size.estimate import time_shape
 
     def rate(setting, depth, n, trials, plan=None):
-        os.environ["EMPIRICAL_SIZE_FUSED"] = setting
+        os.environ["EMPIRICAL_SIZE_PATH"] = "jax" if setting == "0" else f"fused:{setting}"
         try:
             t = time_shape(depth, n, trials, SECTION, seconds, plan)
         except Exception as err:  # noqa: BLE001 - report and go on with the other tilings

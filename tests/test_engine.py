@@ -53,7 +53,7 @@ def small_problem(trials=3, n=40, sizes=(3, 16, 16, 1), seed=0):
     return list(sizes), weights, x, y
 
 
-def test_a_step_matches_the_adadelta_formula_by_hand():
+def test_a_step_matches_the_adadelta_formula_by_hand(loop):
     sizes, weights, x, y = small_problem()
     trainer = make_trainer(sizes, 3, "float64", PAPER)
     trainer.set_weights(weights)
@@ -75,7 +75,7 @@ def test_the_optimizer_is_the_papers_not_keras_3_defaults():
     assert AdadeltaSettings() == PAPER
 
 
-def test_evaluate_measures_mse_and_size_of_the_network():
+def test_evaluate_measures_mse_and_size_of_the_network(loop):
     sizes, weights, x, y = small_problem(trials=2)
     trainer = make_trainer(sizes, 2, "float64", PAPER)
     trainer.set_weights(weights)
@@ -327,3 +327,38 @@ def test_sizes_with_different_steps_an_epoch_refuse_to_share_a_call():
         packed_batch_masks(BatchPlan(50, 16, "keep"), [50, 50, 33])
     masks = packed_batch_masks(BatchPlan(48, 16, "keep"), [48, 33])
     assert masks.shape == (3, 2, 16) and masks[:, 1].sum() == 33 and masks[2, 1].sum() == 1
+
+
+def test_checkpoint_states_are_the_same_on_the_kernel_and_keras_paths():
+    """The kernel's trainer keeps Keras' state, in Keras' order and dtypes:
+    a state saved on one path resumes on the other to the same numbers."""
+    sizes, weights, x, y = small_problem(trials=3, n=30)
+    trainers = {path: make_trainer(sizes, 3, "float64", PAPER, path=path) for path in ("kernel", "graph")}
+    for trainer in trainers.values():
+        trainer.set_weights(weights)
+        trainer.train_full(trainer.cast(x), trainer.cast(y), 5)
+    kernel, graph = (trainers[p].get_state() for p in ("kernel", "graph"))
+    assert [(a.shape, a.dtype) for a in kernel] == [(a.shape, a.dtype) for a in graph]
+    for a, b in zip(kernel, graph):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    # swapped: each resumes from the other's state
+    trainers["kernel"].set_state(graph)
+    trainers["graph"].set_state(kernel)
+    for trainer in trainers.values():
+        trainer.train_full(trainer.cast(x), trainer.cast(y), 3)
+    for a, b in zip(trainers["kernel"].get_state(), trainers["graph"].get_state()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert int(trainers["kernel"].get_state()[2 * (len(sizes) - 1)]) == 8
+
+
+def test_the_kernel_trainer_refuses_arrays_of_another_shape():
+    """The kernel reads raw memory: a wrong shape fails in Python, naming it."""
+    sizes, weights, x, y = small_problem(trials=3)
+    trainer = make_trainer(sizes, 3, "float64", PAPER, path="kernel")
+    with pytest.raises(ValueError, match="do not fit 3 trials"):
+        trainer.set_weights([(k[:1], b[:1]) for k, b in weights])
+    with pytest.raises(ValueError, match="state weights"):
+        trainer.set_state([a[:2] if a.ndim else a for a in trainer.get_state()])
+    with pytest.raises(ValueError, match="do not fit 3 trials"):
+        trainer.train_full(trainer.cast(x[:2]), trainer.cast(y[:2]), 1)
+

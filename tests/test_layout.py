@@ -22,6 +22,7 @@ TINY_SPECS = {
     "minima": {"width": 4, "n": 10, "batch_size": 5, "checkpoints": [1, 2], "grid_points": 5, "variant": "zero"},
     "linearity": {"width": 4, "n": 8, "trials": 2, "checkpoints": [1, 2], "mse_times": 2, "grid_points": 5},
     "knots": {"widths": [4], "depths": [1], "trials": 2},
+    "boosting": {"width": 4, "n": 8, "trials": 2, "amplitude": 1.0, "checkpoints": [1, 2], "grid_points": 5},
 }
 LOADED = """
 import json, sys
@@ -34,7 +35,8 @@ print(json.dumps(sorted(getattr(m, "__file__", None) or "" for name, m in sys.mo
 def test_each_experiment_has_one_name_everywhere():
     for name, e in grid.EXPERIMENTS.items():
         assert (ROOT / "workflow/rules" / f"{name}.smk").is_file()
-        assert (ROOT / "src/empirical_size/experiments" / f"{name}.py").is_file()
+        module = ROOT / "src/empirical_size/experiments" / name
+        assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()  # a module, or a package (E8)
         assert e.data == f"results/data/{name}.nc"
         assert e.job.startswith(f"results/jobs/{name}/") and e.train_log.startswith(f"results/logs/{name}/")
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -54,7 +56,7 @@ def test_a_jobs_derived_code_holds_every_module_it_runs(experiment, tmp_path):
     loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
     watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS[experiment].module)}
     assert loaded and loaded <= watched, sorted(loaded - watched)
-    assert not any(p.endswith(("plots.py", "reproduction.py", "cli.py")) for p in watched)
+    assert not any(p.endswith(("plots.py", "reproduction.py", "cli.py", "analysis.py", "figure.py")) for p in watched)  # analysis: never training's
     if experiment != "knots":  # E6 counts pieces in numpy
         assert str(code.PACKAGE / "cpu_kernel.cpp") in watched  # a data file the kernel builds from
     assert xr.load_dataset(tmp_path / "job.nc").attrs["config"]

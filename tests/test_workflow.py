@@ -52,9 +52,10 @@ TINY = {
         "batch_size": [None, 16],
         "size": {"depths": [2], "n": 20, "trials": 2, "extra": {"depths": [3], "settings": ["baseline", "learning_rate_0.1"]}},
     },
+    "boosting": {"widths": [4], "trials": 2, "amplitudes": [0, 1], "checkpoints": [5, 10], "grid_points": 20, "lows": ["spline", "sine"]},
 }
 
-FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr"]
+FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr", "boosting"]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -94,6 +95,8 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
 
 @pytest.mark.workflow
 def test_tiny_config_runs_every_target(workdir):
+    import pandas as pd
+
     cfg = write_config(workdir, TINY)
     snakemake(workdir, "--configfile", cfg)
     for fig in FIGURES:
@@ -145,9 +148,14 @@ def test_tiny_config_runs_every_target(workdir):
         trained = json.loads(xr.load_dataset(workdir / f"results/jobs/sensitivity/{label}/{part}.nc").attrs["config"])
         assert trained.get(key, trained["optimizer"].get(key)) == value, (label, part)
     assert json.loads(size.attrs["config"])["size"]["input_distribution"] == "normal"
+    # E8: one job per width and amplitude, merged; its table has a verdict per family
+    boost = xr.load_dataset(workdir / "results/data/boosting.nc")
+    assert boost.train_error.dims == ("width", "amplitude", "trial", "family", "low", "epoch")
+    assert boost.amplitude.values.tolist() == [0.0, 1.0] and boost.epoch.values.tolist() == [0, 5, 10]
+    answer = pd.read_csv(workdir / "results/boosting.csv")
+    summary = answer[(answer["low"] == "all") & (answer.fit == "boosted")]
+    assert summary.family.tolist() == ["noise", "high", "high+noise"] and summary.verdict.isin(["improves", "no difference", "worse"]).all()
     # the reproduction table: one row per claim; a tiny run is comparable with none
-    import pandas as pd
-
     from empirical_size import reproduction
 
     repro = pd.read_csv(workdir / "results/reproduction.csv")
@@ -174,7 +182,7 @@ def test_tiny_config_runs_every_target(workdir):
         out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
-    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "all", "total"}
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "boosting_plot", "all", "total"}
     assert set(planned([("plot", "dpi", 41)])) == figures
     assert planned([(None, "progress_every", 3)]) == {}
     assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "report_text", "all", "total"}
@@ -194,16 +202,25 @@ def test_tiny_config_runs_every_target(workdir):
     # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
     wider = planned([("size", "sizes", [20, 35, 300])])
     assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "9"}
+    # E8: a new amplitude trains its own job only; the table and figure follow
+    amplitude = planned([("boosting", "amplitudes", [0, 1, 2])])
+    e8 = {"boosting_merge": "1", "boosting_table": "1", "boosting_plot": "1", "report_text": "1", "all": "1"}
+    assert amplitude == {"boosting_train": "1", **e8, "total": "6"}
+    # and editing its analysis (the table's code, which training never imports) retrains nothing
+    analysis = workdir / "src/empirical_size/experiments/boosting/analysis.py"
+    analysis.write_text(analysis.read_text() + "\n# edited\n")
+    assert planned([]) == {"boosting_table": "1", "boosting_plot": "1", "report_text": "1", "all": "1", "total": "4"}
+    analysis.write_text(analysis.read_text().removesuffix("\n# edited\n"))
 
     # the code trigger: editing a module that figures import redraws figures only
     plots = workdir / "src/empirical_size/plots.py"
     plots.write_text(plots.read_text() + "\n# edited\n")
-    assert set(planned([])) == figures
+    assert set(planned([])) == figures - {"boosting_plot"}  # E8's figure is its own module's
     # and editing one that training imports (derived from the imports) reruns every training job
     engine = workdir / "src/empirical_size/engine.py"
     engine.write_text(engine.read_text() + "\n# edited\n")
     touched = planned([])
-    assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train", "knots_train"} <= set(touched)
+    assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train", "knots_train", "boosting_train"} <= set(touched)
     # E7: four settings' E1 jobs, their five E2 jobs (learning_rate_0.1 also at depth 3)
     assert touched["size_train"] == "4" and touched["sensitivity_train"] == "9"
     # touching alone, content unchanged, reruns nothing (the trigger is the code's content)
@@ -217,7 +234,7 @@ def test_tiny_config_runs_every_target(workdir):
     report = (workdir / "results/report.html").read_text()
     for fig in FIGURES:
         assert f"{fig}.png" in report, fig
-    assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report
+    assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report and "boosting.csv" in report
     assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
     # and a browser shows the answer on its first page: the workflow's text and the tables, rendered as tables
     from conftest import browser_dom

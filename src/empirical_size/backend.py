@@ -41,7 +41,8 @@ def select(backend: str, dtype: str = "float32", threads: int | None = None, mat
             )
     os.environ["KERAS_BACKEND"] = backend
     global _QUIET_TENSORFLOW
-    _QUIET_TENSORFLOW = "TF_CPP_MIN_LOG_LEVEL" not in os.environ  # the user's level, where set, is theirs
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:  # the user's level, where set, is theirs (a second call sees ours)
+        _QUIET_TENSORFLOW = True
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if backend == "jax" and dtype == "float64":
         # JAX silently truncates float64 to float32 unless x64 is enabled.

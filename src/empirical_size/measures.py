@@ -17,7 +17,7 @@ def dead_neurons(weights: Weights, x: np.ndarray, chunk: int = 4096, kernel: boo
     layer's activations then stay in cache, where a pass over all trials'
     rows at once went to memory for every bias add, ReLU and test (2.7x
     slower on E1's 100,000 fresh samples). Where the CPU kernel builds
-    (``kernel`` None: unless ``EMPIRICAL_SIZE_CPU_KERNEL=0``; True, False:
+    (``kernel`` None: unless the training path names a Keras loop; True, False:
     force), its forward products do it, 1.9x faster again (AVX2).
     """
     hidden = weights[:-1]

@@ -133,8 +133,8 @@ def make_trainer(
     arch = None
     if choice.kind == "kernel":
         arch = cpu_kernel.require(choice.arch)
-    elif choice.kind == "auto" and not _fused_asked(choice) and not _on_gpu():
-        arch = cpu_kernel.choose(_own_loop(), choice.arch)
+    elif choice.kind == "auto" and choice.kernel != "never" and not _fused_asked(choice) and not _on_gpu():
+        arch = cpu_kernel.require(choice.arch) if choice.kernel == "required" else cpu_kernel.choose(_own_loop(), choice.arch)
     if arch is not None:
         from .kernel_trainer import KernelTrainer
 

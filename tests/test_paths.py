@@ -1,0 +1,49 @@
+"""The one training-path setting: its values, its aliases' old meanings,
+errors naming the variable, and where a GPU could be."""
+
+import pytest
+
+from empirical_size import cpu_kernel, paths
+from empirical_size.paths import TrainingPath, resolve
+
+
+def test_the_setting_and_make_trainers_path():
+    assert resolve(environ={}) == TrainingPath("auto", arch="native")
+    assert resolve(environ={"EMPIRICAL_SIZE_PATH": "kernel:x86-64-v3"}) == TrainingPath("kernel", arch="x86-64-v3")
+    assert resolve(environ={"EMPIRICAL_SIZE_PATH": "fused:interpret:16,2,1"}).tiling == "interpret:16,2,1"
+    assert resolve("graph", environ={"EMPIRICAL_SIZE_PATH": "kernel"}).kind == "graph"  # the argument wins
+    assert paths.ARCHES == ("native", *cpu_kernel.VARIANTS)
+    for bad, named in (("threads", "no path"), ("kernel:x86-64-v9", "no kernel build"), ("graph:2", "graph takes no option"), ("fused:64,1", "a fused tiling")):
+        with pytest.raises(ValueError, match=f"EMPIRICAL_SIZE_PATH='{bad}': {named}"):
+            resolve(environ={"EMPIRICAL_SIZE_PATH": bad})
+
+
+def test_the_old_variables_keep_their_meanings_as_aliases():
+    # EMPIRICAL_SIZE_CPU_KERNEL: on auto only; a GPU keeps its loop either way
+    assert resolve(environ={"EMPIRICAL_SIZE_CPU_KERNEL": "0"}) == TrainingPath("auto", arch="native", kernel="never")
+    assert resolve(environ={"EMPIRICAL_SIZE_CPU_KERNEL": "1"}).kernel == "required"
+    assert not resolve(environ={"EMPIRICAL_SIZE_CPU_KERNEL": "0"}).kernel_allowed  # E1's measures: numpy
+    # with 0, the fused tiling is still taken under JAX
+    assert resolve(environ={"EMPIRICAL_SIZE_CPU_KERNEL": "0", "EMPIRICAL_SIZE_FUSED": "1"}).tiling == "1"
+    # EMPIRICAL_SIZE_CPU_ARCH: the kernel's build on auto and kernel, ignored (and unchecked) on Keras' loops
+    assert resolve(environ={"EMPIRICAL_SIZE_CPU_ARCH": "x86-64", "EMPIRICAL_SIZE_PATH": "kernel"}).arch == "x86-64"
+    assert resolve(environ={"EMPIRICAL_SIZE_CPU_ARCH": "bad", "EMPIRICAL_SIZE_PATH": "graph"}).kind == "graph"
+    for name, value in (("EMPIRICAL_SIZE_CPU_KERNEL", "yes"), ("EMPIRICAL_SIZE_CPU_ARCH", "x86-64-v9"), ("EMPIRICAL_SIZE_FUSED", "garbage")):
+        with pytest.raises(ValueError, match=name):
+            resolve(environ={name: value})
+
+
+def test_a_gpu_is_possible_only_where_a_device_can_be_opened(tmp_path):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    assert not paths.gpu_possible({}, dev)  # no device file: the CPU, no backend asked
+    (dev / "nvidia0").write_text("")
+    assert paths.gpu_possible({}, dev)
+    assert not paths.gpu_possible({"CUDA_VISIBLE_DEVICES": ""}, dev)
+    assert not paths.gpu_possible({"SLURM_JOB_ID": "7"}, dev)  # a SLURM job given no GPU on a GPU node
+    assert paths.gpu_possible({"SLURM_JOB_ID": "7", "SLURM_JOB_GPUS": "0"}, dev)
+    (dev / "nvidia0").chmod(0)
+    import os
+
+    if os.geteuid() != 0:  # root opens anything
+        assert not paths.gpu_possible({}, dev)
