@@ -23,29 +23,26 @@ and amplitude, each holding every trial (the diff's mean is over them).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding, targets
-from ...paper import adadelta
-from ..common import JobSpec, glorot_trials, per_trial
+from ... import seeding, targets
+from ..common import glorot_trials, per_trial
 from ..curves import train_functions
+from ..linearity import E5Network, inputs
 
 FAMILIES = ("noise", "high", "high+noise")
 LOWS = ("spline", "line", "sine")
 
 
 @dataclass(frozen=True)
-class BoostingJob(JobSpec):
-    depth: int = 4
-    width: int = 32
-    n: int = 64
+class BoostingJob(E5Network):
+    """E5's network and inputs (:class:`E5Network`), E8's targets and known functions."""
+
     trials: int = 4
-    first_trial: int = 0
-    domain: tuple = (-1.0, 1.0)
-    sampling: str = "grid"
+    namespace: str = "boosting"
     families: tuple = FAMILIES
     lows: tuple = LOWS
     amplitude: float = 1.0
@@ -56,19 +53,11 @@ class BoostingJob(JobSpec):
     grid_points: int = 400
     diff: bool = True
     keep_outputs: bool = False  # the boosted fits on the inputs too (tests)
-    seed: int = 0
-    namespace: str = "boosting"
-    dtype: str = "float32"
-    optimizer: dict = field(default_factory=adadelta)
 
     def __post_init__(self):
         unknown = sorted(set(self.families) - set(FAMILIES)) + sorted(set(self.lows) - set(LOWS))
         if unknown:
             raise ValueError(f"unknown boosting families or low functions {unknown}; known: {FAMILIES}, {LOWS}")
-
-    @property
-    def sizes(self):
-        return networks.layer_sizes(1, self.width, self.depth)
 
     @property
     def marks(self) -> list[int]:
@@ -77,8 +66,7 @@ class BoostingJob(JobSpec):
 
     def inputs(self) -> tuple[np.ndarray, np.ndarray]:
         """Training inputs ``(n,)`` and the fine grid ``(grid_points,)``."""
-        x = targets.sample_inputs(seeding.generator(self.seed, self.namespace, "inputs"), self.n, self.domain, self.sampling)[:, 0]
-        return x, np.linspace(*self.domain, self.grid_points)
+        return inputs(self)[:, 0], np.linspace(*self.domain, self.grid_points)
 
     def functions(self, x: np.ndarray, grid: np.ndarray) -> dict:
         """Per trial ``h`` and ``N`` on the inputs (``(T, n)``), ``h`` on the
