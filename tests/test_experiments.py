@@ -9,6 +9,7 @@ import xarray as xr
 from empirical_size import cpu_kernel, targets
 from empirical_size.minibatch import BatchPlan, trial_keys
 from empirical_size.experiments import degenerate, linearity
+from empirical_size.experiments.linearity import analysis as linearity_analysis
 from empirical_size.measures import dead_neurons
 
 
@@ -129,7 +130,7 @@ def test_linearity_diff_and_pure_are_as_defined():
         {"output_data": (("set", "trial", "epoch", "sample"), out), "noise": (("sample",), [1.0])},
         coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [10, 20]},
     )
-    res = linearity.diff_and_pure(ds)
+    res = linearity_analysis.diff_and_pure(ds)
     np.testing.assert_allclose(res["diff"].values[..., 0], [[3.0, 4.0], [5.0, 6.0]])
     np.testing.assert_allclose(res["mse_diff"].values, [[4.0, 9.0], [16.0, 25.0]])
     np.testing.assert_allclose(res["mse_pure"].values, [[0.25, 0.0], [0.25, 0.0]])
@@ -178,7 +179,7 @@ def test_linearity_diff_and_pure_leave_out_diverged_trials():
         {"output_data": (("set", "trial", "epoch", "sample"), out), "noise": (("sample",), [1.0]), "diverged": (("set", "trial"), diverged)},
         coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [10]},
     )
-    res = linearity.diff_and_pure(ds)
+    res = linearity_analysis.diff_and_pure(ds)
     np.testing.assert_allclose(res["diff"].values[:, 0, 0], [4.0, 6.0])
     assert res["mse_pure"].values[0, 0] == 0.25 and np.isnan(res["mse_pure"].values[1, 0])
 

@@ -14,6 +14,7 @@ from conftest import ROOT, snakemake
 
 from empirical_size import grid, networks
 from empirical_size.experiments import knots
+from empirical_size.experiments.knots import analysis as knots_analysis
 from empirical_size.experiments.common import glorot_trials
 from empirical_size.pieces import count_pieces
 
@@ -82,12 +83,12 @@ def test_same_spec_gives_the_same_numbers_and_streams_are_its_own(trained):
 def test_summarise_adds_the_trained_counts_and_leaves_them_out_without_steps(trained):
     init = knots.run(knots.Job.from_dict({k: SPEC[k] for k in ("seed", "namespace", "widths", "depths", "trials")} | {"bias_scale": 0.5}))
     assert "pieces" in init and "pieces_trained" not in init
-    merged = knots.summarise(init, None, None, trained)
+    merged = knots_analysis.summarise(init, None, None, trained)
     assert merged.pieces_trained.dims == ("width", "depth", "step", "trial")
     np.testing.assert_array_equal(merged.pieces_trained, trained.pieces_trained)
     np.testing.assert_array_equal(merged.pieces, init.pieces)
     assert merged.pieces_trained.attrs["description"].startswith("linear pieces on the data's domain")
-    assert "pieces_trained" not in knots.summarise(init, None, None)
+    assert "pieces_trained" not in knots_analysis.summarise(init, None, None)
     from empirical_size import plots
 
     fig = plots.knots_figure(merged)
@@ -173,10 +174,11 @@ def test_changing_steps_reruns_the_training_job_only(workdir):
 
 
 def test_the_training_jobs_code_trigger_watches_the_engine():
-    """Both E6 jobs run experiments/knots.py: its code trigger holds what the
-    training imports (inside functions too), so editing the engine reruns it."""
+    """Both E6 jobs run experiments/knots/job.py: its code trigger holds what the
+    training imports (inside functions too), so editing the engine reruns it;
+    its analysis (the merge's) is not among them."""
     from empirical_size import code
 
     watched = {p.name for p in code.files("empirical_size.job", grid.EXPERIMENTS["knots"].module)}
     assert {"engine.py", "training.py", "steps.py", "cpu_kernel.cpp", "targets.py", "pieces.py"} <= watched
-    assert not watched & {"plots.py", "reproduction.py", "cli.py"}
+    assert not watched & {"plots.py", "reproduction.py", "cli.py", "analysis.py"}

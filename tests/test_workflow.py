@@ -211,6 +211,14 @@ def test_tiny_config_runs_every_target(workdir):
     analysis.write_text(analysis.read_text() + "\n# edited\n")
     assert planned([]) == {"boosting_table": "1", "boosting_plot": "1", "report_text": "1", "all": "1", "total": "4"}
     analysis.write_text(analysis.read_text().removesuffix("\n# edited\n"))
+    # likewise E5's and E6's analysis, apart from their training modules: no training job, no E5 merge
+    for name in ("linearity", "knots"):
+        analysis = workdir / f"src/empirical_size/experiments/{name}/analysis.py"
+        analysis.write_text(analysis.read_text() + "\n# edited\n")
+        replanned = planned([])
+        assert replanned and not any(rule.endswith("_train") for rule in replanned), (name, replanned)
+        assert "linearity_merge" not in replanned, (name, replanned)
+        analysis.write_text(analysis.read_text().removesuffix("\n# edited\n"))
 
     # the code trigger: editing a module that figures import redraws figures only
     plots = workdir / "src/empirical_size/plots.py"

@@ -183,7 +183,7 @@ def _report_text(args) -> None:
 
 
 def _knots(args) -> None:
-    from .experiments import knots
+    from .experiments.knots import analysis as knots
     from .storage import load, write_atomic
 
     init = load(args.init, required=("pieces",))

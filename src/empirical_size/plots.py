@@ -198,7 +198,7 @@ ROW_LABELS = {"X+N": "trained on X + N", "X": "trained on X", "N": "trained on N
 def figure4(ds: xr.Dataset, dpi: int = 120) -> Figure:
     """Figure 4 (E5): output functions at each checkpoint; rows X + N, X, N
     and the diff, each with the data it is compared with."""
-    from .experiments.linearity import diff_and_pure
+    from .experiments.linearity.analysis import diff_and_pure
 
     checkpoints = ds.attrs["checkpoints"]
     grid_diff = diff_and_pure(ds, "output")["diff"]
@@ -226,7 +226,7 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     diff fits at equally spaced epochs; mean over trials and its range.
     With E5's frequency sweep (``freq_mse``), a second panel: the epochs to
     learn half of a sine's variance against its frequency (:func:`frequency_panel`)."""
-    from .experiments.linearity import diff_and_pure
+    from .experiments.linearity.analysis import diff_and_pure
 
     epochs = ds.attrs["mse_epochs"]
     parts = diff_and_pure(ds.sel(epoch=epochs))
@@ -346,7 +346,7 @@ def _pieces_by_width(ax, pieces: xr.DataArray, ylabel: str, title: str, start: x
     """Mean ± s.d. over trials of ``pieces (width, depth, trial)`` against N,
     log-log, a line per K beside N·K (dashed) and N^K (dotted) in its colour;
     ``start``: the counts at step 0, open squares in the same colours."""
-    from .experiments.knots import reference_lines
+    from .experiments.knots.analysis import reference_lines
 
     for i, depth in enumerate(pieces.depth.values):
         p = pieces.sel(depth=depth)

@@ -39,7 +39,7 @@ rule knots_merge:
         "../../envs/analysis.yaml"
     params:
         config=as_json(grid.merge_config(config, "knots")),
-        code=code.fingerprint(EXPERIMENTS["knots"].module),
+        code=code.fingerprint("empirical_size.experiments.knots.analysis"),
     shell:
         "python -m empirical_size knots --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"
         " --linearity {input.linearity:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"

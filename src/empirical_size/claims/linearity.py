@@ -21,7 +21,7 @@ def _outputs(ds: xr.Dataset) -> xr.DataArray:
 def noise_rate_ratio(ds: xr.Dataset) -> Estimate:
     """MSE against N of "diff" over that of "pure", at the last epoch of
     Figure 5; geometric mean over trials, standard error by the delta method."""
-    from ..experiments.linearity import diff_and_pure
+    from ..experiments.linearity.analysis import diff_and_pure
 
     last = ds.attrs["mse_epochs"][-1] if "mse_epochs" in ds.attrs else int(ds.epoch.max())
     parts = diff_and_pure(ds.sel(epoch=[last]))
@@ -63,7 +63,7 @@ def uniformity_contrast(ds: xr.Dataset, part: float = 0.5) -> Estimate:
     pure minus the size of diff's (uniform: 0), each trial at the Figure 4 checkpoint where its
     pure fit's MSE against N is nearest ``part`` of N's mean square (half
     fitted; the index says nothing of a fit that is all or nothing)."""
-    from ..experiments.linearity import diff_and_pure
+    from ..experiments.linearity.analysis import diff_and_pure
 
     checkpoints = ds.attrs.get("checkpoints", ds.epoch.values.tolist())
     parts = diff_and_pure(ds.sel(epoch=checkpoints))
@@ -79,7 +79,7 @@ def linearity_gap(ds: xr.Dataset) -> Estimate:
     """How far training is from linear: the mean square of diff minus pure
     (two estimates of the N-part of a fit) over N's mean square, averaged
     over Figure 4's checkpoints (0: exactly linear)."""
-    from ..experiments.linearity import diff_and_pure
+    from ..experiments.linearity.analysis import diff_and_pure
 
     checkpoints = ds.attrs.get("checkpoints", ds.epoch.values.tolist())
     parts = diff_and_pure(ds.sel(epoch=checkpoints))

@@ -25,11 +25,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import networks, seeding, targets
-from ..minibatch import BatchPlan
-from ..paper import adadelta
-from .common import JobSpec, glorot_trials, per_trial
-from .curves import train_functions, weight_variables
+from ... import networks, seeding, targets
+from ...minibatch import BatchPlan
+from ...paper import adadelta
+from ..common import JobSpec, glorot_trials, per_trial
+from ..curves import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
 
@@ -96,9 +96,9 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     """E5's job, or a job of its frequency sweep (:func:`run_frequency`)."""
     if isinstance(job, FrequencyJob):
         return run_frequency(job, progress_every, checkpoint)
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..storage import provenance
-    from ..training import divergence_variables
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...storage import provenance
+    from ...training import divergence_variables
 
     start = time.perf_counter()
     x, spline_y, noise, (kx, ky) = job.data()
@@ -151,26 +151,6 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     return ds
 
 
-def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
-    """Row four of Figure 4 and the two curves of Figure 5.
-
-    ``diff``: each trial trained on ``X + N`` minus the mean over trials of
-    those trained on ``X``; ``pure``: the trials trained on ``N``. Both are
-    compared with ``N`` by their MSE on the training inputs
-    (``mse_diff``, ``mse_pure``, per trial and epoch). Diverged trials are NaN.
-    """
-    outputs = ds[var]
-    if "diverged" in ds:  # diverged trials left out (NaN), of the mean over X's trials too
-        outputs = outputs.where(~ds.diverged.astype(bool))
-    diff = outputs.sel(set="X+N") - outputs.sel(set="X").mean("trial")
-    pure = outputs.sel(set="N")
-    out = xr.Dataset({"diff": diff, "pure": pure})
-    if var == "output_data":
-        out["mse_diff"] = ((diff - ds.noise) ** 2).mean("sample")
-        out["mse_pure"] = ((pure - ds.noise) ** 2).mean("sample")
-    return out
-
-
 # -- the frequency sweep ---------------------------------------------------------
 @dataclass(frozen=True)
 class FrequencyJob(E5Network):
@@ -204,10 +184,10 @@ def run_frequency(job: FrequencyJob, progress_every: float = 10.0, checkpoint=No
     """Train the job's trials full batch from E5's trials' initial weights
     (``shared_init``'s), recording each trial's training MSE every
     ``frequency_record_every`` epochs."""
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..progress import Progress
-    from ..storage import provenance
-    from ..training import divergence_variables, train_and_record
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...progress import Progress
+    from ...storage import provenance
+    from ...training import divergence_variables, train_and_record
 
     start = time.perf_counter()
     x, y = job.data()
@@ -253,7 +233,7 @@ def merge(paths, variables=("output", "output_data", "mse")) -> xr.Dataset:
     frequency job files among ``paths``, the sweep's as ``freq_mse``
     ``(frequency, trial, freq_epoch)``, ``freq_target_variance``
     ``(frequency, trial)``, ``freq_phase``, ``freq_diverged``."""
-    from ..merge import merge_jobs
+    from ...merge import merge_jobs
 
     def is_sweep(path) -> bool:
         with xr.open_dataset(path) as ds:

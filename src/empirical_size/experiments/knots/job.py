@@ -26,11 +26,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import networks, seeding, targets
-from ..paper import adadelta
-from ..pieces import count_pieces
-from .common import JobSpec, glorot_trials, per_trial
-from .curves import stacked_weights
+from ... import networks, seeding, targets
+from ...paper import adadelta
+from ...pieces import count_pieces
+from ..common import JobSpec, glorot_trials, per_trial
 
 log = logging.getLogger("empirical_size")
 
@@ -103,7 +102,7 @@ def run(job: KnotsJob | KnotsTrainingJob, progress_every: float = 10.0) -> xr.Da
 
 
 def run_init(job: KnotsJob) -> xr.Dataset:
-    from ..storage import provenance
+    from ...storage import provenance
 
     start = time.perf_counter()
     counts = np.zeros((len(job.widths), len(job.depths), job.trials), dtype=np.int64)
@@ -144,10 +143,10 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     """Every (width, depth): its trials trained from the paper's
     initialisation on one data set, full batch, by the engine; pieces and the
     training MSE after each of ``steps`` steps."""
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..progress import Progress
-    from ..storage import provenance
-    from ..training import train_and_record
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...progress import Progress
+    from ...storage import provenance
+    from ...training import train_and_record
 
     start = time.perf_counter()
     x, y = job.data()
@@ -204,43 +203,3 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     streams = {"train_inputs": (), "train_spline": (), "train_noise": (), "train_init": ("width", "depth", "trial")}
     ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, gradients))
     return ds
-
-
-def during_training(ds: xr.Dataset, lead: tuple[str, ...]) -> xr.DataArray:
-    """Pieces, on the data's domain, of every network recorded in an E4 or E5
-    data set (dims ``lead`` then ``epoch``); -1 where a network diverged."""
-    interval = (float(ds.x.min()), float(ds.x.max()))
-    shape = [ds.sizes[d] for d in (*lead, "epoch")]
-    counts = np.zeros(shape, dtype=np.int64)
-    for index in np.ndindex(*shape[:-1]):
-        sel = {d: ds[d].values[i] for d, i in zip(lead, index)}
-        weights = stacked_weights(ds.transpose(*lead, "epoch", ...), **sel)  # leading axis: epoch
-        counts[index] = pieces_of(weights, interval)  # -1: diverged
-    coords = {d: ds[d].values for d in (*lead, "epoch")}
-    return xr.DataArray(counts, dims=(*lead, "epoch"), coords=coords, attrs={"interval": list(interval)})
-
-
-def summarise(init: xr.Dataset, minima: xr.Dataset | None, linearity: xr.Dataset | None, trained: xr.Dataset | None = None) -> xr.Dataset:
-    """One data set: pieces at initialisation, after a few steps from the
-    paper's initialisation (``trained``, the training job's file), and during
-    training of E4, E5."""
-    out = init.copy()
-    if trained is not None:
-        for name in ("pieces_trained", "mse_trained"):
-            out[name] = trained[name]  # the same widths, depths and trials as the initialisation counts
-        out["pieces_trained"].attrs["interval"] = trained.attrs["interval"]
-    for name, ds, lead in (("minima", minima, ("variant", "trial")), ("linearity", linearity, ("set", "trial"))):
-        if ds is None:
-            continue
-        pieces = during_training(ds, lead)
-        width = ds["kernel_1"].shape[-1] if "kernel_1" in ds else ds["kernel_0"].shape[-1]
-        depth = sum(1 for v in ds.data_vars if v.startswith("kernel_")) - 1
-        out[f"pieces_{name}"] = pieces.rename({d: f"{name}_{d}" for d in (*lead, "epoch")})
-        out[f"pieces_{name}"].attrs.update(width=width, depth=depth, long_name=f"linear pieces of the {name} networks on their domain")
-    out.attrs["experiment"] = "knots"  # as every merged data set: footers find its config section
-    return out
-
-
-def reference_lines(width: int, depth: int) -> tuple[int, float]:
-    """``N*K`` and ``N^K`` for ``K`` layers of ``N`` neurons."""
-    return width * depth, float(width) ** depth
