@@ -162,12 +162,20 @@ def available(arch: str | None = None) -> bool:
     return True
 
 
-def _compiler() -> str:
+def find_compiler() -> str | None:
+    """The C++ compiler builds use: ``$CXX``, else ``c++``, ``g++``, ``clang++``; None if none is found."""
     for name in filter(None, (os.environ.get("CXX"), "c++", "g++", "clang++")):
         path = shutil.which(name)
         if path:
             return path
-    raise KernelUnavailable("no C++ compiler found (set CXX, or install g++)")
+    return None
+
+
+def _compiler() -> str:
+    path = find_compiler()
+    if path is None:
+        raise KernelUnavailable("no C++ compiler found (set CXX, or install g++)")
+    return path
 
 
 def _cache_dir() -> Path:
@@ -359,13 +367,9 @@ def split_trials(trials: int, threads: int, run) -> None:
 
 
 def _settings(optimizer) -> tuple[float, float, float]:
-    """``(learning_rate, rho, epsilon)`` as the update applies them: given
-    so, or read from a Keras optimizer (its float32 learning rate)."""
-    if isinstance(optimizer, tuple):
-        return optimizer
-    if hasattr(optimizer, "as_keras_applies"):  # the trainer's AdadeltaSettings
-        return optimizer.as_keras_applies()
-    return float(optimizer.learning_rate), float(optimizer.rho), float(optimizer.epsilon)
+    """``(learning_rate, rho, epsilon)`` of an
+    :class:`empirical_size.trainer.AdadeltaSettings` as Keras' update applies them."""
+    return optimizer.as_keras_applies()
 
 
 def train_full(

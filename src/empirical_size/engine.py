@@ -161,7 +161,7 @@ class _TensorFlowTrainer(KerasTrainer):
         import tensorflow as tf
 
         model = self.model
-        self.on_gpu = bool(tf.config.list_logical_devices("GPU"))
+        self.on_gpu = backend_on_gpu()
         tf.config.experimental.enable_tensor_float_32_execution(self.precision == "tensorfloat32")
 
         def evaluate(x, y, mask):
@@ -182,7 +182,7 @@ class _JaxTrainer(KerasTrainer):
         import jax
 
         model = self.model
-        self.on_gpu = jax.devices()[0].platform == "gpu"
+        self.on_gpu = backend_on_gpu()
 
         @jax.jit
         def evaluate(tv, x, y, mask):

@@ -39,7 +39,6 @@ class KernelTrainer(Trainer):
         # parameters, Adadelta's accumulated squared gradients and updates: (trials, parameters) each
         self.params, self.grad_acc, self.delta_acc = (np.zeros((self.trials, self.layout.parameters), dtype) for _ in range(3))
         self.iterations = 0
-        self._settings = optimizer.as_keras_applies()
 
     # -- state ----------------------------------------------------------------
     def _packed(self, arrays, what: str) -> np.ndarray:
@@ -62,7 +61,7 @@ class KernelTrainer(Trainer):
     def get_state(self) -> list[np.ndarray]:
         grads, deltas = self.layout.unpack(self.grad_acc), self.layout.unpack(self.delta_acc)
         slots = [np.array(a) for pair in zip(grads, deltas) for a in pair]
-        counters = [np.array(self.iterations, np.int64), np.array(self._settings[0], np.float32)]
+        counters = [np.array(self.iterations, np.int64), np.array(self.optimizer.learning_rate, np.float32)]
         return [*(np.array(a) for a in self.layout.unpack(self.params)), *counters, *slots]
 
     def set_state(self, state: list[np.ndarray]) -> None:
@@ -87,7 +86,7 @@ class KernelTrainer(Trainer):
         self._check_data(x, y)
         if steps > 0:
             cpu_kernel.train_full(
-                self.layout, self.params, self.grad_acc, self.delta_acc, x, y, mask, int(steps), self._settings, cpu_threads()
+                self.layout, self.params, self.grad_acc, self.delta_acc, x, y, mask, int(steps), self.optimizer, cpu_threads()
             )
             self.iterations += int(steps)
 
@@ -117,7 +116,7 @@ class KernelTrainer(Trainer):
                 batches = trial_batches(plan, keys[own], start, count, None if lengths is None else lengths[own])
                 cpu_kernel.train_batches(
                     self.layout, *(a[own] for a in state), x[own], y[own], batches,
-                    masks[own] if per_trial else masks, self._settings, threads=1,
+                    masks[own] if per_trial else masks, self.optimizer, threads=1,
                 )  # fmt: skip
 
         cpu_kernel.split_trials(self.trials, cpu_threads(), own_trials)
@@ -126,7 +125,7 @@ class KernelTrainer(Trainer):
     def predict(self, x) -> np.ndarray:
         """Every trial's outputs: numpy's batched products, layer by layer."""
         h = np.asarray(x, self.dtype)
-        weights = self.get_weights()
+        weights = self.get_weights()  # contiguous copies: numpy's BLAS products, as on every path
         for i, (kernel, bias) in enumerate(weights):
             h = np.matmul(h, kernel)
             h += bias[:, None, :]

@@ -147,7 +147,6 @@ def likely_keras(path: TrainingPath, gpus: int = 0) -> bool:
         return True
     if path.kind == "kernel":
         return False
-    import shutil
+    from .cpu_kernel import find_compiler
 
-    compiler = any(shutil.which(c) for c in filter(None, (os.environ.get("CXX"), "c++", "g++", "clang++")))
-    return bool(gpus) or not compiler
+    return bool(gpus) or find_compiler() is None
