@@ -22,45 +22,20 @@ report:
 # The library's path, the config's checks (schema, then across keys), the
 # training command and the code trigger.
 include: "workflow/rules/common.smk"
+# Every experiment's training and merge rules, from its record.
+include: "workflow/rules/experiments.smk"
 
 
-# Merges, tables and figures are light: they run where Snakemake runs.
-localrules:
-    all,
-    degenerate_merge,
-    degenerate_table,
-    degenerate_plot,
-    size_merge,
-    fig1,
-    batching_merge,
-    fig2,
-    fig2_remedy,
-    fig2_compare,
-    minima_merge,
-    fig3,
-    linearity_merge,
-    fig4_fig5,
-    knots_merge,
-    knots_plot,
-    sensitivity_merge,
-    sensitivity_table,
-    sensitivity_plot,
-    sensitivity_lr_plot,
-    boosting_merge,
-    boosting_table,
-    boosting_plot,
-    reproduction,
-    report_text,
+# Each experiment's own rules (its figures and tables; its merge where it
+# reads more than its jobs), named after it. Light rules are local (localrule).
+for name in EXPERIMENTS:
+    if os.path.exists(
+        os.path.join(workflow.basedir, "workflow", "rules", f"{name}.smk")
+    ):
+
+        include: f"workflow/rules/{name}.smk"
 
 
-include: "workflow/rules/degenerate.smk"
-include: "workflow/rules/size.smk"
-include: "workflow/rules/batching.smk"
-include: "workflow/rules/minima.smk"
-include: "workflow/rules/linearity.smk"
-include: "workflow/rules/knots.smk"
-include: "workflow/rules/sensitivity.smk"
-include: "workflow/rules/boosting.smk"
 include: "workflow/rules/reproduction.smk"
 
 
@@ -68,3 +43,4 @@ rule all:
     default_target: True
     input:
         grid.targets(),
+    localrule: True

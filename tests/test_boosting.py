@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size.experiments import boosting
+from empirical_size.experiments.boosting import job as boosting
 from empirical_size.experiments.boosting import analysis
 
 TINY = dict(width=8, trials=3, checkpoints=(5, 20), grid_points=50, dtype="float64", keep_outputs=True)

@@ -1,8 +1,8 @@
 """The pipeline through a real SLURM: a single-node cluster on this machine.
 
 Starts munged, slurmctld and slurmd (installing Debian's packages if
-missing), submits a tiny config with --profile profiles/slurm (its GPU request
-overridden to none), checks the outputs and that SLURM ran the jobs, and stops the daemons
+missing), submits a tiny config with --profile profiles/slurm (its default resources,
+GPU request with them, replaced), checks the outputs and that SLURM ran the jobs, and stops the daemons
 it started. Skips, with the reason, where the daemons cannot start.
 """
 
@@ -61,7 +61,7 @@ def test_tiny_config_through_slurm(slurm, workdir):
         "--slurm-status-command", "squeue",
         "--slurm-init-seconds-before-status-checks", "2",
         "--jobs", "2", "--latency-wait", "5",
-        "--set-resources", "size_train:gpu=0",  # this cluster has no GPU; the profile asks one per training job
+        # this cluster has no GPU: a --default-resources on the command line replaces the profile's, gpu: 1 with it
     ]
     proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -81,24 +81,48 @@ def test_tiny_config_through_slurm(slurm, workdir):
     assert "size_train" in comp.read_text() or "SLURM" in out
 
 
+def rules_run_locally(workdir):
+    """The rules Snakemake runs on the submitting host (its workflow object's
+    local rules: a dry run does not print them apart)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
+
+    with SnakemakeApi(OutputSettings(quiet=True)) as api:
+        wf = api.workflow(
+            resource_settings=ResourceSettings(), config_settings=ConfigSettings(), storage_settings=StorageSettings(),
+            snakefile=workdir / "Snakefile", workdir=workdir,
+        )  # fmt: skip
+        w = wf._workflow
+        return {r.name for r in w.rules if w.is_local(r) and r.name in w._localrules}, {r.name for r in w.rules}
+
+
 def test_gpus_come_from_the_cluster_profile_only(workdir):
-    """A local run asks for no GPU; the SLURM profile asks one per training job, none for merges."""
+    """A local run asks for no GPU; on SLURM every training rule asks one,
+    but E6's (its record says no), and only training rules are submitted."""
     from conftest import snakemake
 
     if importlib_missing("snakemake_executor_plugin_slurm"):
         pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
     local = snakemake(workdir, "-n")
     local = local.stdout + local.stderr
-    assert "resources:" in local and "gpu=" not in local
+    assert "resources:" in local and "gpu=1" not in local
     cluster = snakemake(workdir, "-n", "--profile", "profiles/slurm")
     cluster = cluster.stdout + cluster.stderr
     jobs = [block for block in re.split(r"\n(?:local)?rule ", cluster)[1:] if "resources:" in block]
     asking = {b.split(":")[0] for b in jobs if "gpu=1" in b}
-    # every training rule but E6's (numpy piece counts), nothing else
-    assert asking == {f"{name}_train" for name in grid.EXPERIMENTS if name != "knots"}
+    trains = {f"{name}_train" for name in grid.EXPERIMENTS}
+    gpu = {f"{name}_train" for name, e in grid.EXPERIMENTS.items() if e.gpu}
+    assert gpu == trains - {"knots_train"}  # E6's counts: numpy and a few steps of tiny networks
+    # every rule a job of this run asks a GPU, but E6's training: default-resources,
+    # read by Snakemake for local rules too, which it never submits
+    assert asking & trains == gpu
+    local_rules, rules = rules_run_locally(workdir)
+    assert rules - local_rules == trains  # submitted: the training rules alone
     # memory for the path each will take: the CPU kernel's here, Keras' on a GPU
     local_mb, cluster_mb = (max(int(m) for m in re.findall(r"size_train:.*?mem_mb=(\d+)", out, re.S)) for out in (local, cluster))
     assert local_mb < grid.PROCESS_MB["keras"] <= cluster_mb
+    knots_mb = [max(int(m) for m in re.findall(r"knots_train:.*?mem_mb=(\d+)", out, re.S)) for out in (local, cluster)]
+    assert knots_mb[0] == knots_mb[1]  # no GPU asked: the kernel's path either way
 
 
 # The job's own peak: VmHWM, this process image's high-water mark (Linux).

@@ -16,6 +16,13 @@ from empirical_size import grid
 pytest.importorskip("snakemake")
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
+from empirical_size.experiments.degenerate import record as e1
+from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.batching import record as e3
+from empirical_size.experiments.minima import record as e4
+from empirical_size.experiments.linearity import record as e5
+from empirical_size.experiments.knots import record as e6
+from empirical_size.experiments.sensitivity import record as e7
 
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -41,29 +48,33 @@ typo = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10)
 def expand(config):
     """What the workflow does with a config before any job starts."""
     grid.check(config)
-    from empirical_size.experiments import degenerate, knots, linearity, minima, size as size_experiment
+    from empirical_size.experiments.degenerate import job as degenerate
+    from empirical_size.experiments.knots import job as knots
+    from empirical_size.experiments.linearity import job as linearity
+    from empirical_size.experiments.minima import job as minima
+    from empirical_size.experiments.size import job as size_experiment
 
-    for path in grid.size_jobs(config)[:3]:
+    for path in e2.jobs(config)[:3]:
         parts = Path(path).parts
         depth, n = int(parts[3][5:]), parts[4][1:]  # n: a size, or a bucket "lo-hi" of packed sizes
         first, last = map(int, Path(path).stem[6:].split("-"))
-        size_experiment.Job.from_dict(grid.size_spec(config, depth, n, first, last))
+        size_experiment.Job.from_dict(e2.spec(config, depth, n, first, last))
     for v in config["batching"]["variants"]:
         for n in config["batching"]["sizes"][:2]:
-            variant = v if n >= config["batching"]["full_batch_below"] else grid.FULL
-            size_experiment.Job.from_dict(grid.batching_spec(config, variant, config["batching"]["depths"][0], n, 0, 0))
+            variant = v if n >= config["batching"]["full_batch_below"] else e3.FULL
+            size_experiment.Job.from_dict(e3.spec(config, variant, config["batching"]["depths"][0], n, 0, 0))
     for bias in config["minima"]["variants"]:
-        minima.Job.from_dict(grid.minima_spec(config, bias))
-    degenerate.Job.from_dict(grid.degenerate_spec(config))
-    linearity.Job.from_dict(grid.linearity_spec(config))
-    for path in grid.linearity_jobs(config)[1:]:  # E5's frequency sweep
-        linearity.Job.from_dict(grid.linearity_spec(config, Path(path).stem))
-    for part in grid.knots_parts(config):
-        knots.Job.from_dict(grid.knots_spec(config, part))
-    for setting in grid.sensitivity_settings(config):
-        degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate"))
-        for part in grid.sensitivity_parts(config, setting)[1:]:
-            size_experiment.Job.from_dict(grid.sensitivity_spec(config, setting, part))
+        minima.Job.from_dict(e4.spec(config, bias))
+    degenerate.Job.from_dict(e1.spec(config))
+    linearity.Job.from_dict(e5.spec(config))
+    for path in e5.jobs(config)[1:]:  # E5's frequency sweep
+        linearity.Job.from_dict(e5.spec(config, Path(path).stem))
+    for part in e6.parts(config):
+        knots.Job.from_dict(e6.spec(config, part))
+    for setting in e7.settings(config):
+        degenerate.Job.from_dict(e7.spec(config, setting, "degenerate"))
+        for part in e7.parts(config, setting)[1:]:
+            size_experiment.Job.from_dict(e7.spec(config, setting, part))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,7 +109,8 @@ small = st.integers(1, 6)
 def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, records, every, batch, epsilon, dtype, pack, distribution):
     """Accepted configs do not only expand into job specs: their jobs run,
     down to odd corners (one sample, width 1, no steps, a batch larger than n)."""
-    from empirical_size.experiments import degenerate, size as size_experiment
+    from empirical_size.experiments.degenerate import job as degenerate
+    from empirical_size.experiments.size import job as size_experiment
 
     config = copy.deepcopy(DEFAULT)
     config["dtype"] = dtype
@@ -109,16 +121,16 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
     config["sensitivity"]["size"] = {"depths": [depth], "n": n, "trials": trials}
     validate(config, SCHEMA)
     expand(config)
-    for setting in grid.sensitivity_settings(config):
-        e1 = degenerate.run(degenerate.Job.from_dict(grid.sensitivity_spec(config, setting, "degenerate")), progress_every=1e9)
+    for setting in e7.settings(config):
+        e1 = degenerate.run(degenerate.Job.from_dict(e7.spec(config, setting, "degenerate")), progress_every=1e9)
         assert e1.dead.sizes == {"stage": 2, "sample": 2, "trial": trials, "layer": depth}
         assert ((e1.dead >= 0) & (e1.dead <= width)).all()
-        e2 = size_experiment.run(size_experiment.Job.from_dict(grid.sensitivity_spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
+        e2 = size_experiment.run(size_experiment.Job.from_dict(e7.spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
         assert e2.mse.sizes == {"trial": trials, "epoch": records} and e2.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
     # E2's first job: sizes n and n + 1 packed in one job or each alone, by pack_width
-    path = Path(grid.size_jobs(config)[0])
+    path = Path(e2.jobs(config)[0])
     bucket = path.parts[4][1:]
-    packed = size_experiment.run(size_experiment.Job.from_dict(grid.size_spec(config, depth, bucket, 0, trials - 1)), progress_every=1e9)
-    in_bucket = [m for m in (n, n + 1) if grid.size_bucket(m, pack) == bucket]
+    packed = size_experiment.run(size_experiment.Job.from_dict(e2.spec(config, depth, bucket, 0, trials - 1)), progress_every=1e9)
+    in_bucket = [m for m in (n, n + 1) if e2.bucket(m, pack) == bucket]
     assert packed.mse.sizes == ({"n": len(in_bucket)} if pack else {}) | {"trial": trials, "epoch": records}
     assert len(in_bucket) == (2 if pack > 1 and (n - 1) // pack == n // pack else 1)

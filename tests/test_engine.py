@@ -7,7 +7,7 @@ import pytest
 from empirical_size import networks
 from empirical_size.minibatch import BatchPlan
 from empirical_size.trainer import AdadeltaSettings, make_trainer
-from empirical_size.experiments.size import SizeJob, run
+from empirical_size.experiments.size.job import SizeJob, run
 from empirical_size.training import train_and_record
 
 PAPER = AdadeltaSettings(learning_rate=1.0, rho=0.95, epsilon=1e-8)
@@ -291,7 +291,7 @@ def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
 def test_packed_sizes_train_as_each_size_alone_float64(loop):
     """Several n padded into one call (masks): every trial as in its own job,
     up to the order of sums over the padded axis."""
-    from empirical_size.experiments import size as size_experiment
+    from empirical_size.experiments.size import job as size_experiment
 
     base = dict(depth=2, first_trial=3, trials=2, epochs=60, record_every=20, width=16, dtype="float64")
     packed = size_experiment.run(size_experiment.Job.from_dict({**base, "ns": [9, 31, 20]}))
@@ -308,7 +308,7 @@ def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, loop):
     """Sizes taking the same steps an epoch share one call: each trial draws
     its batches from its own samples (its own shuffle, its own last batch),
     padded and masked, and trains as in its own job."""
-    from empirical_size.experiments import size as size_experiment
+    from empirical_size.experiments.size import job as size_experiment
 
     ns = {"keep": [36, 33, 48], "drop": [48, 63, 50], "resample": [36, 33, 48]}[mode]  # 3 steps of 16 each
     base = dict(depth=2, first_trial=1, trials=2, epochs=12, record_every=4, width=16, dtype="float64", batch_size=16, batch_mode=mode)

@@ -8,7 +8,9 @@ import xarray as xr
 
 from empirical_size import cpu_kernel, targets
 from empirical_size.minibatch import BatchPlan, trial_keys
-from empirical_size.experiments import degenerate, linearity
+from empirical_size.experiments.degenerate import analysis as degenerate_analysis
+from empirical_size.experiments.degenerate import job as degenerate
+from empirical_size.experiments.linearity import job as linearity
 from empirical_size.experiments.linearity import analysis as linearity_analysis
 from empirical_size.measures import dead_neurons
 
@@ -81,7 +83,7 @@ def test_degenerate_table_means_and_standard_errors():
     ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead)},
                     coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": [0, 1, 2], "layer": [1, 2]},
                     attrs={"width": 4})
-    table = degenerate.table(ds)
+    table = degenerate_analysis.table(ds)
     assert table.layer.tolist() == [1, 2]
     assert table.trained_data_mean.tolist() == [0.0, 0.5]
     np.testing.assert_allclose(table.trained_data_sem[1], np.std([0.25, 0.5, 0.75], ddof=1) / np.sqrt(3))
@@ -164,7 +166,7 @@ def test_degenerate_table_leaves_out_diverged_experiments():
     ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead), "diverged": (("trial",), np.array([0, 0, 1], dtype=np.int8))},
                     coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": [0, 1, 2], "layer": [1]},
                     attrs={"width": 4})
-    table = degenerate.table(ds)
+    table = degenerate_analysis.table(ds)
     assert table.trained_data_mean.tolist() == [0.375]  # (1 + 2) / 2 / 4, the diverged experiment left out
     np.testing.assert_allclose(table.trained_data_sem[0], np.std([0.25, 0.5], ddof=1) / np.sqrt(2))
 
@@ -189,13 +191,14 @@ def test_jobs_that_blow_up_flag_their_trials_and_keep_the_others():
     flagged, not fatal, and the job still writes its data set."""
     from dataclasses import replace
 
-    from empirical_size.experiments import degenerate as e1
+    from empirical_size.experiments.degenerate import job as e1
+    from empirical_size.experiments.degenerate.analysis import dead_fraction
 
     job = e1.DegenerateJob(trials=3, depth=6, width=8, n=40, steps=40, fresh_samples=100, dtype="float32",
                            optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
     ds = e1.run(job)
     assert ds.diverged.dims == ("trial",) and ds.diverged.sum() >= 1
-    assert np.isnan(e1.dead_fraction(ds).sel(trial=ds.trial[ds.diverged.astype(bool)])).all()
+    assert np.isnan(dead_fraction(ds).sel(trial=ds.trial[ds.diverged.astype(bool)])).all()
     lin = linearity.LinearityJob(width=8, n=16, trials=2, checkpoints=(5, 10), mse_times=2, grid_points=10, dtype="float32",
                                  optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
     out = linearity.run(lin)

@@ -12,7 +12,8 @@ import yaml
 from conftest import ROOT, snakemake
 
 from empirical_size import grid
-from empirical_size.experiments import linearity
+from empirical_size.experiments.linearity import job as linearity
+from empirical_size.experiments.linearity import record as e5
 
 TINY = {"width": 4, "n": 16, "trials": 3, "frequency_epochs": 40, "frequency_record_every": 10, "dtype": "float64"}
 
@@ -27,25 +28,25 @@ def default_config():
 
 def test_the_specs_hold_only_what_their_numbers_depend_on():
     config = default_config()
-    main = grid.linearity_spec(config, "all")
-    assert main == grid.linearity_spec(config) and not set(main) & set(grid.FREQUENCY_KEYS)  # E5's own spec as before the sweep
-    assert grid.linearity_jobs(config) == [f"results/jobs/linearity/{p}.nc" for p in ("all", "frequency1", "frequency2", "frequency4", "frequency8")]
-    spec = grid.linearity_spec(config, "frequency4")
+    main = e5.spec(config, "all")
+    assert main == e5.spec(config) and not set(main) & set(e5.FREQUENCY_KEYS)  # E5's own spec as before the sweep
+    assert e5.jobs(config) == [f"results/jobs/linearity/{p}.nc" for p in ("all", "frequency1", "frequency2", "frequency4", "frequency8")]
+    spec = e5.spec(config, "frequency4")
     assert (spec["frequency"], spec["frequency_epochs"], spec["frequency_record_every"], spec["first_trial"]) == (4, 4000, 20, 0)
     assert isinstance(linearity.Job.from_dict(spec), linearity.FrequencyJob) and isinstance(linearity.Job.from_dict(main), linearity.LinearityJob)
     changed = json.loads(json.dumps(config))
     changed["linearity"].update(checkpoints=[10, 20], noise_scale=0.5, knots=3, mse_times=2, frequencies=[4, 16])
-    assert grid.linearity_spec(changed, "frequency4") == spec  # E5's own keys and the other frequencies do not touch it
-    assert grid.linearity_spec(changed, "all") != main
+    assert e5.spec(changed, "frequency4") == spec  # E5's own keys and the other frequencies do not touch it
+    assert e5.spec(changed, "all") != main
     with pytest.raises(grid.ConfigError, match="not in linearity.frequencies"):
-        grid.linearity_spec(config, "frequency3")
+        e5.spec(config, "frequency3")
     with pytest.raises(grid.ConfigError, match="parts are"):
-        grid.linearity_spec(config, "frequency04")
+        e5.spec(config, "frequency04")
     flops, memory = grid.job_work(spec)
     assert flops == 6.0 * 3265 * 64 * 4000 * 5  # per parameter (1-32-32-32-32-1), sample, epoch and trial
     assert 0 < memory < 2**20 and grid.resources("linearity", config, {"part": "frequency4"})["runtime"] >= 1
     config["linearity"]["frequencies"] = []
-    assert grid.linearity_jobs(config) == ["results/jobs/linearity/all.nc"]
+    assert e5.jobs(config) == ["results/jobs/linearity/all.nc"]
 
 
 @pytest.mark.parametrize(
@@ -251,7 +252,7 @@ def test_adding_a_frequency_trains_only_its_job(workdir):
     job = xr.load_dataset(workdir / "results/jobs/linearity/frequency3.nc")
     assert json.loads(job.attrs["config"])["frequency"] == 3
     main = json.loads(xr.load_dataset(workdir / "results/jobs/linearity/all.nc").attrs["config"])
-    assert not set(main) & set(grid.FREQUENCY_KEYS)
+    assert not set(main) & set(e5.FREQUENCY_KEYS)
 
     def change(**keys):
         cfg = json.loads(json.dumps(WORKFLOW))

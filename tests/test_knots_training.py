@@ -13,10 +13,11 @@ import yaml
 from conftest import ROOT, snakemake
 
 from empirical_size import grid, networks
-from empirical_size.experiments import knots
+from empirical_size.experiments.knots import job as knots
 from empirical_size.experiments.knots import analysis as knots_analysis
 from empirical_size.experiments.common import glorot_trials
 from empirical_size.pieces import count_pieces
+from empirical_size.experiments.knots import record as e6
 
 SPEC = {
     "seed": 0, "namespace": "knots", "widths": [4, 16], "depths": [1, 3], "trials": 2, "steps": [0, 1, 3],
@@ -74,7 +75,7 @@ def test_same_spec_gives_the_same_numbers_and_streams_are_its_own(trained):
     more = knots.Job.from_dict({**SPEC, "trials": 3})
     np.testing.assert_array_equal(more.initial_weights(16, 3)[1][0][:2], job.initial_weights(16, 3)[1][0])
     # the data: E6's own, not E5's
-    from empirical_size.experiments.linearity import LinearityJob
+    from empirical_size.experiments.linearity.job import LinearityJob
 
     x, spline_y, noise, _ = LinearityJob().data()
     assert not np.allclose(job.data()[1], spline_y + noise)
@@ -110,21 +111,21 @@ def test_specs_hold_what_their_numbers_depend_on():
     c = config()
     # the initialisation job's spec as it was before the training job existed: its results do not rerun
     old = '{"bias_scale": 0.5, "depths": [1, 2, 3, 4], "namespace": "knots", "seed": 0, "trials": 5, "widths": [8, 32, 128, 500]}'
-    assert json.dumps(grid.knots_spec(c, "init"), sort_keys=True) == old == json.dumps(grid.knots_spec(c), sort_keys=True)
-    spec = grid.knots_spec(c, "trained")
+    assert json.dumps(e6.spec(c, "init"), sort_keys=True) == old == json.dumps(e6.spec(c), sort_keys=True)
+    spec = e6.spec(c, "trained")
     assert set(spec) == {"seed", "namespace", "widths", "depths", "trials", "steps", "train_points", "dtype", "optimizer", "matmul_precision"}
     assert spec["steps"] == [0, 1, 5, 25] and spec["train_points"] == 64
     knots.Job.from_dict(spec)  # a training job
     changed = config()
     changed["knots"].update(bias_scale=0.25, steps=[0, 2])
-    assert grid.knots_spec(changed, "trained") != spec and grid.knots_spec(changed, "trained")["steps"] == [0, 2]
+    assert e6.spec(changed, "trained") != spec and e6.spec(changed, "trained")["steps"] == [0, 2]
     changed["knots"]["steps"] = spec["steps"]
-    assert grid.knots_spec(changed, "trained") == spec  # the bias scale is the initialisation counts' only
-    assert grid.knots_jobs(c) == ["results/jobs/knots/init.nc", "results/jobs/knots/trained.nc"]
+    assert e6.spec(changed, "trained") == spec  # the bias scale is the initialisation counts' only
+    assert e6.jobs(c) == ["results/jobs/knots/init.nc", "results/jobs/knots/trained.nc"]
     c["knots"]["steps"] = []
-    assert grid.knots_jobs(c) == ["results/jobs/knots/init.nc"]
+    assert e6.jobs(c) == ["results/jobs/knots/init.nc"]
     with pytest.raises(grid.ConfigError, match="knots.steps"):
-        grid.knots_spec(c, "trained")
+        e6.spec(c, "trained")
 
 
 @pytest.mark.parametrize("steps", [[5, 1], [0, 1, 1]])
@@ -137,9 +138,9 @@ def test_steps_must_be_distinct_and_increasing(steps):
 
 def test_work_and_resources_follow_the_grid():
     c = config()
-    init, trained = grid.knots_spec(c, "init"), grid.knots_spec(c, "trained")
-    assert grid.job_work(init)[0] == 0  # counts only
-    flops = grid.job_work(trained)[0]
+    init, trained = e6.spec(c, "init"), e6.spec(c, "trained")
+    assert e6.work(init)[0] == 0  # counts only
+    flops = e6.work(trained)[0]
     params = sum(networks.parameter_count(networks.layer_sizes(1, w, d)) for w in c["knots"]["widths"] for d in c["knots"]["depths"])
     assert flops == 6.0 * params * 64 * 25 * c["knots"]["trials"]
     for part in ("init", "trained"):

@@ -33,14 +33,41 @@ print(json.dumps(sorted(getattr(m, "__file__", None) or "" for name, m in sys.mo
 
 
 def test_each_experiment_has_one_name_everywhere():
+    """Its config section, package (record apart from job, analysis and
+    figure), rules file, rules, data set, job and log folders."""
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     for name, e in grid.EXPERIMENTS.items():
-        assert (ROOT / "workflow/rules" / f"{name}.smk").is_file()
-        module = ROOT / "src/empirical_size/experiments" / name
-        assert module.with_suffix(".py").is_file() or (module / "__init__.py").is_file()  # a module, or a package (E8)
+        package = ROOT / "src/empirical_size/experiments" / name
+        assert (package / "record.py").is_file() and not package.with_suffix(".py").exists()
+        assert (package / "job.py").is_file() == (e.trained_by is None)  # E7's jobs are E1's and E2's
+        assert (package / "figure.py").is_file() == bool(e.figures) and (package / "analysis.py").is_file() >= bool(e.tables)
+        assert (ROOT / "workflow/rules" / f"{name}.smk").is_file() == bool(e.figures or e.tables or e.merge is None)
+        assert name in config and name in schema["properties"]
         assert e.data == f"results/data/{name}.nc"
         assert e.job.startswith(f"results/jobs/{name}/") and e.train_log.startswith(f"results/logs/{name}/")
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    assert set(grid.EXPERIMENTS) <= set(config)
+    assert [e.paper for e in grid.EXPERIMENTS.values()] == [f"E{i}" for i in range(1, len(grid.EXPERIMENTS) + 1)]
+
+
+def test_each_records_figures_and_tables_are_its_packages():
+    """The CLI's choices are the records'; each is drawn or made by its package."""
+    import importlib
+
+    for e in grid.EXPERIMENTS.values():
+        if e.figures:
+            assert set(importlib.import_module(f"{e.package}.figure").FIGURES) == set(e.figures)
+        if e.tables:
+            assert set(importlib.import_module(f"{e.package}.analysis").TABLES) == set(e.tables)
+            assert all(f"{table}.csv" in e.products for table in e.tables)
+
+
+def test_the_workflow_imports_no_training_or_analysis_code_to_plan():
+    """Planning a run reads the records alone: no job, analysis or figure module, no numpy-heavy library."""
+    code = "import sys; from empirical_size import grid; print(sorted(m for m in sys.modules if m.startswith(('empirical_size', 'xarray', 'matplotlib', 'tensorflow', 'keras'))))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    loaded = proc.stdout
+    assert proc.returncode == 0 and ".record" in loaded, proc.stderr
+    assert not any(word in loaded for word in (".job'", ".analysis'", ".figure'", "xarray", "matplotlib", "tensorflow", "keras")), loaded
 
 
 @pytest.mark.parametrize("experiment", sorted(TINY_SPECS))
@@ -69,7 +96,7 @@ def test_the_fingerprint_follows_the_content_of_every_watched_file(tmp_path, mon
     shutil.copytree(code.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(code, "PACKAGE", copy)
     code.files.cache_clear()
-    roots = ("empirical_size.job", "empirical_size.experiments.size")
+    roots = ("empirical_size.job", "empirical_size.experiments.size.job")
     before = code.fingerprint(*roots)
     (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# edited\n")
     code.files.cache_clear()
@@ -101,7 +128,7 @@ def test_a_trainer_takes_its_steps_one_way_chosen_once(monkeypatch):
 
 def test_the_papers_settings_live_in_one_place():
     from empirical_size.trainer import AdadeltaSettings
-    from empirical_size.experiments.size import SizeJob
+    from empirical_size.experiments.size.job import SizeJob
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert config["optimizer"] == paper.ADADELTA and config["dtype"] == paper.SETTINGS["dtype"]

@@ -10,8 +10,11 @@ import yaml
 from conftest import ROOT
 
 from empirical_size import claims, grid, plots, reproduction
-from empirical_size.experiments import sensitivity
+from empirical_size.experiments.sensitivity import analysis as sensitivity
 from empirical_size.storage import write_atomic
+from empirical_size.experiments.degenerate import record as e1
+from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.sensitivity import record as e7
 
 PAPER_SETTINGS, CLAIMS = reproduction.load_reference()
 E1 = {c.args["layer"]: c for c in CLAIMS if c.measure == "dead_fraction"}
@@ -171,7 +174,7 @@ def config(**sens):
 
 def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     cfg = config()
-    settings = grid.sensitivity_settings(cfg)
+    settings = e7.settings(cfg)
     assert settings["baseline"] == {}
     assert all(len(k) == 1 for label, k in settings.items() if label != "baseline")
     assert "epsilon_1e-08" not in settings and settings["epsilon_1e-07"] == {"epsilon": 1e-7}
@@ -180,23 +183,23 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     assert [k for k in settings if k.startswith("learning_rate")] == rates
     depth = cfg["sensitivity"]["size"]["depths"][0]
     part = f"size_depth{depth}"
-    base = grid.sensitivity_spec(cfg, "baseline", part)
+    base = e7.spec(cfg, "baseline", part)
     for label, knobs in settings.items():
-        spec = grid.sensitivity_spec(cfg, label, part)
+        spec = e7.spec(cfg, label, part)
         changed = {k for k in set(spec) | set(base) if spec.get(k) != base.get(k)}
         changed |= {f"optimizer.{k}" for k in spec["optimizer"] if spec["optimizer"][k] != base["optimizer"][k]}
         assert len(changed - {"optimizer"}) == len(knobs)
-        e1 = grid.sensitivity_spec(cfg, label, "degenerate")
+        e1 = e7.spec(cfg, label, "degenerate")
         assert all(e1.get(k, e1["optimizer"].get(k)) == v for k, v in knobs.items())
     # the baseline is E1's and E2's own job: same spec, same file
-    assert grid.sensitivity_spec(cfg, "baseline", "degenerate") == grid.degenerate_spec(cfg)
+    assert e7.spec(cfg, "baseline", "degenerate") == e1.spec(cfg)
     p = cfg["sensitivity"]["size"]
-    assert grid.sensitivity_job(cfg, "baseline", part) == grid.size_job(cfg, depth, p["n"], 0, p["trials"] - 1)
-    assert grid.sensitivity_spec(cfg, "baseline", part) == grid.size_spec(cfg, depth, p["n"], 0, p["trials"] - 1)
+    assert e7.job(cfg, "baseline", part) == e2.job(cfg, depth, p["n"], 0, p["trials"] - 1)
+    assert e7.spec(cfg, "baseline", part) == e2.spec(cfg, depth, p["n"], 0, p["trials"] - 1)
     cfg["sensitivity"]["size"]["n"] = 123  # not on E2's grid: its own job
-    assert grid.sensitivity_job(cfg, "baseline", part) == f"results/jobs/sensitivity/baseline/{part}.nc"
+    assert e7.job(cfg, "baseline", part) == f"results/jobs/sensitivity/baseline/{part}.nc"
     with pytest.raises(grid.ConfigError, match="settings and their parts"):
-        grid.sensitivity_spec(cfg, "epsilon_1e-09", part)
+        e7.spec(cfg, "epsilon_1e-09", part)
 
 
 def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
@@ -205,20 +208,20 @@ def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
         input_distribution=["normal"], dtype=["float32"], batch_size=[None],
     )
     cfg["sensitivity"]["size"] = {"depths": [2], "n": 2500, "trials": 8, "extra": {"depths": [3, 4], "settings": ["baseline", "learning_rate_0.5"]}}
-    settings = grid.sensitivity_settings(cfg)
+    settings = e7.settings(cfg)
     # epsilon 1e-8 at learning rate 0.1 is the learning-rate setting itself
     assert list(settings) == ["baseline", "epsilon_1e-06", "learning_rate_0.5", "learning_rate_0.1", "epsilon_1e-06_learning_rate_0.1"]
     assert settings["epsilon_1e-06_learning_rate_0.1"] == {"epsilon": 1e-6, "learning_rate": 0.1}
-    jobs = grid.sensitivity_jobs(cfg, "size")
+    jobs = e7.jobs_of(cfg, "size")
     depths = {label: [int(path.rsplit("depth", 1)[1][0]) for lab, path in jobs if lab == label] for label in settings}
     assert depths == {"baseline": [2, 3, 4], "epsilon_1e-06": [2], "learning_rate_0.5": [2, 3, 4], "learning_rate_0.1": [2], "epsilon_1e-06_learning_rate_0.1": [2]}
-    assert len(grid.sensitivity_jobs(cfg, "degenerate")) == len(settings)
-    spec = grid.sensitivity_spec(cfg, "learning_rate_0.5", "size_depth4")
+    assert len(e7.jobs_of(cfg, "degenerate")) == len(settings)
+    spec = e7.spec(cfg, "learning_rate_0.5", "size_depth4")
     assert (spec["depth"], spec["n"], spec["epochs"], spec["optimizer"]["learning_rate"]) == (4, 2500, cfg["size"]["epochs"], 0.5)
     with pytest.raises(grid.ConfigError, match="learning_rate_0.1"):
-        grid.sensitivity_spec(cfg, "learning_rate_0.1", "size_depth3")  # depth 2 only
+        e7.spec(cfg, "learning_rate_0.1", "size_depth3")  # depth 2 only
     cfg["optimizer"]["learning_rate"] = 0.5  # learning_rate_0.5 is now the baseline itself: extra names it
-    assert grid.sensitivity_depths(cfg, "baseline") == [2, 3, 4] and "learning_rate_1" in grid.sensitivity_settings(cfg)
+    assert e7.depths(cfg, "baseline") == [2, 3, 4] and "learning_rate_1" in e7.settings(cfg)
     cfg["optimizer"]["learning_rate"] = 1.0
     cfg["sensitivity"]["learning_rate"] = [0.1, 0.1000001]
     with pytest.raises(grid.ConfigError, match=r"sensitivity\.learning_rate has values that print alike"):
@@ -236,7 +239,7 @@ def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
 def test_a_float64_run_makes_float32_the_varied_precision():
     cfg = config()
     cfg["dtype"] = "float64"
-    settings = grid.sensitivity_settings(cfg)
+    settings = e7.settings(cfg)
     assert "dtype_float32" in settings and "dtype_float64" not in settings
 
 

@@ -5,8 +5,13 @@ import pytest
 import xarray as xr
 
 from empirical_size import grid, networks, seeding
-from empirical_size.experiments.size import SizeJob
+from empirical_size.experiments.size.job import SizeJob
 from empirical_size.progress import Progress
+from empirical_size.experiments.degenerate import record as e1
+from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.batching import record as e3
+from empirical_size.experiments.minima import record as e4
+from empirical_size.experiments.linearity import record as e5
 
 
 def test_streams_depend_only_on_their_key():
@@ -71,7 +76,7 @@ def test_input_distributions_share_their_targets_and_keep_the_pairing_across_dep
         order = np.argsort(normal, axis=1)  # a monotone transform of the same draws
         assert (np.diff(np.take_along_axis(x, order, axis=1), axis=1) >= 0).all(), distribution
     np.testing.assert_allclose(data["uniform_positive"][0], (data["uniform_symmetric"][0] + 1) / 2)
-    from empirical_size.experiments.degenerate import DegenerateJob
+    from empirical_size.experiments.degenerate.job import DegenerateJob
 
     e1 = DegenerateJob(trials=2, fresh_samples=1000, input_distribution="uniform_positive")
     assert 0 < e1.data()[0].min() and e1.data()[0].max() < 1 and 0 < e1.fresh().min() and e1.fresh().max() < 1  # E1's fresh inputs too
@@ -136,12 +141,12 @@ def test_size_spec_holds_only_what_the_job_depends_on():
                  "epochs": 10, "record_every": 5, "trials_per_job": 2, "pack_width": 0,
                  "input_distribution": "normal"},
     }
-    spec = grid.size_spec(config, depth=2, n=40, first=2, last=3)
+    spec = e2.spec(config, depth=2, n=40, first=2, last=3)
     assert spec["trials"] == 2 and spec["first_trial"] == 2 and spec["n"] == 40
     changed = {**config, "plot": {"cmap": "viridis", "dpi": 50}, "size": {**config["size"], "trials": 6, "sizes": [40]}}
-    assert grid.size_spec(changed, depth=2, n=40, first=2, last=3) == spec
+    assert e2.spec(changed, depth=2, n=40, first=2, last=3) == spec
     SizeJob.from_dict(spec)  # every key is one the job knows
-    assert len(grid.size_jobs(config)) == 1 * 2 * 2
+    assert len(e2.jobs(config)) == 1 * 2 * 2
 
 
 def paper_like_config():
@@ -154,69 +159,71 @@ def paper_like_config():
 
 def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
     config = paper_like_config()
-    jobs = grid.batching_jobs(config)
+    jobs = e3.jobs(config)
     assert len(jobs) == len(set(jobs))
     small = [j for j in jobs if "/n1-256/" in j]
-    assert small == [grid.SIZE_JOB.format(depth=d, n="1-256", first=0, last=127) for d in (2, 3, 4)]  # E2's own (packed) files
-    assert all(grid.batching_job(config, "keep", d, 20, 0, 127) == grid.size_job(config, d, 20, 0, 127) for d in (2, 3, 4))
+    assert small == [e2.JOB.format(depth=d, n="1-256", first=0, last=127) for d in (2, 3, 4)]  # E2's own (packed) files
+    assert all(e3.job(config, "keep", d, 20, 0, 127) == e2.job(config, d, 20, 0, 127) for d in (2, 3, 4))
     big = [j for j in jobs if "/n2305-2560/" in j or "/n2304-2559/" in j]  # drop's bucket: floor(n / 256) steps
     assert len(big) == 3 * 3
     config["batching"]["epochs"] = 1000  # no longer E2's settings: one shared full-batch job per point
-    small = [j for j in grid.batching_jobs(config) if "/n20/" in j]
-    assert small == [grid.BATCHING_JOB.format(variant="full", depth=d, n=20, first=0, last=127) for d in (2, 3, 4)]
-    full = grid.batching_spec(config, "full", 2, 20, 0, 127)
+    small = [j for j in e3.jobs(config) if "/n20/" in j]
+    assert small == [e3.JOB.format(variant="full", depth=d, n=20, first=0, last=127) for d in (2, 3, 4)]
+    full = e3.spec(config, "full", 2, 20, 0, 127)
     assert "batch_size" not in full and "variant" not in full
-    mini = grid.batching_spec(config, "drop", 2, 2500, 0, 127)
+    mini = e3.spec(config, "drop", 2, 2500, 0, 127)
     assert (mini["batch_size"], mini["batch_mode"], mini["variant"]) == (256, "drop", "drop")
     with pytest.raises(grid.ConfigError):
-        grid.batching_spec(config, "keep", 2, 20, 0, 127)
+        e3.spec(config, "keep", 2, 20, 0, 127)
 
 
 def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
     from empirical_size.minibatch import BatchPlan
 
     config = paper_like_config()
-    assert [grid.batch_bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
-    assert [grid.batch_bucket(n, 256, "drop") for n in (1023, 1024, 1279)] == [(768, 1023), (1024, 1279), (1024, 1279)]
-    mini = [j for j in grid.batching_jobs(config) if "/batching/" in j]
+    assert [e3.bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
+    assert [e3.bucket(n, 256, "drop") for n in (1023, 1024, 1279)] == [(768, 1023), (1024, 1279), (1024, 1279)]
+    mini = [j for j in e3.jobs(config) if "/batching/" in j]
     assert len(mini) == 3 * 3 * 6  # variants x depths x buckets from 1024 to 2560 (paper: 531 jobs unpacked)
     packed = set()
     for path in mini:
         variant, depth, n = path.split("/")[3], int(path.split("/")[4][5:]), path.split("/")[5][1:]
-        spec = grid.batching_spec(config, variant, depth, n, 0, 127)
+        spec = e3.spec(config, variant, depth, n, 0, 127)
         steps = {BatchPlan(m, 256, variant).steps_per_epoch for m in spec["ns"]}
         assert len(steps) == 1 and len(spec["ns"]) >= 7, (path, spec["ns"], steps)
         packed |= {(variant, depth, m) for m in spec["ns"]}
     e3_sizes = [m for m in config["batching"]["sizes"] if m >= 1024]
     assert packed == {(v, d, m) for v in ("keep", "drop", "resample") for d in (2, 3, 4) for m in e3_sizes}
     with pytest.raises(grid.ConfigError, match="not a bucket"):
-        grid.batching_spec(config, "drop", 2, "1025-1280", 0, 127)  # keep's bucket, not drop's
+        e3.spec(config, "drop", 2, "1025-1280", 0, 127)  # keep's bucket, not drop's
     config["batching"]["pack"] = False
-    assert len([j for j in grid.batching_jobs(config) if "/batching/" in j]) == 3 * 3 * len(e3_sizes)
+    assert len([j for j in e3.jobs(config) if "/batching/" in j]) == 3 * 3 * len(e3_sizes)
 
 
 def test_minima_zero_bias_spec_ignores_the_bias_scale():
     config = paper_like_config()
-    zero, uniform = grid.minima_spec(config, "zero"), grid.minima_spec(config, "uniform")
+    zero, uniform = e4.spec(config, "zero"), e4.spec(config, "uniform")
     assert "bias_scale" not in zero and uniform["bias_scale"] == 0.5
-    from empirical_size.experiments.minima import MinimaJob
+    from empirical_size.experiments.minima.job import MinimaJob
 
     MinimaJob.from_dict(zero), MinimaJob.from_dict(uniform)
 
 
 def test_every_spec_is_one_its_job_accepts():
-    from empirical_size.experiments import degenerate, linearity, size as size_experiment
+    from empirical_size.experiments.degenerate import job as degenerate
+    from empirical_size.experiments.linearity import job as linearity
+    from empirical_size.experiments.size import job as size_experiment
 
     config = paper_like_config()
-    degenerate.Job.from_dict(grid.degenerate_spec(config))
-    linearity.Job.from_dict(grid.linearity_spec(config))
-    size_experiment.Job.from_dict(grid.batching_spec(config, "resample", 4, 2500, 0, 127))
+    degenerate.Job.from_dict(e1.spec(config))
+    linearity.Job.from_dict(e5.spec(config))
+    size_experiment.Job.from_dict(e3.spec(config, "resample", 4, 2500, 0, 127))
     merged = grid.merge_config(config, "degenerate")
     assert "report_layers" not in merged["degenerate"] and merged["optimizer"]["epsilon"] == 1e-8
 
 
 def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
-    from empirical_size.experiments.size import SizeJob, check_memory, memory_estimate
+    from empirical_size.experiments.size.job import SizeJob, check_memory, memory_estimate
 
     job = SizeJob(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5)
     need = memory_estimate(job)
@@ -231,15 +238,15 @@ def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
 def test_sizes_pack_into_fixed_buckets_and_a_bucket_job_names_its_sizes():
     config = paper_like_config()
     config["size"].update(sizes=[20, 256, 257, 600], pack_width=256, trials=4, trials_per_job=4)
-    assert [grid.size_bucket(n, 256) for n in (1, 256, 257, 600)] == ["1-256", "1-256", "257-512", "513-768"]
-    assert grid.size_bucket(600, 0) == "600"
-    assert [p.split("/")[4] for p in grid.size_jobs(config) if "depth2/" in p] == ["n1-256", "n257-512", "n513-768"]
-    spec = grid.size_spec(config, 2, "1-256", 0, 3)
+    assert [e2.bucket(n, 256) for n in (1, 256, 257, 600)] == ["1-256", "1-256", "257-512", "513-768"]
+    assert e2.bucket(600, 0) == "600"
+    assert [p.split("/")[4] for p in e2.jobs(config) if "depth2/" in p] == ["n1-256", "n257-512", "n513-768"]
+    spec = e2.spec(config, 2, "1-256", 0, 3)
     assert spec["ns"] == [20, 256] and "n" not in spec
     with pytest.raises(grid.ConfigError, match="pack_width"):
-        grid.size_spec(config, 2, "1-300", 0, 3)  # not a bucket of width 256
+        e2.spec(config, 2, "1-300", 0, 3)  # not a bucket of width 256
     config["size"]["pack_width"] = 0
-    assert [p.split("/")[4] for p in grid.size_jobs(config) if "depth2/" in p] == ["n20", "n256", "n257", "n600"]
+    assert [p.split("/")[4] for p in e2.jobs(config) if "depth2/" in p] == ["n20", "n256", "n257", "n600"]
 
 
 def test_a_packed_job_file_merges_into_its_points(tmp_path):

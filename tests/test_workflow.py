@@ -13,6 +13,8 @@ import yaml
 from conftest import ROOT, snakemake
 
 from empirical_size import grid
+from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.sensitivity import record as e7
 
 TINY = {
     "size": {
@@ -55,7 +57,7 @@ TINY = {
     "boosting": {"widths": [4], "trials": 2, "amplitudes": [0, 1], "checkpoints": [5, 10], "grid_points": 20, "lows": ["spline", "sine"]},
 }
 
-FIGURES = ["fig1", "fig2", "fig2_drop", "fig2_resample", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr", "boosting"]
+FIGURES = [p.removesuffix(".png") for e in grid.EXPERIMENTS.values() for p in e.products if p.endswith(".png")]
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -211,14 +213,19 @@ def test_tiny_config_runs_every_target(workdir):
     analysis.write_text(analysis.read_text() + "\n# edited\n")
     assert planned([]) == {"boosting_table": "1", "boosting_plot": "1", "report_text": "1", "all": "1", "total": "4"}
     analysis.write_text(analysis.read_text().removesuffix("\n# edited\n"))
-    # likewise E5's and E6's analysis, apart from their training modules: no training job, no E5 merge
-    for name in ("linearity", "knots"):
-        analysis = workdir / f"src/empirical_size/experiments/{name}/analysis.py"
-        analysis.write_text(analysis.read_text() + "\n# edited\n")
-        replanned = planned([])
-        assert replanned and not any(rule.endswith("_train") for rule in replanned), (name, replanned)
-        assert "linearity_merge" not in replanned, (name, replanned)
-        analysis.write_text(analysis.read_text().removesuffix("\n# edited\n"))
+    # likewise every experiment's analysis and figure modules, apart from its training: no training job
+    # (E5's merge is its job module's: not replanned); and its record, unless a spec changes
+    for name in grid.EXPERIMENTS:
+        for module in ("analysis", "figure", "record"):
+            path = workdir / f"src/empirical_size/experiments/{name}/{module}.py"
+            if not path.exists():
+                continue
+            path.write_text(path.read_text() + "\n# edited\n")
+            replanned = planned([])
+            assert not any(rule.endswith("_train") for rule in replanned), (name, module, replanned)
+            assert "linearity_merge" not in replanned, (name, module, replanned)
+            assert replanned or module == "record", (name, module)  # a record's edit reruns what reads it (E7's merge) or nothing
+            path.write_text(path.read_text().removesuffix("\n# edited\n"))
 
     # the code trigger: editing a module that figures import redraws figures only
     plots = workdir / "src/empirical_size/plots.py"
@@ -323,7 +330,7 @@ def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
         config = {"size": cpu, "dtype": "float32", "matmul_precision": "float32", "optimizer": settings["optimizer"]}
         assert reproduction.differences(claim, config, settings) == [], claim.id
     out = snakemake(workdir, "results/fig1.png", "-n", "--configfile", "config/paper-cpu.yaml", timeout=300).stdout
-    buckets = len({grid.size_bucket(n, cpu["pack_width"]) for n in cpu["sizes"]})
+    buckets = len({e2.bucket(n, cpu["pack_width"]) for n in cpu["sizes"]})
     assert re.search(rf"size_train\s+{len(cpu['depths']) * buckets}\b", out)
     both = ("--configfile", "config/paper-cpu.yaml", "config/sensitivity-cpu.yaml")
     out = snakemake(workdir, "results/sensitivity_lr.png", "-n", *both, timeout=300).stdout
@@ -332,12 +339,12 @@ def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
     for extra in (yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text()), {"sensitivity": e7}):
         for section, values in extra.items():
             config[section] = {**config[section], **values} if isinstance(values, dict) else values
-    jobs = grid.sensitivity_jobs(config, "size")
-    assert {p for _, p in jobs} >= {grid.size_job(config, d, 2500, 0, e7["size"]["trials"] - 1) for d in (2, 3, 4)}  # E2's own
+    jobs = e7.jobs_of(config, "size")
+    assert {p for _, p in jobs} >= {e2.job(config, d, 2500, 0, e7["size"]["trials"] - 1) for d in (2, 3, 4)}  # E2's own
     own = sum(1 for _, p in jobs if p.startswith("results/jobs/sensitivity/"))
-    assert re.search(rf"sensitivity_train\s+{own + len(grid.sensitivity_settings(config)) - 1}\b", out)
+    assert re.search(rf"sensitivity_train\s+{own + len(e7.settings(config)) - 1}\b", out)
     for label, path in jobs:
-        spec = grid.sensitivity_spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else "size_depth" + re.search(r"depth(\d+)", path).group(1))
+        spec = e7.spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else "size_depth" + re.search(r"depth(\d+)", path).group(1))
         assert (spec["n"], spec["epochs"]) == (2500, 50000)
 
 

@@ -185,7 +185,7 @@ def _block(x):
 
 
 def problem(depth, n, trials, args, dtype="float32"):
-    from .experiments.size import SizeJob
+    from .experiments.size.job import SizeJob
 
     job = SizeJob(depth=depth, n=n, first_trial=0, trials=trials, epochs=1, record_every=1, width=args.width, inputs=args.inputs, dtype=dtype)
     x, y = job.data()
@@ -305,7 +305,7 @@ from empirical_size import backend
 backend.select(sys.argv[1])
 import numpy as np, xarray, netCDF4
 from empirical_size import storage
-from empirical_size.experiments import size
+from empirical_size.experiments.size import job as size
 from empirical_size.trainer import make_trainer
 job = size.SizeJob(depth=2, n=20, first_trial=0, trials=2, epochs=1, record_every=1)
 trainer = make_trainer(job.sizes, 2, path=sys.argv[2] or None)

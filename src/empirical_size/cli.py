@@ -18,9 +18,18 @@ from .grid import EXPERIMENTS
 
 log = logging.getLogger("empirical_size")
 
-# the experiments with jobs of their own (E7's are E1's and E2's jobs)
+# the experiments with jobs of their own (E7's are E1's and E2's jobs), with merges, figures and tables: their records'
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)
-FIGURES = ("fig1", "fig2", "fig2_compare", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "sensitivity_lr", "boosting")
+MERGED = tuple(name for name, e in EXPERIMENTS.items() if e.merge is not None)
+FIGURES = {figure: e for e in EXPERIMENTS.values() for figure in e.figures}  # drawn by <package>.figure.FIGURES
+TABLES = {table: e for e in EXPERIMENTS.values() for table in e.tables}  # made by <package>.analysis.TABLES
+
+
+def _own(module: str, name: str):
+    """``name``'s entry of an experiment module's ``FIGURES`` or ``TABLES``."""
+    import importlib
+
+    return importlib.import_module(module).__dict__[name]
 
 
 def _spec(text: str) -> dict:
@@ -52,10 +61,10 @@ def _merge(args) -> None:
     for item in args.broadcast or []:
         name, _, values = item.partition("=")
         broadcast[name] = values.split(",")
-    if args.experiment == "linearity":  # E5's job and its frequency sweep's
-        from .experiments.linearity import merge
-
-        ds = merge(args.inputs, EXPERIMENTS["linearity"].variables)
+    e = EXPERIMENTS[args.experiment]
+    if e.merge and e.merge.function:  # its own merge (E5: its job and its frequency sweep's)
+        module, _, function = e.merge.function.partition(":")
+        ds = _own(module, function)(args.inputs, e.variables)
     else:
         ds = merge_jobs(args.inputs, args.grid or (), EXPERIMENTS[args.experiment].variables, args.experiment, broadcast)
     if args.config:
@@ -75,27 +84,15 @@ def _plot(args) -> None:
     ds = load(args.data)
     if args.cmap is None:
         args.cmap = plots.DEFAULT_CMAP
-    draw = {
-        "fig1": lambda: plots.figure1(ds, cmap=args.cmap, dpi=args.dpi),
-        "fig2": lambda: plots.figure2(ds, args.variant, cmap=args.cmap, dpi=args.dpi),
-        "fig2_compare": lambda: plots.figure2_compare(ds, cmap=args.cmap, dpi=args.dpi),
-        "fig3": lambda: plots.figure3(ds, dpi=args.dpi),
-        "fig4": lambda: plots.figure4(ds, dpi=args.dpi),
-        "fig5": lambda: plots.figure5(ds, dpi=args.dpi),
-        "degenerate": lambda: plots.degenerate_figure(ds, marked=args.marked, dpi=args.dpi, paper=reproduction.dead_points()),
-        "knots": lambda: plots.knots_figure(ds, dpi=args.dpi),
-        "sensitivity": lambda: plots.sensitivity_figure(ds, reproduction.dead_band(ds), dpi=args.dpi),
-        "sensitivity_lr": lambda: plots.learning_rate_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=args.dpi),
-        "boosting": lambda: _boosting_figure(ds, args.dpi),
-    }
-    fig = draw[args.figure]()
+    e = FIGURES[args.figure]
+    fig = _own(f"{e.package}.figure", "FIGURES")[args.figure](ds, args)
     if args.paper:
         import yaml
 
         paper = yaml.safe_load(Path(args.paper).read_text())
         run = reproduction.run_config(ds)
         # E7's figures draw E1 and E2 points: their sections' settings (E7's knobs are on the axes)
-        sections = ("degenerate", "size", "sensitivity") if args.figure.startswith("sensitivity") else (ds.attrs.get("experiment", ""),)
+        sections = ("degenerate", "size", "sensitivity") if e.name == "sensitivity" else (ds.attrs.get("experiment", ""),)
         differences = [d for section in sections for d in reproduction.paper_differences(run, paper, section)]
         plots.footer(fig, list(dict.fromkeys(differences)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -111,27 +108,11 @@ def _write_csv(frame, out: str) -> None:
     log.info("wrote %s", out)
 
 
-def _boosting_figure(ds, dpi):
-    from .experiments.boosting import figure
-
-    return figure.figure(ds, dpi=dpi)
-
-
 def _table(args) -> None:
     from .storage import load
 
-    if args.table == "degenerate":
-        from .experiments import degenerate
-
-        frame = degenerate.table(load(args.data, required=("dead",)))
-    elif args.table == "boosting":
-        from .experiments.boosting import analysis
-
-        frame = analysis.table(load(args.data, required=("train_error", "function_error")))
-    else:
-        from .experiments.sensitivity import summarise
-
-        frame = summarise(load(args.data, required=("dead", "size")))
+    e = TABLES[args.table]
+    frame = _own(f"{e.package}.analysis", "TABLES")[args.table](load(args.data, required=e.variables))
     _write_csv(frame, args.out)
 
 
@@ -161,8 +142,8 @@ def _reproduce(args) -> None:
 
 
 def _sensitivity_merge(args) -> None:
-    from .grid import baseline_knobs
-    from .experiments.sensitivity import merge
+    from .experiments.sensitivity.analysis import merge
+    from .experiments.sensitivity.record import baseline_knobs
     from .storage import write_atomic
 
     config = _spec(args.config) if args.config else {}
@@ -224,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train)
 
     m = sub.add_parser("merge", help="merge job files into one data set")
-    m.add_argument("--experiment", required=True, choices=TRAINED)
+    m.add_argument("--experiment", required=True, choices=MERGED)
     m.add_argument("--grid", nargs="*", default=[], help="scalar coordinates that index the jobs")
     m.add_argument("--config", help="the experiment's config section (JSON), stored as an attribute")
     m.add_argument("--attrs", help="extra attributes (JSON object) for the merged data set")
@@ -234,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=_merge)
 
     f = sub.add_parser("plot", help="draw a figure from a merged data set")
-    f.add_argument("figure", choices=FIGURES)
+    f.add_argument("figure", choices=tuple(FIGURES))
     f.add_argument("--data", required=True)
     f.add_argument("--out", required=True)
     f.add_argument("--cmap", default=None, help="colour map of the heat maps (default viridis; the paper's: jet)")
@@ -257,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
     k.set_defaults(func=_knots)
 
     tb = sub.add_parser("table", help="write an experiment's summary table (CSV)")
-    tb.add_argument("table", choices=("degenerate", "sensitivity", "boosting"))
+    tb.add_argument("table", choices=tuple(TABLES))
     tb.add_argument("--data", required=True)
     tb.add_argument("--out", required=True)
     tb.set_defaults(func=_table)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import networks
-from .grid import batch_bucket, size_buckets
+from .experiments.batching.record import bucket as batch_bucket
+from .experiments.size.record import buckets as size_buckets
 from .minibatch import BatchPlan
 
 

@@ -2,7 +2,7 @@
 experiment's job trained (resuming from a checkpoint), the file written
 atomically. The CLI's ``train`` and the workflow's training rules call this.
 
-An experiment's module is ``empirical_size.experiments.<name>``, with a
+An experiment's job module is ``empirical_size.experiments.<name>.job``, with a
 ``Job`` (``Job.from_dict(spec)``) and ``run(job, progress_every, ...)``.
 """
 
@@ -23,7 +23,7 @@ def train(
     from .storage import write_atomic
 
     backend.select(backend_name, spec.get("dtype", "float32"), threads, spec.get("matmul_precision", "float32"))
-    module = importlib.import_module(f"{__package__}.experiments.{experiment}")
+    module = importlib.import_module(f"{__package__}.experiments.{experiment}.job")
     job = module.Job.from_dict(spec)
     kwargs = {}
     if checkpoint:

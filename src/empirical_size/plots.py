@@ -426,7 +426,7 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     E2's size at the last epoch at each depth, per setting, mean ± 2 s.e.;
     ``paper_band`` is the paper's E1 interval, drawn where the run is
     comparable with it."""
-    from .experiments.sensitivity import summarise
+    from .experiments.sensitivity.analysis import summarise
 
     t = summarise(ds)
     layer, x, depths = t.attrs["layer"], np.arange(len(t)), t.attrs["depths"]
@@ -477,7 +477,7 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
     (crosses) are single markers at their learning rate. The bands are the paper's values
     (``e2_bands`` per depth, ``e1_band``), drawn where the run is
     comparable with them."""
-    from .experiments.sensitivity import e1_dead, largest_mean_size
+    from .experiments.sensitivity.analysis import e1_dead, largest_mean_size
 
     knobs = [str(k) for k in ds.knob.values]
     only_rate = [i for i, k in enumerate(knobs) if k in ("", "learning_rate")]

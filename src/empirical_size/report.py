@@ -123,6 +123,21 @@ def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _landing_table(name: str, frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """A table's title and view on the report's first page: its experiment's
+    ``analysis.landing_table``, else the CSV as it is."""
+    import importlib
+
+    from .grid import EXPERIMENTS
+
+    for e in EXPERIMENTS.values():
+        if name in e.tables:
+            analysis = importlib.import_module(f"{e.package}.analysis")
+            if hasattr(analysis, "landing_table"):
+                return analysis.landing_table(frame)
+    return name, frame
+
+
 def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
     """The report's first page: ``description`` (reStructuredText), then the
     reproduction table, then every other table of ``tables`` (name -> frame)."""
@@ -139,18 +154,10 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
             "claim's, named in the last column. Our reading of each claim: docs/choices.md.\n",
             rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[34, 10, 10, 12, 10, 24]),
         ]
-    titles = {
-        "degenerate": "E1: dead neurons per hidden layer, % of the layer (results/degenerate.csv)",
-        "sensitivity": "E7: sensitivity (results/sensitivity.csv)",
-        "boosting": "E8: artificial boosting, each family's error over plain training's at its best epoch (summary rows of results/boosting.csv)",
-    }
     for name, frame in tables.items():
-        if name == "degenerate":  # fractions: in percent, as the paper gives them
-            frame = frame.assign(**{c: 100 * frame[c] for c in frame.columns if c.endswith(("_mean", "_sem"))})
-        if name == "boosting":  # the answer per family; every cell is in the CSV
-            frame = frame[frame["low"] == "all"].drop(columns=["low", "amplitude"])
         if name != "reproduction":
-            parts += [_heading(titles.get(name, name), "-"), rst_table(_with_errors(frame), f"results/{name}.csv")]
+            title, frame = _landing_table(name, frame)
+            parts += [_heading(title, "-"), rst_table(_with_errors(frame), f"results/{name}.csv")]
     return "\n".join(parts)
 
 

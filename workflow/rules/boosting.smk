@@ -1,48 +1,6 @@
 # E8: artificial boosting (beyond the paper: its Section 4's open question),
-# one job per network width and amplitude.
-wildcard_constraints:
-    width=r"\d+",
-    amplitude=r"\d+(\.\d+)?",
-
-
-rule boosting_train:
-    output:
-        EXPERIMENTS["boosting"].job,
-    log:
-        EXPERIMENTS["boosting"].train_log,
-    conda:
-        "../../envs/train.yaml"
-    threads: config["threads"]
-    resources:
-        runtime=runtime_of("boosting"),
-        mem_mb=mem_mb_of("boosting"),
-    params:
-        kind=kind_of("boosting"),
-        spec=spec_of("boosting"),
-        code=train_code_of("boosting"),
-        backend=config["backend"],
-        checkpoint=checkpoint_of("boosting"),
-    shell:
-        TRAIN
-
-
-rule boosting_merge:
-    input:
-        jobs=EXPERIMENTS["boosting"].jobs(config),
-    output:
-        EXPERIMENTS["boosting"].data,
-    log:
-        EXPERIMENTS["boosting"].log("merge"),
-    conda:
-        "../../envs/analysis.yaml"
-    params:
-        config=as_json(grid.merge_config(config, "boosting")),
-        code=MERGE_CODE,
-    shell:
-        "python -m empirical_size merge --experiment boosting --grid width amplitude --config {params.config:q}"
-        " --out {output:q} {input.jobs:q} > {log:q} 2>&1"
-
-
+# one job per network width and amplitude: its table and figure (its
+# training and merge rules: experiments.smk, from its record).
 rule boosting_table:
     input:
         data=EXPERIMENTS["boosting"].data,
@@ -54,6 +12,7 @@ rule boosting_table:
         ),
     log:
         EXPERIMENTS["boosting"].log("table"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -73,6 +32,7 @@ rule boosting_plot:
         ),
     log:
         EXPERIMENTS["boosting"].log("plot"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:

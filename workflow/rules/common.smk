@@ -1,6 +1,7 @@
-# Shared by every experiment's rules: config checks the schema cannot
-# express, the code trigger, and the one training command; each
-# experiment's jobs (paths, specs, resources) come from grid.EXPERIMENTS.
+# Shared by every experiment: config checks the schema cannot express, the
+# code trigger, and the helpers of the training and merge rules that
+# experiments.smk generates from each experiment's record (its package's
+# record.py, found by grid.EXPERIMENTS).
 import json
 import os
 import shlex
@@ -49,12 +50,20 @@ def as_json(obj):
 # The code trigger: a fingerprint of the library files a step imports
 # (derived from its imports, empirical_size.code), as a parameter, so that
 # editing one reruns the step and Snakemake lists no source files as inputs.
-MERGE_CODE = code.fingerprint("empirical_size.merge")
 # The paper's settings, against which each figure's footer names the run's differences
 PAPER_CONFIG = "config/paper.yaml"
-PLOT_CODE = code.fingerprint(
-    "empirical_size.plots", "empirical_size.reproduction"
-)  # footers, the paper's values
+
+
+def plot_code(name):
+    """A figure rule's code trigger: the plots, the footers' paper values and
+    the experiment's figure module."""
+    return code.fingerprint(
+        "empirical_size.plots",
+        "empirical_size.reproduction",
+        f"{EXPERIMENTS[name].package}.figure",
+    )
+
+
 # Every training rule runs the same command; the experiment's record says the rest.
 TRAIN = (
     "python -m empirical_size train --job {params.kind} --backend {params.backend} --threads {threads}"
@@ -86,11 +95,19 @@ def checkpoint_of(name):
 
 
 def gpus_of(name):
-    """GPUs the run asks for a training rule (the SLURM profile's
-    set-resources, or the command line's): they choose its path, so its memory."""
-    asked = workflow.resource_settings.overwrite_resources.get(f"{name}_train", {})
-    gpus = asked.get("gpu")
-    return getattr(gpus, "value", gpus) or 0
+    """The GPUs of a training job, from the run's set-resources for its rule, else its
+    default-resources (the SLURM profile's: one). They choose its path, so its memory.
+    """
+    if not EXPERIMENTS[name].gpu:
+        return 0
+    for asked in (
+        workflow.resource_settings.overwrite_resources.get(f"{name}_train", {}),
+        workflow.resource_settings.default_resources or {},
+    ):
+        gpus = asked.get("gpu") if hasattr(asked, "get") else None
+        if gpus is not None:
+            return getattr(gpus, "value", gpus) or 0
+    return 0
 
 
 def runtime_of(name):
@@ -108,6 +125,17 @@ def mem_mb_of(name):
     return mem_mb
 
 
-def sensitivity_pairs(kind):
-    jobs = grid.sensitivity_jobs(config, kind)
-    return " ".join(shlex.quote(f"{label}={path}") for label, path in jobs)
+def merge_options(merge):
+    """The merge command's options from an experiment's record (its Merge)."""
+    options = ["--grid", *merge.grid] if merge.grid else []
+    for dim, values in (merge.broadcast(config) if merge.broadcast else {}).items():
+        options += ["--broadcast", f"{dim}={','.join(map(str, values))}"]
+    if merge.attrs:
+        options += ["--attrs", as_json(merge.attrs(config))]
+    return " ".join(shlex.quote(o) for o in options)
+
+
+def merge_code(merge):
+    """The merge's code trigger: the generic merge's, and its own function's module."""
+    own = [merge.function.split(":")[0]] if merge.function else []
+    return code.fingerprint("empirical_size.merge", *own)

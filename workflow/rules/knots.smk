@@ -1,30 +1,8 @@
 # E6 (beyond the paper): exact linear pieces of one-input networks, at
 # initialisation (part init, numpy), after a few training steps from the
 # paper's initialisation (part trained, the engine; when knots.steps lists
-# steps) and during training of the E4 and E5 networks.
-rule knots_train:
-    output:
-        EXPERIMENTS["knots"].job,
-    log:
-        EXPERIMENTS["knots"].train_log,
-    wildcard_constraints:
-        part=r"init|trained",
-    conda:
-        "../../envs/train.yaml"
-    threads: config["threads"]
-    resources:
-        runtime=runtime_of("knots"),
-        mem_mb=mem_mb_of("knots"),
-    params:
-        kind=kind_of("knots"),
-        spec=spec_of("knots"),
-        code=train_code_of("knots"),
-        backend=config["backend"],
-        checkpoint=checkpoint_of("knots"),
-    shell:
-        TRAIN
-
-
+# steps) and during training of the E4 and E5 networks. Its training rule is
+# experiments.smk's; its merge, here, reads E4's and E5's data sets too.
 rule knots_merge:
     input:
         init=EXPERIMENTS["knots"].job.format(part="init"),
@@ -35,6 +13,7 @@ rule knots_merge:
         EXPERIMENTS["knots"].data,
     log:
         EXPERIMENTS["knots"].log("merge"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -57,11 +36,12 @@ rule knots_plot:
         ),
     log:
         EXPERIMENTS["knots"].log("plot"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=PLOT_CODE,
+        code=plot_code("knots"),
     shell:
         "python -m empirical_size plot knots --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

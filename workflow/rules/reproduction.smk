@@ -21,6 +21,7 @@ rule reproduction:
         ),
     log:
         "results/logs/reproduction.log",
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -34,23 +35,31 @@ rule reproduction:
 
 
 # The report's first page: the workflow's description, then the tables
-# (Snakefile's report directive points here).
+# (Snakefile's report directive points here): the reproduction table and
+# every experiment's tables (their records'), each as its analysis shows it.
+TABLES = {t: f"results/{t}.csv" for e in EXPERIMENTS.values() for t in e.tables}
+
+
 rule report_text:
     input:
         description="workflow/report/workflow.rst",
         reproduction=grid.REPRODUCTION,
-        degenerate="results/degenerate.csv",
-        sensitivity="results/sensitivity.csv",
-        boosting="results/boosting.csv",
+        tables=list(TABLES.values()),
     output:
         grid.REPORT_TEXT,
     log:
         "results/logs/report_text.log",
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
-        code=code.fingerprint("empirical_size.report"),
+        tables=" ".join(shlex.quote(f"{name}={path}") for name, path in TABLES.items()),
+        code=code.fingerprint(
+            "empirical_size.report",
+            *sorted(
+                {f"{e.package}.analysis" for e in EXPERIMENTS.values() if e.tables}
+            ),
+        ),
     shell:
         "python -m empirical_size report-text --description {input.description:q}"
-        " --tables reproduction={input.reproduction:q} degenerate={input.degenerate:q}"
-        " sensitivity={input.sensitivity:q} boosting={input.boosting:q} --out {output:q} > {log:q} 2>&1"
+        " --tables reproduction={input.reproduction:q} {params.tables} --out {output:q} > {log:q} 2>&1"

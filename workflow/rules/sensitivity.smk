@@ -1,52 +1,38 @@
 # E7 (beyond the paper): E1's and E2's headline numbers under settings the
 # paper does not pin down (Adadelta epsilon and learning rate, precision,
 # batch size, input distribution), one changed at a time; E2's at each depth
-# of sensitivity.size. The baseline reuses E1's and E2's jobs.
-wildcard_constraints:
-    setting=r"[A-Za-z0-9_.+-]+",
-    part=r"degenerate|size_depth\d+",
-
-
-rule sensitivity_train:
-    output:
-        EXPERIMENTS["sensitivity"].job,
-    log:
-        EXPERIMENTS["sensitivity"].train_log,
-    # E7's jobs are among the longest: started first (see size_train)
-    priority: 2
-    conda:
-        "../../envs/train.yaml"
-    threads: config["threads"]
-    resources:
-        runtime=runtime_of("sensitivity"),
-        mem_mb=mem_mb_of("sensitivity"),
-    params:
-        kind=kind_of("sensitivity"),
-        spec=spec_of("sensitivity"),
-        code=train_code_of("sensitivity"),
-        backend=config["backend"],
-        checkpoint=checkpoint_of("sensitivity"),
-    shell:
-        TRAIN
+# of sensitivity.size. The baseline reuses E1's and E2's jobs. Its training
+# rule is experiments.smk's; its merge, here, pairs each job with its setting.
+from empirical_size.experiments.sensitivity import record as sensitivity
 
 
 rule sensitivity_merge:
     input:
-        degenerate=[path for _, path in grid.sensitivity_jobs(config, "degenerate")],
-        sizes=[path for _, path in grid.sensitivity_jobs(config, "size")],
+        degenerate=[path for _, path in sensitivity.jobs_of(config, "degenerate")],
+        sizes=[path for _, path in sensitivity.jobs_of(config, "size")],
     output:
         EXPERIMENTS["sensitivity"].data,
     log:
         EXPERIMENTS["sensitivity"].log("merge"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
-        degenerate=sensitivity_pairs("degenerate"),
-        sizes=sensitivity_pairs("size"),
-        settings=as_json(grid.sensitivity_settings(config)),
-        config=as_json(grid.sensitivity_merge_config(config)),
-        # the merge reads the baseline's knobs from grid
-        code=code.fingerprint(EXPERIMENTS["sensitivity"].module, "empirical_size.grid"),
+        degenerate=" ".join(
+            shlex.quote(f"{label}={path}")
+            for label, path in sensitivity.jobs_of(config, "degenerate")
+        ),
+        sizes=" ".join(
+            shlex.quote(f"{label}={path}")
+            for label, path in sensitivity.jobs_of(config, "size")
+        ),
+        settings=as_json(sensitivity.settings(config)),
+        config=as_json(sensitivity.merged_config(config)),
+        # the merge reads the baseline's knobs from its record
+        code=code.fingerprint(
+            "empirical_size.experiments.sensitivity.analysis",
+            "empirical_size.experiments.sensitivity.record",
+        ),
     shell:
         "python -m empirical_size sensitivity-merge --degenerate {params.degenerate} --size {params.sizes}"
         " --settings {params.settings:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
@@ -63,10 +49,11 @@ rule sensitivity_table:
         ),
     log:
         EXPERIMENTS["sensitivity"].log("table"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
-        code=code.fingerprint(EXPERIMENTS["sensitivity"].module),
+        code=code.fingerprint("empirical_size.experiments.sensitivity.analysis"),
     shell:
         "python -m empirical_size table sensitivity --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 
@@ -83,11 +70,12 @@ rule sensitivity_plot:
         ),
     log:
         EXPERIMENTS["sensitivity"].log("plot"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=PLOT_CODE,
+        code=plot_code("sensitivity"),
     shell:
         "python -m empirical_size plot sensitivity --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
@@ -105,11 +93,12 @@ rule sensitivity_lr_plot:
         ),
     log:
         EXPERIMENTS["sensitivity"].log("plot_lr"),
+    localrule: True
     conda:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=PLOT_CODE,
+        code=plot_code("sensitivity"),
     shell:
         "python -m empirical_size plot sensitivity_lr --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"

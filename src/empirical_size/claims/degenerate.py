@@ -10,6 +10,6 @@ from . import Estimate, measure, per_trial
 @measure("degenerate")
 def dead_fraction(ds: xr.Dataset, layer: int, stage: str, sample: str) -> Estimate:
     """Fraction of a layer's neurons dead, mean over experiments."""
-    from ..experiments.degenerate import dead_fraction as fractions
+    from ..experiments.degenerate.analysis import dead_fraction as fractions
 
     return per_trial(fractions(ds).sel(layer=layer, stage=stage, sample=sample))

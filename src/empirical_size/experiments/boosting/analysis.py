@@ -92,3 +92,12 @@ def answer(ds: xr.Dataset) -> dict[tuple[int, str], str]:
     t = table(ds)
     summary = t[(t.low == "all") & (t.fit == "boosted")]
     return {(int(w), f): v for w, f, v in zip(summary.width, summary.family, summary.verdict)}
+
+
+def landing_table(frame):
+    """The report's first page: the answer per family; every cell is in the CSV."""
+    frame = frame[frame["low"] == "all"].drop(columns=["low", "amplitude"])
+    return "E8: artificial boosting, each family's error over plain training's at its best epoch (summary rows of results/boosting.csv)", frame
+
+
+TABLES = {"boosting": table}  # the CLI's `table` choices (its record's tables)

@@ -45,3 +45,6 @@ def figure(ds, dpi: int = 120):
     fig.suptitle(f"E8, artificial boosting: width {width}, {trials} paired trials (mean ± s.e.)")
     fig.tight_layout()
     return fig
+
+
+FIGURES = {"boosting": lambda ds, o: figure(ds, dpi=o.dpi)}  # the CLI's `plot` choices (its record's figures)

@@ -31,7 +31,7 @@ import xarray as xr
 from ... import seeding, targets
 from ..common import glorot_trials, per_trial
 from ..curves import train_functions
-from ..linearity import E5Network, inputs
+from ..linearity.job import E5Network, inputs
 
 FAMILIES = ("noise", "high", "high+noise")
 LOWS = ("spline", "line", "sine")
@@ -177,3 +177,6 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     streams = {"inputs": (), "init": ("trial",), "high": ("trial",), "noise": ("trial",), "low": ()}
     ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
     return ds
+
+
+Job = BoostingJob  # the name every experiment's job module gives its job (empirical_size.job)

@@ -1,7 +1,5 @@
 """E6 (beyond the paper): exact numbers of linear pieces of one-input
-networks. :mod:`.job` trains and counts (the workflow's training jobs);
-:mod:`.analysis` merges and summarises (never imported by training)."""
+networks. :mod:`.record` says its jobs; :mod:`.job` trains and counts;
+:mod:`.analysis` merges and summarises (never imported by training).
 
-from .job import Job, KnotsJob, KnotsTrainingJob, pieces_of, run, run_init, run_training
-
-__all__ = ["Job", "KnotsJob", "KnotsTrainingJob", "pieces_of", "run", "run_init", "run_training"]
+The package imports nothing: the workflow reads :mod:`.record` alone."""

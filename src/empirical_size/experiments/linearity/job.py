@@ -155,7 +155,7 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
 @dataclass(frozen=True)
 class FrequencyJob(E5Network):
     """One frequency of E5's sweep: E5's network and inputs on a sine of
-    ``frequency`` cycles over the domain (grid.linearity_spec)."""
+    ``frequency`` cycles over the domain (its record's spec)."""
 
     frequency: int = 1
     frequency_epochs: int = 4000

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import networks, seeding
-from ..paper import adadelta
-from .common import JobSpec, glorot_trials, noise_sets, per_trial
-from ..minibatch import BatchPlan
-from ..packing import pack
-from ..progress import Progress
+from ... import networks, seeding
+from ...paper import adadelta
+from ..common import JobSpec, glorot_trials, noise_sets, per_trial
+from ...minibatch import BatchPlan
+from ...packing import pack
+from ...progress import Progress
 
 log = logging.getLogger("empirical_size")
 
@@ -106,7 +106,7 @@ class PackedSizeJob(_Trials):
     """Points of one depth and several sizes ``ns``, the same trials each;
     trains ``len(ns) * trials`` networks in one call: E2's full-batch
     points, or E3's mini-batch points whose sizes take the same number of
-    steps an epoch (each its own last batch, :func:`empirical_size.grid.batch_bucket`)."""
+    steps an epoch (each its own last batch, :func:`empirical_size.experiments.batching.record.bucket`)."""
 
     ns: tuple[int, ...]
 
@@ -137,10 +137,10 @@ class Job:
 def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``,
     ``epoch``, and ``n`` for a packed job)."""
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..training import train_and_record
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...training import train_and_record
 
-    from ..backend import available_memory
+    from ...backend import available_memory
 
     points = job.points() if isinstance(job, PackedSizeJob) else [job]
     widest = max(points, key=lambda p: p.n)
@@ -185,7 +185,7 @@ def _concat_weights(per_point: list[networks.Weights]) -> networks.Weights:
 
 def _dataset(job: SizeJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Dataset:
     """One size's data set from its records (provenance: :func:`_stamp`)."""
-    from ..training import divergence_variables
+    from ...training import divergence_variables
 
     ds = xr.Dataset(
         {
@@ -209,7 +209,7 @@ def _dataset(job: SizeJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Data
 
 def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float, gradients: str) -> xr.Dataset:
     """Provenance: the job's spec, its seed streams, the machine."""
-    from ..storage import provenance
+    from ...storage import provenance
 
     streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
     if not plan.full_batch:

@@ -15,12 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import networks, seeding
-from ..stats import mean_se
-from ..paper import adadelta
-from .common import JobSpec, glorot_trials, noise_sets, per_trial
-from ..minibatch import BatchPlan, trial_keys
-from ..measures import dead_neurons
+from ... import networks, seeding
+from ...paper import adadelta
+from ..common import JobSpec, glorot_trials, noise_sets, per_trial
+from ...minibatch import BatchPlan, trial_keys
+from ...measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
 
@@ -66,8 +65,8 @@ class DegenerateJob(JobSpec):
 
 
 def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..storage import provenance
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...storage import provenance
 
     start = time.perf_counter()
     x, y = job.data()
@@ -123,27 +122,6 @@ def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
         streams["shuffle"] = ("trial",)
     ds.attrs.update(provenance(asdict(job), seeding.describe(job.seed, job.namespace, streams), time.perf_counter() - start, trainer.gradient_path))
     return ds
-
-
-def dead_fraction(ds: xr.Dataset) -> xr.DataArray:
-    """Fraction of each layer's neurons dead; diverged experiments are NaN."""
-    frac = ds.dead / ds.attrs["width"]
-    return frac.where(~ds.diverged.astype(bool)) if "diverged" in ds else frac
-
-
-def table(ds: xr.Dataset):
-    """Fraction dead per layer: mean and standard error over experiments,
-    one column pair per (stage, sample). Returns a pandas DataFrame."""
-    import pandas as pd
-
-    frac = dead_fraction(ds)
-    mean, sem = mean_se(frac, "trial")
-    out = pd.DataFrame({"layer": ds.layer.values})
-    for stage in ds.stage.values:
-        for sample in ds.sample.values:
-            out[f"{stage}_{sample}_mean"] = mean.sel(stage=stage, sample=sample).values
-            out[f"{stage}_{sample}_sem"] = sem.sel(stage=stage, sample=sample).values
-    return out
 
 
 Job = DegenerateJob

@@ -16,9 +16,9 @@ import json
 import numpy as np
 import xarray as xr
 
-from ..merge import without_diverged
-from ..stats import mean_se
-from ..storage import load
+from ...merge import without_diverged
+from ...stats import mean_se
+from ...storage import load
 
 E2_VARS = ("mse", "size", "sum_y2", "diverged", "steps_per_epoch")
 
@@ -141,3 +141,10 @@ def summarise(ds: xr.Dataset):
     out["e2_perfect_fit_size"] = ds.sum_y2.mean(("depth", "e2_trial")).values
     out.attrs.update(layer=layer, depths=ds.depth.values.tolist(), n=ds.attrs["e2_n"], epoch=int(ds.epoch[-1]))
     return out
+
+
+def landing_table(frame):
+    return "E7: sensitivity (results/sensitivity.csv)", frame
+
+
+TABLES = {"sensitivity": summarise}  # the CLI's `table` choices (its record's tables)

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .. import networks, seeding, targets
-from ..minibatch import BatchPlan
-from ..paper import adadelta
-from .common import JobSpec, glorot_trials, per_trial
-from .curves import train_functions, weight_variables
+from ... import networks, seeding, targets
+from ...minibatch import BatchPlan
+from ...paper import adadelta
+from ..common import JobSpec, glorot_trials, per_trial
+from ..curves import train_functions, weight_variables
 
 BIAS_VARIANTS = ("zero", "uniform")
 
@@ -65,9 +65,9 @@ class MinimaJob(JobSpec):
 
 
 def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ..trainer import AdadeltaSettings, make_trainer
-    from ..storage import provenance
-    from ..training import divergence_variables
+    from ...trainer import AdadeltaSettings, make_trainer
+    from ...storage import provenance
+    from ...training import divergence_variables
 
     start = time.perf_counter()
     x, y = job.data()

@@ -1,0 +1,98 @@
+"""E3's record: E2's networks and seeds, one job per variant, depth, size
+(or bucket of sizes taking as many steps an epoch) and chunk of trials
+(:mod:`empirical_size.record`); E2's own job where E2 trains the point."""
+
+from __future__ import annotations
+
+from ...record import ConfigError, Experiment, Merge, trial_chunks
+from ..size import record as size
+
+JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
+FULL = "full"  # the "variant" of E3's full-batch points, shared by every variant
+ATTRS = ("batch_size", "full_batch_below", "shuffle")  # recorded in its merged data set
+
+
+def _shares_size_job(config: dict, depth: int, n: int) -> bool:
+    """Whether E2 already trains this full-batch point with the same settings."""
+    b, s = config["batching"], config["size"]
+    same = (*size.KEYS, "trials", "trials_per_job")
+    return depth in s["depths"] and n in s["sizes"] and all(b[k] == s[k] for k in same)
+
+
+def bucket(n: int, batch_size: int, mode: str) -> tuple[int, int]:
+    """The sizes ``lo..hi`` that take as many steps an epoch as ``n`` in
+    batches of ``batch_size`` (``ceil(n / b)``; ``floor(n / b)`` when the
+    remainder is dropped): E3 packs them into one job (``batching.pack``).
+    Fixed, so adding a size reruns only its bucket's job."""
+    b = int(batch_size)
+    if mode == "drop":
+        k = int(n) // b
+        return k * b, (k + 1) * b - 1
+    k = -(-int(n) // b)
+    return (k - 1) * b + 1, k * b
+
+
+def job(config: dict, variant: str, depth: int, n: int, first: int, last: int) -> str:
+    """The file of one E3 point. Below ``full_batch_below`` every variant is
+    the same full-batch training: one shared job, or E2's own when E2 has it.
+    From there on, with ``batching.pack``, the job of its bucket of sizes."""
+    b = config["batching"]
+    if n >= b["full_batch_below"]:
+        if b.get("pack", True):  # the schema default
+            n = "{}-{}".format(*bucket(n, b["batch_size"], variant))
+        return JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
+    if _shares_size_job(config, depth, n):
+        return size.job(config, depth, n, first, last)
+    return JOB.format(variant=FULL, depth=depth, n=n, first=first, last=last)
+
+
+def jobs(config: dict) -> list[str]:
+    s = config["batching"]
+    paths = [
+        job(config, v, d, n, first, last)
+        for v in s["variants"]
+        for d in s["depths"]
+        for n in s["sizes"]
+        for first, last in trial_chunks(s["trials"], s["trials_per_job"])
+    ]
+    return list(dict.fromkeys(paths))
+
+
+def spec(config: dict, variant: str, depth: int, n: int | str, first: int, last: int) -> dict:
+    """E3: E2's networks and seeds (paired trials), mini-batches from
+    ``full_batch_below`` on; ``variant`` is ``full`` below it. ``n`` is one
+    size, or a bucket ``"lo-hi"`` (:func:`bucket`): the config's mini-batch
+    sizes in it, packed."""
+    s = config["batching"]
+    if "-" in str(n):
+        lo, hi = (int(v) for v in str(n).split("-"))
+        ns = sorted(m for m in s["sizes"] if lo <= m <= hi and m >= s["full_batch_below"])
+        if variant == FULL or not ns or bucket(ns[0], s["batch_size"], variant) != (lo, hi):
+            raise ConfigError(
+                f"E3 job {variant} n{n} is not a bucket of batching.sizes with batching.batch_size = {s['batch_size']}"
+            )
+        one = spec(config, variant, depth, ns[0], first, last)
+        del one["n"]
+        return {**one, "ns": ns}
+    n = int(n)
+    mini = n >= s["full_batch_below"]
+    if mini == (variant == FULL):
+        raise ConfigError(f"E3 job variant {variant!r} does not fit n={n} (batching.full_batch_below={s['full_batch_below']})")
+    one = size.spec_from(config, "batching", depth, n, first, last)
+    if mini:
+        one.update(variant=variant, batch_size=s["batch_size"], batch_mode=variant, shuffle=s["shuffle"])
+    return one
+
+
+RECORD = Experiment(
+    "batching", "E3", JOB, jobs, spec, size.VARIABLES,
+    products=("fig2.png", "fig2_drop.png", "fig2_resample.png", "fig2_compare.png"), figures=("fig2", "fig2_compare"),
+    check=lambda config: size.check_records(config, "batching"),
+    wildcards={**size.WILDCARDS, "variant": r"keep|drop|resample|full"},
+    priority=1,  # E3's chain (24 jobs, a merge, four figures) is the longest: after E2's and E7's
+    merge=Merge(
+        grid=("variant", "depth", "n"),
+        broadcast=lambda config: {"variant": list(config["batching"]["variants"])},  # E2's and the shared full-batch files
+        attrs=lambda config: {k: config["batching"][k] for k in ATTRS},
+    ),
+)  # fmt: skip

@@ -1,0 +1,25 @@
+"""E1's record: one job, every trial (:mod:`empirical_size.record`)."""
+
+from __future__ import annotations
+
+from ...record import ConfigError, Experiment, section_spec
+
+JOB = "results/jobs/degenerate/all.nc"
+PLOT_ONLY = ("report_layers",)  # changing them redraws the figure only
+
+
+def spec(config: dict) -> dict:
+    return {**section_spec(config, "degenerate", drop=PLOT_ONLY), "namespace": "degenerate"}
+
+
+def check(config: dict) -> None:
+    d = config["degenerate"]
+    bad = [layer for layer in d["report_layers"] if layer > d["depth"]]
+    if bad:
+        raise ConfigError(f"config key degenerate.report_layers has layers {bad} beyond degenerate.depth ({d['depth']})")
+
+
+RECORD = Experiment(
+    "degenerate", "E1", JOB, lambda config: [JOB], spec, ("dead",), checkpoints=False,
+    products=("degenerate.csv", "degenerate.png"), figures=("degenerate",), tables=("degenerate",), check=check, plot_only=PLOT_ONLY,
+)  # fmt: skip
