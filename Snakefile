@@ -28,12 +28,15 @@ include: "workflow/rules/experiments.smk"
 
 # Each experiment's own rules (its figures and tables; its merge where it
 # reads more than its jobs), named after it. Light rules are local (localrule).
-for name in EXPERIMENTS:
+for _name in EXPERIMENTS:
     if os.path.exists(
-        os.path.join(workflow.basedir, "workflow", "rules", f"{name}.smk")
+        os.path.join(workflow.basedir, "workflow", "rules", f"{_name}.smk")
     ):
 
-        include: f"workflow/rules/{name}.smk"
+        include: f"workflow/rules/{_name}.smk"
+
+
+del _name  # rules files must not late-bind to the loop's last experiment
 
 
 include: "workflow/rules/reproduction.smk"

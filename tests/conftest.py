@@ -30,6 +30,22 @@ def workdir(tmp_path):
     return tmp_path
 
 
+def workflow_rules(workdir=ROOT):
+    """The workflow's rules as Snakemake builds them (generated ones too), and
+    the names of those it runs on the submitting host (its local rules: a
+    dry run does not print them apart). Reads Snakemake's workflow object."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
+
+    with SnakemakeApi(OutputSettings(quiet=True)) as api:
+        wf = api.workflow(
+            resource_settings=ResourceSettings(), config_settings=ConfigSettings(), storage_settings=StorageSettings(),
+            snakefile=Path(workdir) / "Snakefile", workdir=Path(workdir),
+        )  # fmt: skip
+        w = wf._workflow
+        return list(w.rules), {r.name for r in w.rules if r.name in w._localrules}
+
+
 def snakemake(workdir, *args, check=True, timeout=900):
     """Run Snakemake in ``workdir``; returns the completed process."""
     proc = subprocess.run(

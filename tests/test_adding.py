@@ -129,6 +129,8 @@ rule toy_table:
     log:
         EXPERIMENTS["toy"].log("table"),
     localrule: True
+    params:
+        code=table_code("toy"),
     shell:
         "python -m empirical_size table toy --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 '''

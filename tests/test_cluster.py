@@ -81,25 +81,10 @@ def test_tiny_config_through_slurm(slurm, workdir):
     assert "size_train" in comp.read_text() or "SLURM" in out
 
 
-def rules_run_locally(workdir):
-    """The rules Snakemake runs on the submitting host (its workflow object's
-    local rules: a dry run does not print them apart)."""
-    from snakemake.api import SnakemakeApi
-    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
-
-    with SnakemakeApi(OutputSettings(quiet=True)) as api:
-        wf = api.workflow(
-            resource_settings=ResourceSettings(), config_settings=ConfigSettings(), storage_settings=StorageSettings(),
-            snakefile=workdir / "Snakefile", workdir=workdir,
-        )  # fmt: skip
-        w = wf._workflow
-        return {r.name for r in w.rules if w.is_local(r) and r.name in w._localrules}, {r.name for r in w.rules}
-
-
 def test_gpus_come_from_the_cluster_profile_only(workdir):
     """A local run asks for no GPU; on SLURM every training rule asks one,
     but E6's (its record says no), and only training rules are submitted."""
-    from conftest import snakemake
+    from conftest import snakemake, workflow_rules
 
     if importlib_missing("snakemake_executor_plugin_slurm"):
         pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
@@ -116,8 +101,8 @@ def test_gpus_come_from_the_cluster_profile_only(workdir):
     # every rule a job of this run asks a GPU, but E6's training: default-resources,
     # read by Snakemake for local rules too, which it never submits
     assert asking & trains == gpu
-    local_rules, rules = rules_run_locally(workdir)
-    assert rules - local_rules == trains  # submitted: the training rules alone
+    rules, local_rules = workflow_rules(workdir)
+    assert {r.name for r in rules} - local_rules == trains  # submitted: the training rules alone
     # memory for the path each will take: the CPU kernel's here, Keras' on a GPU
     local_mb, cluster_mb = (max(int(m) for m in re.findall(r"size_train:.*?mem_mb=(\d+)", out, re.S)) for out in (local, cluster))
     assert local_mb < grid.PROCESS_MB["keras"] <= cluster_mb

@@ -122,11 +122,11 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
     validate(config, SCHEMA)
     expand(config)
     for setting in e7.settings(config):
-        e1 = degenerate.run(degenerate.Job.from_dict(e7.spec(config, setting, "degenerate")), progress_every=1e9)
-        assert e1.dead.sizes == {"stage": 2, "sample": 2, "trial": trials, "layer": depth}
-        assert ((e1.dead >= 0) & (e1.dead <= width)).all()
-        e2 = size_experiment.run(size_experiment.Job.from_dict(e7.spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
-        assert e2.mse.sizes == {"trial": trials, "epoch": records} and e2.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
+        e1_data = degenerate.run(degenerate.Job.from_dict(e7.spec(config, setting, "degenerate")), progress_every=1e9)
+        assert e1_data.dead.sizes == {"stage": 2, "sample": 2, "trial": trials, "layer": depth}
+        assert ((e1_data.dead >= 0) & (e1_data.dead <= width)).all()
+        e2_data = size_experiment.run(size_experiment.Job.from_dict(e7.spec(config, setting, f"size_depth{depth}")), progress_every=1e9)
+        assert e2_data.mse.sizes == {"trial": trials, "epoch": records} and e2_data.epoch.values.tolist() == [every * (i + 1) for i in range(records)]
     # E2's first job: sizes n and n + 1 packed in one job or each alone, by pack_width
     path = Path(e2.jobs(config)[0])
     bucket = path.parts[4][1:]

@@ -2,11 +2,14 @@
 
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT
+
+from empirical_size import grid
 
 
 def pins(requirements):
@@ -36,9 +39,16 @@ def test_every_runtime_dependency_is_pinned():
 
 
 def test_every_rule_names_an_existing_env():
-    text = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
-    envs = re.findall(r'conda:\s*\n\s*"\.\./\.\./(envs/[^"]+)"', text)
-    rules = re.findall(r"^rule (\w+):", text, flags=re.M)
-    assert len(envs) == len([r for r in rules if r != "all"])
-    for env in envs:
-        assert (ROOT / env).is_file()
+    """Every rule Snakemake builds (the generated training and merge rules
+    too) names a pinned env of envs/: training's or analysis'."""
+    from conftest import workflow_rules
+
+    rules, _ = workflow_rules()
+    assert len(rules) > 2 * len(grid.EXPERIMENTS)
+    for rule in rules:
+        if rule.name == "all":
+            continue
+        assert rule.conda_env, rule.name
+        env = (Path(rule.snakefile).parent / rule.conda_env).resolve()
+        assert env.parent == ROOT / "envs" and env.is_file(), (rule.name, env)
+        assert env.name == ("train.yaml" if rule.name.endswith("_train") else "analysis.yaml"), rule.name

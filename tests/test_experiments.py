@@ -9,7 +9,6 @@ import xarray as xr
 from empirical_size import cpu_kernel, targets
 from empirical_size.minibatch import BatchPlan, trial_keys
 from empirical_size.experiments.degenerate import analysis as degenerate_analysis
-from empirical_size.experiments.degenerate import job as degenerate
 from empirical_size.experiments.linearity import job as linearity
 from empirical_size.experiments.linearity import analysis as linearity_analysis
 from empirical_size.measures import dead_neurons

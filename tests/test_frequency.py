@@ -217,7 +217,7 @@ def test_a_frequency_jobs_derived_code_holds_every_module_it_runs(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
-    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS["linearity"].module)}
+    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS["linearity"].job_module())}
     assert loaded and loaded <= watched, sorted(loaded - watched)
 
 

@@ -180,6 +180,6 @@ def test_the_training_jobs_code_trigger_watches_the_engine():
     its analysis (the merge's) is not among them."""
     from empirical_size import code
 
-    watched = {p.name for p in code.files("empirical_size.job", grid.EXPERIMENTS["knots"].module)}
+    watched = {p.name for p in code.files("empirical_size.job", grid.EXPERIMENTS["knots"].job_module())}
     assert {"engine.py", "training.py", "steps.py", "cpu_kernel.cpp", "targets.py", "pieces.py"} <= watched
     assert not watched & {"plots.py", "reproduction.py", "cli.py", "analysis.py"}

@@ -81,7 +81,7 @@ def test_a_jobs_derived_code_holds_every_module_it_runs(experiment, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
-    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS[experiment].module)}
+    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS[experiment].job_module())}
     assert loaded and loaded <= watched, sorted(loaded - watched)
     assert not any(p.endswith(("plots.py", "reproduction.py", "cli.py", "analysis.py", "figure.py")) for p in watched)  # analysis: never training's
     if experiment != "knots":  # E6 counts pieces in numpy

@@ -189,8 +189,8 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
         changed = {k for k in set(spec) | set(base) if spec.get(k) != base.get(k)}
         changed |= {f"optimizer.{k}" for k in spec["optimizer"] if spec["optimizer"][k] != base["optimizer"][k]}
         assert len(changed - {"optimizer"}) == len(knobs)
-        e1 = e7.spec(cfg, label, "degenerate")
-        assert all(e1.get(k, e1["optimizer"].get(k)) == v for k, v in knobs.items())
+        e1_spec = e7.spec(cfg, label, "degenerate")
+        assert all(e1_spec.get(k, e1_spec["optimizer"].get(k)) == v for k, v in knobs.items())
     # the baseline is E1's and E2's own job: same spec, same file
     assert e7.spec(cfg, "baseline", "degenerate") == e1.spec(cfg)
     p = cfg["sensitivity"]["size"]

@@ -58,6 +58,7 @@ TINY = {
 }
 
 FIGURES = [p.removesuffix(".png") for e in grid.EXPERIMENTS.values() for p in e.products if p.endswith(".png")]
+assert {"fig1", "fig2", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "boosting"} <= set(FIGURES)  # the paper's and ours
 
 
 def write_config(workdir, cfg, name="tiny.yaml"):
@@ -195,8 +196,8 @@ def test_tiny_config_runs_every_target(workdir):
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
     # the report's first page holds E7's table and the reproduction table: it follows them
-    e7 = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "report_text": "1"}
-    assert eps == {"sensitivity_train": "2", **e7, "all": "1", "total": "8"}  # E1 and E2 at depth 2
+    e7_rules = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "report_text": "1"}
+    assert eps == {"sensitivity_train": "2", **e7_rules, "all": "1", "total": "8"}  # E1 and E2 at depth 2
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # the reproduction table re-reads E2's data; E7 does not depend on E2's trials (its baseline is trials 0-1)
     downstream = {"reproduction": "1", "report_text": "1"}
@@ -230,7 +231,7 @@ def test_tiny_config_runs_every_target(workdir):
     # the code trigger: editing a module that figures import redraws figures only
     plots = workdir / "src/empirical_size/plots.py"
     plots.write_text(plots.read_text() + "\n# edited\n")
-    assert set(planned([])) == figures - {"boosting_plot"}  # E8's figure is its own module's
+    assert set(planned([])) == figures  # E8's too: plots.py saves every figure
     # and editing one that training imports (derived from the imports) reruns every training job
     engine = workdir / "src/empirical_size/engine.py"
     engine.write_text(engine.read_text() + "\n# edited\n")
@@ -334,13 +335,13 @@ def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
     assert re.search(rf"size_train\s+{len(cpu['depths']) * buckets}\b", out)
     both = ("--configfile", "config/paper-cpu.yaml", "config/sensitivity-cpu.yaml")
     out = snakemake(workdir, "results/sensitivity_lr.png", "-n", *both, timeout=300).stdout
-    e7 = yaml.safe_load((ROOT / "config/sensitivity-cpu.yaml").read_text())["sensitivity"]
+    e7_section = yaml.safe_load((ROOT / "config/sensitivity-cpu.yaml").read_text())["sensitivity"]
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    for extra in (yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text()), {"sensitivity": e7}):
+    for extra in (yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text()), {"sensitivity": e7_section}):
         for section, values in extra.items():
             config[section] = {**config[section], **values} if isinstance(values, dict) else values
     jobs = e7.jobs_of(config, "size")
-    assert {p for _, p in jobs} >= {e2.job(config, d, 2500, 0, e7["size"]["trials"] - 1) for d in (2, 3, 4)}  # E2's own
+    assert {p for _, p in jobs} >= {e2.job(config, d, 2500, 0, e7_section["size"]["trials"] - 1) for d in (2, 3, 4)}  # E2's own
     own = sum(1 for _, p in jobs if p.startswith("results/jobs/sensitivity/"))
     assert re.search(rf"sensitivity_train\s+{own + len(e7.settings(config)) - 1}\b", out)
     for label, path in jobs:
@@ -364,8 +365,8 @@ def test_default_config_has_the_papers_settings_at_smaller_scale():
         assert default["minima"][key] == paper["minima"][key]
     for key in ("epsilon", "epsilon_learning_rates", "learning_rate", "input_distribution", "dtype", "batch_size"):
         assert default["sensitivity"][key] == paper["sensitivity"][key]
-    e7 = default["sensitivity"]["size"]
-    assert sorted(e7["depths"] + e7["extra"]["depths"]) == paper["sensitivity"]["size"]["depths"]
+    e7_size = default["sensitivity"]["size"]
+    assert sorted(e7_size["depths"] + e7_size["extra"]["depths"]) == paper["sensitivity"]["size"]["depths"]
     for section in ("size", "degenerate", "batching"):
         assert default[section]["input_distribution"] == paper[section]["input_distribution"] == "normal"
 

@@ -66,7 +66,8 @@ def _merge(args) -> None:
         module, _, function = e.merge.function.partition(":")
         ds = _own(module, function)(args.inputs, e.variables)
     else:
-        ds = merge_jobs(args.inputs, args.grid or (), EXPERIMENTS[args.experiment].variables, args.experiment, broadcast)
+        grid = args.grid if args.grid is not None else e.merge.grid  # the record's unless given
+        ds = merge_jobs(args.inputs, grid, e.variables, args.experiment, broadcast)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     if args.attrs:
@@ -91,8 +92,7 @@ def _plot(args) -> None:
 
         paper = yaml.safe_load(Path(args.paper).read_text())
         run = reproduction.run_config(ds)
-        # E7's figures draw E1 and E2 points: their sections' settings (E7's knobs are on the axes)
-        sections = ("degenerate", "size", "sensitivity") if e.name == "sensitivity" else (ds.attrs.get("experiment", ""),)
+        sections = e.paper_sections or (e.name,)
         differences = [d for section in sections for d in reproduction.paper_differences(run, paper, section)]
         plots.footer(fig, list(dict.fromkeys(differences)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,7 @@ def parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("merge", help="merge job files into one data set")
     m.add_argument("--experiment", required=True, choices=MERGED)
-    m.add_argument("--grid", nargs="*", default=[], help="scalar coordinates that index the jobs")
+    m.add_argument("--grid", nargs="*", default=None, help="scalar coordinates that index the jobs (default: the experiment record's)")
     m.add_argument("--config", help="the experiment's config section (JSON), stored as an attribute")
     m.add_argument("--attrs", help="extra attributes (JSON object) for the merged data set")
     m.add_argument("--broadcast", nargs="*", metavar="DIM=V1,V2", help="files without coordinate DIM stand for each listed value")

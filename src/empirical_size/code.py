@@ -1,6 +1,6 @@
 """The library code a step depends on, derived from its imports.
 
-A training job runs :mod:`empirical_size.job` and its experiment's module;
+A training job runs :mod:`empirical_size.job` and its experiment's job module;
 what they import (at the top or inside functions, read from the source,
 nothing imported here) and the package data files they name (the CPU
 kernel's source, the paper's values) are its code. The workflow turns that
@@ -84,9 +84,20 @@ def files(*modules: str) -> tuple[Path, ...]:
     return tuple(sorted(seen))
 
 
+def _docstring_only(path: Path) -> bool:
+    """A Python module of nothing but its docstring (a package's ``__init__``)."""
+    if path.suffix != ".py":
+        return False
+    body = ast.parse(path.read_text(), filename=str(path)).body
+    return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) for node in body)
+
+
 def fingerprint(*modules: str) -> str:
-    """A digest of :func:`files`' names and contents: the code trigger."""
+    """A digest of :func:`files`' names and contents: the code trigger. A
+    module of nothing but its docstring counts by its name alone: editing
+    the words of a package's ``__init__`` reruns nothing."""
     digest = hashlib.sha256()
     for path in files(*modules):
-        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
+        content = b"" if _docstring_only(path) else path.read_bytes()
+        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:16]

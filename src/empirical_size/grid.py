@@ -18,20 +18,30 @@ from .networks import layer_sizes, parameter_count
 from .record import ConfigError, Experiment, common_spec, trial_chunks
 from .record import merge_config as _merge_config
 
-__all__ = ["ConfigError", "EXPERIMENTS", "common_spec", "trial_chunks", "check", "merge_config", "resources", "targets"]
+__all__ = ["EXPERIMENTS", "ConfigError", "check", "common_spec", "merge_config", "resources", "targets", "trial_chunks"]
 
 
 def _records() -> dict[str, Experiment]:
-    """Every experiment package's record, in the paper's order (E1 ... E8)."""
-    found = []
+    """Every experiment package's record, in the paper's order (E1 ... E8);
+    a record that does not fit (its name, its label, a figure or table
+    another has) stops here, naming its package."""
+    found: dict[str, Experiment] = {}
     for info in pkgutil.iter_modules(experiments.__path__):
         name = f"{experiments.__name__}.{info.name}.record"
-        if info.ispkg and importlib.util.find_spec(name):
-            record = importlib.import_module(name).RECORD
-            if record.name != info.name:
-                raise RuntimeError(f"experiments/{info.name}/record.py names its experiment {record.name!r}: use the package's name")
-            found.append(record)
-    return {e.name: e for e in sorted(found, key=lambda e: int(e.paper.removeprefix("E")))}
+        if not (info.ispkg and importlib.util.find_spec(name)):
+            continue
+        record = importlib.import_module(name).RECORD
+        where = f"experiments/{info.name}/record.py"
+        if record.name != info.name:
+            raise RuntimeError(f"{where} names its experiment {record.name!r}: use the package's name")
+        if not record.paper.removeprefix("E").isdigit():
+            raise RuntimeError(f"{where}: its label {record.paper!r} is not E<number>")
+        for other in found.values():
+            shared = (set(record.figures) & set(other.figures)) | (set(record.tables) & set(other.tables))
+            if shared or record.paper == other.paper:
+                raise RuntimeError(f"{where} shares {sorted(shared) or record.paper} with experiments/{other.name}/record.py")
+        found[record.name] = record
+    return dict(sorted(found.items(), key=lambda item: int(item[1].paper.removeprefix("E"))))
 
 
 EXPERIMENTS = _records()

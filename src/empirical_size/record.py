@@ -103,15 +103,16 @@ class Experiment:
     gpu: bool = True  # whether its training jobs ask a cluster for a GPU
     merge: Merge | None = Merge()  # None: its rules file has its own merge rule
     plot_only: tuple[str, ...] = ()  # config keys its merged data set leaves out: changing them redraws figures only
+    paper_sections: tuple[str, ...] = ()  # config sections its figures' footers hold against the paper's (default: its own)
 
     @property
     def package(self) -> str:
         return f"{__package__}.experiments.{self.name}"
 
-    @property
-    def module(self) -> str:
-        """The module its training jobs run."""
-        return f"{self.package}.job"
+    def job_module(self, wildcards: dict | None = None) -> str:
+        """The module the training job at ``wildcards`` runs: its own package's
+        ``job``, or the one of the experiment that trains it (E7: E1's, E2's)."""
+        return f"{self.package.rsplit('.', 1)[0]}.{self.kind(wildcards or {})}.job"
 
     @property
     def data(self) -> str:
@@ -126,10 +127,14 @@ class Experiment:
 
     def kind(self, wildcards: dict) -> str:
         """The CLI job kind that trains the job at ``wildcards``."""
-        return self.trained_by(wildcards) if self.trained_by else self.name
+        if self.trained_by is None:
+            return self.name
+        if not wildcards:
+            raise ValueError(f"{self.paper} {self.name}'s jobs are other experiments' (trained_by): name a job's wildcards")
+        return self.trained_by(wildcards)
 
     def train_code(self, wildcards: dict) -> str:
         """Fingerprint of the code the job at ``wildcards`` runs (:mod:`empirical_size.code`)."""
         from . import code
 
-        return code.fingerprint(f"{__package__}.job", f"{self.package.rsplit('.', 1)[0]}.{self.kind(wildcards)}.job")
+        return code.fingerprint(f"{__package__}.job", self.job_module(wildcards))

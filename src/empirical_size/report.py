@@ -134,7 +134,7 @@ def _landing_table(name: str, frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
         if name in e.tables:
             analysis = importlib.import_module(f"{e.package}.analysis")
             if hasattr(analysis, "landing_table"):
-                return analysis.landing_table(frame)
+                return analysis.landing_table(name, frame)
     return name, frame
 
 

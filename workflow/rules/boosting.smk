@@ -16,7 +16,7 @@ rule boosting_table:
     conda:
         "../../envs/analysis.yaml"
     params:
-        code=code.fingerprint("empirical_size.experiments.boosting.analysis"),
+        code=table_code("boosting"),
     shell:
         "python -m empirical_size table boosting --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 
@@ -37,6 +37,6 @@ rule boosting_plot:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=code.fingerprint("empirical_size.experiments.boosting.figure"),
+        code=plot_code("boosting"),
     shell:
         "python -m empirical_size plot boosting --data {input.data:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"

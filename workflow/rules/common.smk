@@ -95,19 +95,22 @@ def checkpoint_of(name):
 
 
 def gpus_of(name):
-    """The GPUs of a training job, from the run's set-resources for its rule, else its
-    default-resources (the SLURM profile's: one). They choose its path, so its memory.
-    """
-    if not EXPERIMENTS[name].gpu:
-        return 0
-    for asked in (
-        workflow.resource_settings.overwrite_resources.get(f"{name}_train", {}),
-        workflow.resource_settings.default_resources or {},
-    ):
-        gpus = asked.get("gpu") if hasattr(asked, "get") else None
-        if gpus is not None:
-            return getattr(gpus, "value", gpus) or 0
-    return 0
+    """The GPUs of a training job: the run's set-resources for its rule; else
+    none where its record says a GPU would not help; else the run's
+    default-resources (the SLURM profile's: one). They choose its path, so
+    its memory."""
+    asked = workflow.resource_settings.overwrite_resources.get(f"{name}_train", {})
+    if "gpu" not in asked:
+        if not EXPERIMENTS[name].gpu:
+            return 0
+        asked = workflow.resource_settings.default_resources or {}
+    gpus = asked.get("gpu")
+    return int(getattr(gpus, "value", gpus) or 0)
+
+
+def table_code(name):
+    """A table rule's code trigger: the experiment's analysis (its TABLES)."""
+    return code.fingerprint(f"{EXPERIMENTS[name].package}.analysis")
 
 
 def runtime_of(name):

@@ -15,7 +15,7 @@ rule degenerate_table:
     conda:
         "../../envs/analysis.yaml"
     params:
-        code=code.fingerprint("empirical_size.experiments.degenerate.analysis"),
+        code=table_code("degenerate"),
     shell:
         "python -m empirical_size table degenerate --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 

@@ -2,54 +2,57 @@
 # has its own (E6's and E7's read more than their jobs): generated from its
 # record (experiments/<name>/record.py), so that a new experiment needs no
 # rule copied here. The helpers they call are common.smk's.
-for e in EXPERIMENTS.values():
+for _e in EXPERIMENTS.values():
 
     rule:
         name:
-            f"{e.name}_train"
+            f"{_e.name}_train"
         output:
-            e.job,
+            _e.job,
         log:
-            e.train_log,
+            _e.train_log,
         wildcard_constraints:
-            **e.wildcards,
-        priority: e.priority
+            **_e.wildcards,
+        priority: _e.priority
         conda:
             "../../envs/train.yaml"
         threads: config["threads"]
         # GPUs: none where its record says one would not help; else the run's (default-)resources
         resources:
-            **({} if e.gpu else {"gpu": 0}),
-            runtime=runtime_of(e.name),
-            mem_mb=mem_mb_of(e.name),
+            **({} if _e.gpu else {"gpu": 0}),
+            runtime=runtime_of(_e.name),
+            mem_mb=mem_mb_of(_e.name),
         params:
-            kind=kind_of(e.name),
-            spec=spec_of(e.name),
-            code=train_code_of(e.name),
+            kind=kind_of(_e.name),
+            spec=spec_of(_e.name),
+            code=train_code_of(_e.name),
             backend=config["backend"],
-            checkpoint=checkpoint_of(e.name),
+            checkpoint=checkpoint_of(_e.name),
         shell:
             TRAIN
 
-    if e.merge is not None:
+    if _e.merge is not None:
 
         rule:
             name:
-                f"{e.name}_merge"
+                f"{_e.name}_merge"
             input:
-                jobs=e.jobs(config),
+                jobs=_e.jobs(config),
             output:
-                e.data,
+                _e.data,
             log:
-                e.log("merge"),
+                _e.log("merge"),
             localrule: True
             conda:
                 "../../envs/analysis.yaml"
             params:
-                experiment=e.name,
-                options=merge_options(e.merge),
-                config=as_json(grid.merge_config(config, e.name)),
-                code=merge_code(e.merge),
+                experiment=_e.name,
+                options=merge_options(_e.merge),
+                config=as_json(grid.merge_config(config, _e.name)),
+                code=merge_code(_e.merge),
             shell:
                 "python -m empirical_size merge --experiment {params.experiment} {params.options}"
                 " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
+
+
+del _e  # no rule reads it later: every value above is taken now

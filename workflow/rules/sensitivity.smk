@@ -53,7 +53,7 @@ rule sensitivity_table:
     conda:
         "../../envs/analysis.yaml"
     params:
-        code=code.fingerprint("empirical_size.experiments.sensitivity.analysis"),
+        code=table_code("sensitivity"),
     shell:
         "python -m empirical_size table sensitivity --data {input.data:q} --out {output:q} > {log:q} 2>&1"
 

@@ -94,7 +94,7 @@ def answer(ds: xr.Dataset) -> dict[tuple[int, str], str]:
     return {(int(w), f): v for w, f, v in zip(summary.width, summary.family, summary.verdict)}
 
 
-def landing_table(frame):
+def landing_table(name, frame):
     """The report's first page: the answer per family; every cell is in the CSV."""
     frame = frame[frame["low"] == "all"].drop(columns=["low", "amplitude"])
     return "E8: artificial boosting, each family's error over plain training's at its best epoch (summary rows of results/boosting.csv)", frame

@@ -29,7 +29,7 @@ def table(ds: xr.Dataset):
     return out
 
 
-def landing_table(frame):
+def landing_table(name, frame):
     """The report's first page: in percent, as the paper gives them."""
     frame = frame.assign(**{c: 100 * frame[c] for c in frame.columns if c.endswith(("_mean", "_sem"))})
     return "E1: dead neurons per hidden layer, % of the layer (results/degenerate.csv)", frame

@@ -143,7 +143,8 @@ def summarise(ds: xr.Dataset):
     return out
 
 
-def landing_table(frame):
+def landing_table(name, frame):
+    """The report's first page: the table as it is, titled."""
     return "E7: sensitivity (results/sensitivity.csv)", frame
 
 

@@ -182,4 +182,5 @@ RECORD = Experiment(
     wildcards={"setting": r"[A-Za-z0-9_.+-]+", "part": r"degenerate|size_depth\d+"},
     priority=2,  # E7's jobs are among the longest (see E2's)
     merge=None,
+    paper_sections=("degenerate", "size", "sensitivity"),  # its figures draw E1 and E2 points; its knobs are on the axes
 )  # fmt: skip
