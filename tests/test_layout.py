@@ -49,6 +49,14 @@ def test_each_experiment_has_one_name_everywhere():
     assert [e.paper for e in grid.EXPERIMENTS.values()] == [f"E{i}" for i in range(1, len(grid.EXPERIMENTS) + 1)]
 
 
+def test_the_tests_lists_cover_every_experiment():
+    """A new experiment cannot miss the code-trigger test or the tiny workflow run silently."""
+    from test_workflow import TINY
+
+    assert set(TINY_SPECS) == {name for name, e in grid.EXPERIMENTS.items() if e.trained_by is None}
+    assert set(grid.EXPERIMENTS) <= set(TINY)
+
+
 def test_each_records_figures_and_tables_are_its_packages():
     """The CLI's choices are the records'; each is drawn or made by its package."""
     import importlib
