@@ -39,9 +39,14 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> tuple[set[str], set[Path]]:
+def _imports(path: Path) -> tuple[frozenset[str], frozenset[Path]]:
     """Modules of the package that ``path`` imports anywhere, and package
     files its string constants name (``Path(__file__).with_name("x.cpp")``)."""
+    return _imports_of(path, path.stat().st_mtime_ns)
+
+
+@functools.cache  # each file parsed once however many rules' triggers walk it
+def _imports_of(path: Path, mtime_ns: int) -> tuple[frozenset[str], frozenset[Path]]:
     tree = ast.parse(path.read_text(), filename=str(path))
     here = _module_name(path).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
@@ -58,7 +63,7 @@ def _imports(path: Path) -> tuple[set[str], set[Path]]:
             named = path.parent / node.value
             if named.suffix != ".py" and named.is_file():
                 data.add(named)
-    return modules, data
+    return frozenset(modules), frozenset(data)
 
 
 @functools.cache
@@ -86,8 +91,11 @@ def files(*modules: str) -> tuple[Path, ...]:
 
 def _docstring_only(path: Path) -> bool:
     """A Python module of nothing but its docstring (a package's ``__init__``)."""
-    if path.suffix != ".py":
-        return False
+    return path.suffix == ".py" and _only_docstring(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _only_docstring(path: Path, mtime_ns: int) -> bool:
     body = ast.parse(path.read_text(), filename=str(path)).body
     return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) for node in body)
 
