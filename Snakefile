@@ -28,6 +28,7 @@ include: "workflow/rules/experiments.smk"
 
 # Each experiment's own rules (its figures and tables; its merge where it
 # reads more than its jobs), named after it. Light rules are local (localrule).
+_name = None  # bound even where no experiment is found: del below
 for _name in EXPERIMENTS:
     if os.path.exists(
         os.path.join(workflow.basedir, "workflow", "rules", f"{_name}.smk")

@@ -33,11 +33,13 @@ def workdir(tmp_path):
 def workflow_rules(workdir=ROOT):
     """The workflow's rules as Snakemake builds them (generated ones too), and
     the names of those it runs on the submitting host (its local rules: a
-    dry run does not print them apart). Reads Snakemake's workflow object."""
+    dry run does not print them apart). Reads Snakemake's workflow object,
+    in this process: it sets PYTHONPATH and sys.path as the Snakefile does,
+    and the library it plans with is the one this process imported (ROOT's)."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
 
-    with SnakemakeApi(OutputSettings(quiet=True)) as api:
+    with SnakemakeApi(OutputSettings(quiet=True, enable_file_logging=False)) as api:
         wf = api.workflow(
             resource_settings=ResourceSettings(), config_settings=ConfigSettings(), storage_settings=StorageSettings(),
             snakefile=Path(workdir) / "Snakefile", workdir=Path(workdir),

@@ -57,6 +57,23 @@ def test_the_tests_lists_cover_every_experiment():
     assert set(grid.EXPERIMENTS) <= set(TINY)
 
 
+def test_each_experiments_analysis_and_figure_modules_are_under_a_rules_code_trigger(monkeypatch):
+    """Editing an analysis or figure module reruns what reads it: some rule's
+    code parameter (plot_code, table_code, a merge's, the report's) watches
+    every one. The module sets the workflow fingerprints, recorded as it parses."""
+    from conftest import workflow_rules
+
+    asked = []
+    fingerprint = code.fingerprint
+    monkeypatch.setattr(code, "fingerprint", lambda *modules: asked.append(modules) or fingerprint(*modules))
+    workflow_rules()
+    watched = {path for modules in asked for path in code.files(*modules)}
+    for name in grid.EXPERIMENTS:
+        for module in ("analysis", "figure"):
+            path = code.PACKAGE / "experiments" / name / f"{module}.py"
+            assert not path.exists() or path in watched, f"no rule's code trigger watches experiments/{name}/{module}.py"
+
+
 def test_each_records_figures_and_tables_are_its_packages():
     """The CLI's choices are the records'; each is drawn or made by its package."""
     import importlib

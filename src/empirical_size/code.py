@@ -42,12 +42,12 @@ def _module_name(path: Path) -> str:
 def _imports(path: Path) -> tuple[frozenset[str], frozenset[Path]]:
     """Modules of the package that ``path`` imports anywhere, and package
     files its string constants name (``Path(__file__).with_name("x.cpp")``)."""
-    return _imports_of(path, path.stat().st_mtime_ns)
+    return _imports_of(path, path.read_bytes())
 
 
-@functools.cache  # each file parsed once however many rules' triggers walk it
-def _imports_of(path: Path, mtime_ns: int) -> tuple[frozenset[str], frozenset[Path]]:
-    tree = ast.parse(path.read_text(), filename=str(path))
+@functools.cache  # each file parsed once however many rules' triggers walk it (keyed by its content)
+def _imports_of(path: Path, source: bytes) -> tuple[frozenset[str], frozenset[Path]]:
+    tree = ast.parse(source, filename=str(path))
     here = _module_name(path).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
     modules, data = set(), set()
@@ -91,12 +91,12 @@ def files(*modules: str) -> tuple[Path, ...]:
 
 def _docstring_only(path: Path) -> bool:
     """A Python module of nothing but its docstring (a package's ``__init__``)."""
-    return path.suffix == ".py" and _only_docstring(path, path.stat().st_mtime_ns)
+    return path.suffix == ".py" and _only_docstring(path.read_bytes())
 
 
 @functools.cache
-def _only_docstring(path: Path, mtime_ns: int) -> bool:
-    body = ast.parse(path.read_text(), filename=str(path)).body
+def _only_docstring(source: bytes) -> bool:
+    body = ast.parse(source).body
     return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) for node in body)
 
 

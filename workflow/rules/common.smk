@@ -55,12 +55,13 @@ PAPER_CONFIG = "config/paper.yaml"
 
 
 def plot_code(name):
-    """A figure rule's code trigger: the plots, the footers' paper values and
-    the experiment's figure module."""
+    """A figure rule's code trigger: the plots, the footers' paper values, the
+    experiment's figure module and its record (the footers' sections)."""
     return code.fingerprint(
         "empirical_size.plots",
         "empirical_size.reproduction",
         f"{EXPERIMENTS[name].package}.figure",
+        f"{EXPERIMENTS[name].package}.record",
     )
 
 
@@ -105,12 +106,19 @@ def gpus_of(name):
             return 0
         asked = workflow.resource_settings.default_resources or {}
     gpus = asked.get("gpu")
+    if getattr(gpus, "is_evaluable", lambda: False)():
+        sys.exit(
+            f"{name}_train: ask for GPUs as a whole number (gpu=1), got an expression"
+        )
     return int(getattr(gpus, "value", gpus) or 0)
 
 
 def table_code(name):
-    """A table rule's code trigger: the experiment's analysis (its TABLES)."""
-    return code.fingerprint(f"{EXPERIMENTS[name].package}.analysis")
+    """A table rule's code trigger: the experiment's analysis (its TABLES) and
+    its record (the variables a table needs)."""
+    return code.fingerprint(
+        f"{EXPERIMENTS[name].package}.analysis", f"{EXPERIMENTS[name].package}.record"
+    )
 
 
 def runtime_of(name):

@@ -2,6 +2,7 @@
 # has its own (E6's and E7's read more than their jobs): generated from its
 # record (experiments/<name>/record.py), so that a new experiment needs no
 # rule copied here. The helpers they call are common.smk's.
+_e = None  # bound even where no experiment is found: del below
 for _e in EXPERIMENTS.values():
 
     rule:
