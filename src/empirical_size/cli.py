@@ -14,22 +14,21 @@ import os
 import sys
 from pathlib import Path
 
-from .grid import EXPERIMENTS
+from .grid import EXPERIMENTS, FIGURES, TABLES
 
 log = logging.getLogger("empirical_size")
 
 # the experiments with jobs of their own (E7's are E1's and E2's jobs), with merges, figures and tables: their records'
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)
 MERGED = tuple(name for name, e in EXPERIMENTS.items() if e.merge is not None)
-FIGURES = {figure: e for e in EXPERIMENTS.values() for figure in e.figures}  # drawn by <package>.figure.FIGURES
-TABLES = {table: e for e in EXPERIMENTS.values() for table in e.tables}  # made by <package>.analysis.TABLES
+# FIGURES and TABLES (grid's): drawn by <package>.figure.FIGURES, made by <package>.analysis.TABLES
 
 
 def _own(module: str, name: str):
-    """``name``'s entry of an experiment module's ``FIGURES`` or ``TABLES``."""
+    """``name`` of an experiment's module (its FIGURES, its TABLES, its merge)."""
     import importlib
 
-    return importlib.import_module(module).__dict__[name]
+    return getattr(importlib.import_module(module), name)
 
 
 def _spec(text: str) -> dict:

@@ -39,14 +39,10 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path) -> tuple[frozenset[str], frozenset[Path]]:
+@functools.cache  # each file parsed once however many rules' triggers walk it (keyed by its content)
+def _imports(path: Path, source: bytes) -> tuple[frozenset[str], frozenset[Path]]:
     """Modules of the package that ``path`` imports anywhere, and package
     files its string constants name (``Path(__file__).with_name("x.cpp")``)."""
-    return _imports_of(path, path.read_bytes())
-
-
-@functools.cache  # each file parsed once however many rules' triggers walk it (keyed by its content)
-def _imports_of(path: Path, source: bytes) -> tuple[frozenset[str], frozenset[Path]]:
     tree = ast.parse(source, filename=str(path))
     here = _module_name(path).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
@@ -81,7 +77,7 @@ def files(*modules: str) -> tuple[Path, ...]:
             if path is None or path in seen:
                 continue
             seen.add(path)
-            found, data = _imports(path)
+            found, data = _imports(path, path.read_bytes())
             seen.update(data)
             todo.extend(found)
     if not any(_module_file(m) for m in modules):
@@ -89,13 +85,9 @@ def files(*modules: str) -> tuple[Path, ...]:
     return tuple(sorted(seen))
 
 
-def _docstring_only(path: Path) -> bool:
-    """A Python module of nothing but its docstring (a package's ``__init__``)."""
-    return path.suffix == ".py" and _only_docstring(path.read_bytes())
-
-
 @functools.cache
-def _only_docstring(source: bytes) -> bool:
+def _docstring_only(source: bytes) -> bool:
+    """A Python module of nothing but its docstring (a package's ``__init__``)."""
     body = ast.parse(source).body
     return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) for node in body)
 
@@ -106,6 +98,8 @@ def fingerprint(*modules: str) -> str:
     the words of a package's ``__init__`` reruns nothing."""
     digest = hashlib.sha256()
     for path in files(*modules):
-        content = b"" if _docstring_only(path) else path.read_bytes()
+        content = path.read_bytes()
+        if path.suffix == ".py" and _docstring_only(content):
+            content = b""
         digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:16]

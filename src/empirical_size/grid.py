@@ -18,7 +18,7 @@ from .networks import layer_sizes, parameter_count
 from .record import ConfigError, Experiment, common_spec, trial_chunks
 from .record import merge_config as _merge_config
 
-__all__ = ["EXPERIMENTS", "ConfigError", "check", "common_spec", "merge_config", "resources", "targets", "trial_chunks"]
+__all__ = ["EXPERIMENTS", "FIGURES", "TABLES", "ConfigError", "check", "common_spec", "merge_config", "resources", "targets", "trial_chunks"]
 
 
 def _records() -> dict[str, Experiment]:
@@ -45,6 +45,8 @@ def _records() -> dict[str, Experiment]:
 
 
 EXPERIMENTS = _records()
+FIGURES = {figure: e for e in EXPERIMENTS.values() for figure in e.figures}  # `plot` name -> its record
+TABLES = {table: e for e in EXPERIMENTS.values() for table in e.tables}  # `table` name -> its record (results/<table>.csv)
 REPRODUCTION = "results/reproduction.csv"
 REPORT_TEXT = "results/report.rst"  # the report's first page (workflow/rules/reproduction.smk)
 

@@ -128,13 +128,12 @@ def _landing_table(name: str, frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     ``analysis.landing_table``, else the CSV as it is."""
     import importlib
 
-    from .grid import EXPERIMENTS
+    from .grid import TABLES
 
-    for e in EXPERIMENTS.values():
-        if name in e.tables:
-            analysis = importlib.import_module(f"{e.package}.analysis")
-            if hasattr(analysis, "landing_table"):
-                return analysis.landing_table(name, frame)
+    if name in TABLES:
+        analysis = importlib.import_module(f"{TABLES[name].package}.analysis")
+        if hasattr(analysis, "landing_table"):
+            return analysis.landing_table(name, frame)
     return name, frame
 
 

@@ -37,7 +37,7 @@ rule reproduction:
 # The report's first page: the workflow's description, then the tables
 # (Snakefile's report directive points here): the reproduction table and
 # every experiment's tables (their records'), each as its analysis shows it.
-TABLES = {t: f"results/{t}.csv" for e in EXPERIMENTS.values() for t in e.tables}
+TABLES = {t: f"results/{t}.csv" for t in grid.TABLES}
 
 
 rule report_text:

@@ -35,24 +35,28 @@ log = logging.getLogger("empirical_size")
 
 
 @dataclass(frozen=True)
-class KnotsJob(JobSpec):
+class _Networks(JobSpec):
+    """E6's grid of networks and their trials, shared by both of its jobs."""
+
     widths: tuple = (8, 32, 128, 500)
     depths: tuple = (1, 2, 3, 4)
     trials: int = 10
     first_trial: int = 0
-    bias_scale: float = 0.5
     seed: int = 0
     namespace: str = "knots"
 
 
 @dataclass(frozen=True)
-class KnotsTrainingJob(JobSpec):
+class KnotsJob(_Networks):
+    """Pieces at initialisation, biases uniform in ``(-bias_scale, bias_scale)``."""
+
+    bias_scale: float = 0.5
+
+
+@dataclass(frozen=True)
+class KnotsTrainingJob(_Networks):
     """Pieces after ``steps`` full-batch steps from the paper's initialisation."""
 
-    widths: tuple = (8, 32, 128, 500)
-    depths: tuple = (1, 2, 3, 4)
-    trials: int = 10
-    first_trial: int = 0
     steps: tuple = (0, 1, 5, 25)
     train_points: int = 64
     # the training data: E5's kind (a random linear spline plus noise), fixed here
@@ -60,8 +64,6 @@ class KnotsTrainingJob(JobSpec):
     spline_knots: int = 8
     spline_scale: float = 1.0
     noise_scale: float = 0.2
-    seed: int = 0
-    namespace: str = "knots"
     dtype: str = "float32"
     optimizer: dict = field(default_factory=adadelta)
 
