@@ -18,16 +18,21 @@ backend.select(os.environ.get("KERAS_BACKEND", "tensorflow"), "float64")
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "envs", "profiles", "src")
 
 
-@pytest.fixture
-def workdir(tmp_path):
-    """A copy of the workflow in a temporary directory."""
+def copy_workflow(dest: Path) -> Path:
+    """A copy of the workflow in ``dest``."""
     for name in WORKFLOW_FILES:
         src = ROOT / name
         if src.is_dir():
-            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
-            shutil.copy2(src, tmp_path / name)
-    return tmp_path
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    """A copy of the workflow in a temporary directory."""
+    return copy_workflow(tmp_path)
 
 
 def workflow_rules(workdir=ROOT):

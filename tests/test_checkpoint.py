@@ -14,8 +14,10 @@ import xarray as xr
 
 from conftest import ROOT
 
-# long enough that a fast CPU (an AVX-512 Xeon finished 3,000 epochs within 0.3 s of its first checkpoint) is caught mid-way
-SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 12000, "record_every": 200, "width": 32}
+from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
+
+# the killed run stops itself after its first checkpoint (2 records: 400 epochs), so it is caught mid-way on any CPU
+SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 2000, "record_every": 200, "width": 32}
 PACKED = {**{k: v for k, v in SPEC.items() if k != "n"}, "ns": [280, 300]}
 
 
@@ -23,10 +25,11 @@ def command(out, ckpt, spec, job="size"):
     return [sys.executable, "-m", "empirical_size", "train", "--job", job, "--spec", json.dumps(spec), "--out", str(out), "--checkpoint", str(ckpt)]
 
 
-MINIMA = {"variant": "uniform", "bias_scale": 0.5, "width": 16, "n": 200, "batch_size": 100, "checkpoints": list(range(100, 2001, 100)), "grid_points": 50}
+MINIMA = {"variant": "uniform", "bias_scale": 0.5, "width": 16, "n": 200, "batch_size": 100, "checkpoints": list(range(100, 601, 100)), "grid_points": 50}
 
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "EMPIRICAL_SIZE_CHECKPOINT_EVERY": "2"}
+STOPS = {**ENV, STOP_AFTER_CHECKPOINT: "1"}  # the run to kill: it waits, stopped, at its first checkpoint
 
 
 @pytest.mark.parametrize(
@@ -45,16 +48,17 @@ def test_killed_job_resumes_to_the_same_numbers(tmp_path, job, spec, variables):
     assert not (tmp_path / "whole.ckpt.npz").exists()  # removed once the output is written
 
     out, ckpt = tmp_path / "killed.nc", tmp_path / "killed.ckpt.npz"
-    proc = subprocess.Popen(command(out, ckpt, spec, job), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command(out, ckpt, spec, job), env=STOPS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert proc.poll() is None, "the job finished before it could be killed: make SPEC longer"
+    assert proc.poll() is None, "the job ended before its first checkpoint"
     proc.send_signal(signal.SIGKILL)  # at once: the checkpoint is complete when it appears (written, then renamed)
     proc.wait()
     assert not out.exists() and ckpt.exists()
     done = json.loads(str(np.load(ckpt)["meta"]))["done"]
-    assert 0 < done < spec.get("epochs", max(spec.get("checkpoints", [0])))
+    first = 2 * spec["record_every"] if "record_every" in spec else spec["checkpoints"][1]  # every 2 records
+    assert done == first < spec.get("epochs", max(spec.get("checkpoints", [0])))
 
     rerun = subprocess.run(command(out, ckpt, spec, job), env=ENV, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]

@@ -4,13 +4,14 @@ import json
 import os
 import re
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import xarray as xr
 import yaml
 
-from conftest import ROOT, snakemake
+from conftest import ROOT, copy_workflow, snakemake
 
 from empirical_size import grid
 from empirical_size.experiments.size import record as e2
@@ -67,10 +68,28 @@ def write_config(workdir, cfg, name="tiny.yaml"):
     return f"config/{name}"
 
 
-@pytest.mark.workflow
-def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workdir):
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """One tiny run of the whole workflow, shared by the tests below (none
+    retrains it): ``results/fig1.png`` alone first, then every target."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("tiny"))
     cfg = write_config(workdir, TINY)
     snakemake(workdir, "results/fig1.png", "--configfile", cfg)
+    fig1_jobs = sorted(str(p.relative_to(workdir / "results/jobs")) for p in (workdir / "results/jobs").rglob("*.nc"))
+    fig1_again = snakemake(workdir, "results/fig1.png", "-n", "--configfile", cfg)
+    snakemake(workdir, "--configfile", cfg)
+    everything_again = snakemake(workdir, "-n", "--configfile", cfg)
+    return SimpleNamespace(
+        workdir=workdir, cfg=cfg, fig1_jobs=fig1_jobs, fig1_again=fig1_again.stdout + fig1_again.stderr,
+        everything_again=everything_again.stdout + everything_again.stderr,
+    )  # fmt: skip
+
+
+@pytest.mark.workflow
+def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(tiny):
+    workdir = tiny.workdir
+    # fig1 alone trains E2's jobs and nothing else (4: 2 depths x 2 chunks, the sizes packed)
+    assert [job.split("/")[0] for job in tiny.fig1_jobs] == ["size"] * 4, tiny.fig1_jobs
     assert (workdir / "results/fig1.png").stat().st_size > 10_000
     ds = xr.load_dataset(workdir / "results/data/size.nc")
     assert ds.mse.dims == ("depth", "n", "trial", "epoch")
@@ -92,16 +111,14 @@ def test_tiny_config_builds_figure_and_merged_data_then_rerun_does_nothing(workd
     log = (workdir / "results/logs/size/depth2/n1-256/trials0-1.log").read_text()
     assert re.search(r"40/40 epochs \(100%\), elapsed", log)
 
-    again = snakemake(workdir, "results/fig1.png", "-n", "--configfile", cfg)
-    assert "Nothing to be done" in again.stdout + again.stderr
+    assert "Nothing to be done" in tiny.fig1_again
 
 
 @pytest.mark.workflow
-def test_tiny_config_runs_every_target(workdir):
+def test_tiny_config_runs_every_target(tiny):
     import pandas as pd
 
-    cfg = write_config(workdir, TINY)
-    snakemake(workdir, "--configfile", cfg)
+    workdir = tiny.workdir
     for fig in FIGURES:
         assert (workdir / f"results/{fig}.png").stat().st_size > 5_000, fig
     table = (workdir / "results/degenerate.csv").read_text().splitlines()
@@ -174,10 +191,37 @@ def test_tiny_config_runs_every_target(workdir):
     missing = ["E1_dead_layer10", "E1_dead_layer20", "E2_max_size_depth4"]  # 4 hidden layers in E1, depths 2 and 3 in E2
     assert ours[missing].isna().all()
     assert ours[["E1_dead_layer3", "E2_max_size_depth2", "E5_noise_rate", "E6_pieces_after_few_steps"]].notna().all()
-    again = snakemake(workdir, "-n", "--configfile", cfg)
-    assert "Nothing to be done" in again.stdout + again.stderr
+    assert "Nothing to be done" in tiny.everything_again
 
-    # changing a setting reruns only the jobs that depend on it
+
+@pytest.mark.workflow
+def test_the_report_embeds_every_figure_and_a_browser_shows_its_tables(tiny):
+    from empirical_size import reproduction
+
+    workdir, cfg = tiny.workdir, tiny.cfg
+    snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
+    report = (workdir / "results/report.html").read_text()
+    for fig in FIGURES:
+        assert f"{fig}.png" in report, fig
+    assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report and "boosting.csv" in report
+    assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
+    # and a browser shows the answer on its first page: the workflow's text and the tables, rendered as tables
+    from conftest import browser_dom
+
+    dom = browser_dom(workdir / "results/report.html")
+    assert "This report re-runs the experiments" in dom and "Run settings: dtype float32" in dom
+    rows = re.findall(r"<tr><td>(?:<p>)?([^<]*)(?:</p>)?</td>", dom)
+    claims = [c.id for c in reproduction.load_reference()[1]]
+    # each claim is a row of a table, its id in bold at the start of the first cell
+    assert all(re.search(rf"<tr><td>(?:<p>)?<strong>{claim}</strong>", dom) for claim in claims), dom[:2000]
+    assert {"1", "4"} <= set(rows)  # E1's table: its layers
+    assert any(row.startswith("baseline") for row in rows)  # E7's table
+
+
+@pytest.mark.workflow
+def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny):
+    workdir = tiny.workdir
+
     def planned(change):
         changed = yaml.safe_load(yaml.safe_dump(TINY))
         for section, key, value in change:
@@ -188,8 +232,9 @@ def test_tiny_config_runs_every_target(workdir):
     figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "boosting_plot", "all", "total"}
     assert set(planned([("plot", "dpi", 41)])) == figures
     assert planned([(None, "progress_every", 3)]) == {}
-    assert set(planned([("minima", "bias_scale", 0.25)])) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "report_text", "all", "total"}
-    assert planned([("minima", "bias_scale", 0.25)])["minima_train"] == "1"  # the zero-bias job does not use it
+    bias = planned([("minima", "bias_scale", 0.25)])
+    assert set(bias) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "report_text", "all", "total"}
+    assert bias["minima_train"] == "1"  # the zero-bias job does not use it
     assert set(planned([("degenerate", "report_layers", [2])])) == {"degenerate_plot", "all", "total"}
     mini = planned([("batching", "batch_size", 8)])
     assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "reproduction", "report_text", "all", "total"}
@@ -245,24 +290,6 @@ def test_tiny_config_runs_every_target(workdir):
         os.utime(path, (later, later))
     assert set(planned([])) == set(touched)
 
-    # the report embeds every figure with its caption
-    snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
-    report = (workdir / "results/report.html").read_text()
-    for fig in FIGURES:
-        assert f"{fig}.png" in report, fig
-    assert "degenerate.csv" in report and "reproduction.csv" in report and "sensitivity.csv" in report and "boosting.csv" in report
-    assert "Figure 1 of the paper (experiment E2)" in report and "Our choices where the paper is silent" in report
-    # and a browser shows the answer on its first page: the workflow's text and the tables, rendered as tables
-    from conftest import browser_dom
-
-    dom = browser_dom(workdir / "results/report.html")
-    assert "This report re-runs the experiments" in dom and "Run settings: dtype float32" in dom
-    rows = re.findall(r"<tr><td>(?:<p>)?([^<]*)(?:</p>)?</td>", dom)
-    claims = [c.id for c in reproduction.load_reference()[1]]
-    # each claim is a row of a table, its id in bold at the start of the first cell
-    assert all(re.search(rf"<tr><td>(?:<p>)?<strong>{claim}</strong>", dom) for claim in claims), dom[:2000]
-    assert {"1", "4"} <= set(rows)  # E1's table: its layers
-    assert any(row.startswith("baseline") for row in rows)  # E7's table
 
 
 @pytest.mark.parametrize(
@@ -397,17 +424,18 @@ def test_snakemake_killed_mid_job_recovers_as_the_readme_says(workdir, tmp_path)
     import subprocess
     import sys
 
+    from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
     from empirical_size.compare import differences
 
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
-    # one job long enough to be caught mid-way on a fast CPU (at 6,000 epochs an AVX-512 Xeon finished it unseen)
-    cfg["size"].update(depths=[2], epochs=40000, record_every=500, trials_per_job=4)
+    # one job, which stops itself at its first checkpoint (500 of 2,000 epochs): caught mid-way on any CPU
+    cfg["size"].update(depths=[2], epochs=2000, record_every=500, trials_per_job=4)
     target = ("results/data/size.nc", "--configfile", write_config(workdir, cfg))
     clean = tmp_path / "uninterrupted"
     shutil.copytree(workdir, clean)
     proc = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "1", *target], cwd=workdir, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, STOP_AFTER_CHECKPOINT: "1"},
     )  # fmt: skip
     checkpoints = workdir / "results/checkpoints/size"
     deadline = time.time() + 300

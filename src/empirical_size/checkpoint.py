@@ -6,6 +6,11 @@ order needs no saved generator), with the job's spec and the format of
 training: one written for another spec, or by a version of the engine that
 trains differently, is ignored. It is written to a temporary file and
 renamed, so a kill while writing leaves the previous one.
+
+For tests of kill and resume, ``EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT=1``
+makes a job stop itself (SIGSTOP) once its first checkpoint is on disk, so
+that a test kills it mid-way on any CPU, however fast, without a job long
+enough to outlast a polling loop.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -26,6 +32,9 @@ log = logging.getLogger("empirical_size")
 # the device, E2 sizes packed. 3: steps by the CPU kernel. 4: the kernel's
 # tiles fit the instruction set it is built for (other sums' order).
 TRAINING_FORMAT = 5  # 5: the CPU kernel's jobs evaluate in numpy, not XLA
+
+
+STOP_AFTER_CHECKPOINT = "EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT"
 
 
 class Checkpoint:
@@ -49,6 +58,8 @@ class Checkpoint:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP"):
+            os.kill(os.getpid(), signal.SIGSTOP)  # a test's kill finds the job here, its checkpoint complete
 
     def load(self):
         """``(done, state, records)`` or None when there is no usable checkpoint."""
