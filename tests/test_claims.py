@@ -55,9 +55,9 @@ def test_remainder_effect_finds_a_remainder_pattern_and_no_pattern_where_there_i
     assert batching.remainder_effect(ds, "drop").value == pytest.approx(1.0, abs=0.05)
     assert verdict("E3_remainder", {"batching": ds}) == reproduction.REPRODUCED
     assert verdict("E3_remedy_drop", {"batching": ds}) == reproduction.REPRODUCED
-    assert verdict("E3_remedy_resample", {"batching": ds}) == reproduction.NOT_REPRODUCED  # 1.5: the remedy left it
+    assert verdict("E3_remedy_resample", {"batching": ds}) == reproduction.CONTRADICTED  # 1.5: the remedy left it
     flat = batching_set({"keep": 0.0, "drop": 0.0, "resample": 0.0})
-    assert verdict("E3_remainder", {"batching": flat}) == reproduction.NOT_REPRODUCED
+    assert verdict("E3_remainder", {"batching": flat}) == reproduction.CONTRADICTED
 
 
 def test_remainder_effect_needs_enough_sizes_in_mini_batches():
@@ -98,7 +98,7 @@ def test_epochs_to_full_batch_is_small_when_batches_train_faster_and_one_when_no
     slow = batching.epochs_to_full_batch(batched(2e-5), full)
     assert fast.value < 0.2 and slow.value > 1.0
     assert verdict("E3_fewer_epochs", {"batching": batched(1e-3), "size": full}) == reproduction.REPRODUCED
-    assert verdict("E3_fewer_epochs", {"batching": batched(2e-5), "size": full}) == reproduction.NOT_REPRODUCED
+    assert verdict("E3_fewer_epochs", {"batching": batched(2e-5), "size": full}) == reproduction.CONTRADICTED
     short = full.copy()
     short.attrs = attrs("size", {"epochs": 2000})
     frame = reproduction.table({"batching": ("b", batched(1e-3)), "size": ("s", short)}).set_index("claim")
@@ -138,8 +138,8 @@ def test_inside_out_index_tells_inside_out_from_boundary_in_and_uniform():
     assert verdict("E4_inside_out_zero_biases", {"minima": ds}) == reproduction.REPRODUCED
     outside_in = minima_set({"zero": lambda r: 1 - r, "uniform": lambda r: r})
     assert minima.inside_out_fit(outside_in, "zero", 8000).value < -0.9
-    assert verdict("E4_inside_out", {"minima": outside_in}) == reproduction.NOT_REPRODUCED
-    assert verdict("E4_inside_out_zero_biases", {"minima": outside_in}) == reproduction.NOT_REPRODUCED
+    assert verdict("E4_inside_out", {"minima": outside_in}) == reproduction.CONTRADICTED
+    assert verdict("E4_inside_out_zero_biases", {"minima": outside_in}) == reproduction.CONTRADICTED
 
 
 def test_trapped_and_stalled_follow_the_remaining_error_and_the_movement():
@@ -149,8 +149,8 @@ def test_trapped_and_stalled_follow_the_remaining_error_and_the_movement():
     assert verdict("E4_trapped", {"minima": stuck}) == reproduction.REPRODUCED
     assert verdict("E4_stalled", {"minima": stuck}) == reproduction.REPRODUCED
     learning = minima_set({"zero": lambda r: 0.5 + 0 * r}, later={16000: 0.3, 20000: 0.01})
-    assert verdict("E4_trapped", {"minima": learning}) == reproduction.NOT_REPRODUCED
-    assert verdict("E4_stalled", {"minima": learning}) == reproduction.NOT_REPRODUCED
+    assert verdict("E4_trapped", {"minima": learning}) == reproduction.CONTRADICTED
+    assert verdict("E4_stalled", {"minima": learning}) == reproduction.CONTRADICTED
     with pytest.raises(claims.NotMeasurable, match="epoch 12345"):
         minima.relative_error(stuck, "zero", 12345)
 
@@ -199,7 +199,7 @@ def test_low_frequency_first_tells_x_first_from_both_at_once():
     assert linearity.noise_held_when_x_is(first).value == pytest.approx(0.1, abs=0.02)
     assert linearity.noise_held_when_x_is(together).value == pytest.approx(0.95, abs=0.02)
     assert verdict("E5_low_frequency_first", {"linearity": first}) == reproduction.REPRODUCED
-    assert verdict("E5_low_frequency_first", {"linearity": together}) == reproduction.NOT_REPRODUCED
+    assert verdict("E5_low_frequency_first", {"linearity": together}) == reproduction.CONTRADICTED
 
 
 def test_uniformity_contrast_is_positive_when_pure_learns_from_the_origin_and_diff_does_not():
@@ -210,7 +210,7 @@ def test_uniformity_contrast_is_positive_when_pure_learns_from_the_origin_and_di
     assert linearity.uniformity_contrast(outward).value > 0.5
     assert linearity.uniformity_contrast(reverse).value < -0.5
     assert verdict("E5_uniform", {"linearity": outward}) == reproduction.REPRODUCED
-    assert verdict("E5_uniform", {"linearity": reverse}) == reproduction.NOT_REPRODUCED
+    assert verdict("E5_uniform", {"linearity": reverse}) == reproduction.CONTRADICTED
 
 
 def test_linearity_gap_is_zero_for_linear_training_and_large_otherwise():
@@ -220,7 +220,7 @@ def test_linearity_gap_is_zero_for_linear_training_and_large_otherwise():
     bent = linearity_set([1] * 6, shares, diff_extra=lambda r, e: 1.5 + 0 * r)
     assert linearity.linearity_gap(bent).value > 1.0
     assert verdict("E5_linear", {"linearity": linear}) == reproduction.REPRODUCED
-    assert verdict("E5_linear", {"linearity": bent}) == reproduction.NOT_REPRODUCED
+    assert verdict("E5_linear", {"linearity": bent}) == reproduction.CONTRADICTED
 
 
 def test_early_stopping_gain_finds_a_better_intermediate_epoch():
@@ -229,7 +229,7 @@ def test_early_stopping_gain_finds_a_better_intermediate_epoch():
     assert linearity.early_stopping_gain(overfit).value < 0.1
     assert linearity.early_stopping_gain(steady).value == pytest.approx(1.0)
     assert verdict("E5_early_stopping", {"linearity": overfit}) == reproduction.REPRODUCED
-    assert verdict("E5_early_stopping", {"linearity": steady}) == reproduction.NOT_REPRODUCED
+    assert verdict("E5_early_stopping", {"linearity": steady}) == reproduction.CONTRADICTED
 
 
 def frequency_sweep(time_of: callable, trials=4, frequencies=(1, 2, 4, 8)) -> xr.Dataset:
@@ -251,7 +251,7 @@ def test_frequency_slope_is_two_for_a_square_law_and_zero_for_none():
     assert linearity.frequency_slope(square).value == pytest.approx(2.0, abs=0.15)  # records every 20 epochs round up
     assert linearity.frequency_slope(flat).value == pytest.approx(0.0, abs=0.05)
     assert verdict("E5_frequency", {"linearity": square}) == reproduction.REPRODUCED
-    assert verdict("E5_frequency", {"linearity": flat}) == reproduction.NOT_REPRODUCED
+    assert verdict("E5_frequency", {"linearity": flat}) == reproduction.INCONCLUSIVE  # a slope of 0 sits on the reading's edge: no evidence either way
     # never learned: counted one record past the end, so the trend is bounded, not lost
     late = frequency_sweep(lambda k: 1000 * k)
     assert int(linearity.epochs_to_learn(late, 0.5)[0].sel(frequency=8).max()) == 4020
@@ -284,7 +284,7 @@ def test_pieces_exponent_tells_n_times_k_from_n_to_the_k():
     assert knots.pieces_exponent(linear).value == pytest.approx(1.0, abs=0.05)
     assert knots.pieces_exponent(power).value == pytest.approx(4.0, abs=0.3)
     assert verdict("E6_pieces_after_few_steps", {"knots": linear}) == reproduction.REPRODUCED
-    assert verdict("E6_pieces_after_few_steps", {"knots": power}) == reproduction.NOT_REPRODUCED
+    assert verdict("E6_pieces_after_few_steps", {"knots": power}) == reproduction.CONTRADICTED
 
 
 def test_pieces_during_training_over_n_times_k():
@@ -293,7 +293,7 @@ def test_pieces_during_training_over_n_times_k():
     many = knots_set(lambda n, k: n, minima_peak=[[[10, 4000, 6000]] * 3])
     assert knots.pieces_per_neuron_during_training(few, e4).value == pytest.approx(0.4)
     assert verdict("E6_simple_throughout", {"knots": few, "minima": e4}) == reproduction.REPRODUCED
-    assert verdict("E6_simple_throughout", {"knots": many, "minima": e4}) == reproduction.NOT_REPRODUCED
+    assert verdict("E6_simple_throughout", {"knots": many, "minima": e4}) == reproduction.CONTRADICTED
     small = minima_set({"zero": lambda r: r})
     small.attrs = attrs("minima", {**E4_SECTION, "width": 64})
     why = reproduction.table({"knots": ("k", few), "minima": ("m", small)}).set_index("claim").loc["E6_simple_throughout"].why
@@ -320,7 +320,7 @@ def test_depth_order_is_the_smallest_paired_rise():
     assert verdict("E2_depth_order", {"size": rising}) == reproduction.REPRODUCED
     falling = size_set({2: 370, 3: 580, 4: 400})
     assert size.depth_order(falling).value < 0
-    assert verdict("E2_depth_order", {"size": falling}) == reproduction.NOT_REPRODUCED
+    assert verdict("E2_depth_order", {"size": falling}) == reproduction.CONTRADICTED
 
 
 # -- the reference file -------------------------------------------------------
@@ -339,6 +339,7 @@ def test_every_claim_names_a_measure_the_rule_reads_its_data_sets_and_quotes_new
         ({"measure": "remainder_efect"}, "claim E3_remainder: unknown measure 'remainder_efect'; did you mean 'remainder_effect'?"),
         ({"experiment": "batchin"}, "claim E3_remainder: unknown experiment 'batchin'"),
         ({"test": "within"}, "claim E3_remainder: test must be one of"),
+        ({"post_hoc": "E3_remaindr"}, "claim E3_remainder: post_hoc names 'E3_remaindr', not a claim of the file"),
     ],
 )
 def test_a_bad_claim_fails_at_load_naming_it(tmp_path, change, message):
@@ -353,8 +354,8 @@ def test_a_bad_claim_fails_at_load_naming_it(tmp_path, change, message):
 
 def test_inside_is_stricter_than_overlaps():
     claim = BY_ID["E5_frequency"]
-    borderline = claims.Estimate(0.1, 0.1, 5)  # 0.1 +- 0.2 reaches below 0
-    assert reproduction.verdict(claim, borderline) == reproduction.NOT_REPRODUCED
+    borderline = claims.Estimate(0.1, 0.1, 5)  # 0.1 +- 2.78 x 0.1 reaches below 0
+    assert reproduction.verdict(claim, borderline) == reproduction.INCONCLUSIVE
     assert reproduction.verdict(claim, claims.Estimate(1.0, 0.1, 5)) == reproduction.REPRODUCED
     lenient = reproduction.Claim(**{**claim.__dict__, "test": "overlaps"})
     assert reproduction.verdict(lenient, borderline) == reproduction.REPRODUCED
@@ -385,7 +386,7 @@ def test_depth_order_needs_both_rises_established():
     noisy = size_set({2: 370, 3: 400, 4: 600})  # 2 to 3: a small rise, established
     noisy["size"][2, 1, :, 1] = 500 + np.array([-300, 300, -250, 330])  # 3 to 4: a larger rise, lost in its noise
     assert size.depth_order(noisy).value > 100 and size.depth_order(noisy).se > 100
-    assert verdict("E2_depth_order", {"size": noisy}) == reproduction.NOT_REPRODUCED
+    assert verdict("E2_depth_order", {"size": noisy}) == reproduction.INCONCLUSIVE  # a rise we cannot tell from none
 
 
 def test_a_sweep_that_never_learns_its_lowest_frequency_is_not_measurable():
@@ -407,3 +408,117 @@ def test_inside_out_is_read_where_each_trial_is_half_fitted():
     assert minima.inside_out_fit(ds, "zero", "half").value > 0.9
     assert abs(minima.inside_out_fit(ds, "zero", 20000).value) < 0.6  # at the end no pattern is left
     assert minima.inside_out_contrast(ds, "half").value > 1.5  # zero: inside out; non-zero: from the boundaries in
+
+
+# -- the verdict's statistics, on constructed estimates --------------------------
+def at_least(low: float, test: str = "inside") -> reproduction.Claim:
+    """A claim whose reading is [low, infinity)."""
+    return reproduction.Claim(id="X", experiment="size", source="", statement="", measure="max_mean_size", low=low, high=float("inf"), test=test)
+
+
+def test_each_verdict_where_it_is_the_right_answer():
+    claim = at_least(0.0)
+    assert reproduction.verdict(claim, claims.Estimate(1.0, 0.1, 5)) == reproduction.REPRODUCED  # [0.72, 1.28]: inside
+    assert reproduction.verdict(claim, claims.Estimate(-1.0, 0.1, 5)) == reproduction.CONTRADICTED  # wholly below
+    assert reproduction.verdict(claim, claims.Estimate(0.1, 0.1, 5)) == reproduction.INCONCLUSIVE  # [-0.18, 0.38]
+    # a stated number: meeting it or not, nothing in between
+    number = reproduction.Claim(**{**claim.__dict__, "low": 0.9, "high": 1.1, "test": "overlaps"})
+    assert reproduction.verdict(number, claims.Estimate(1.3, 0.1, 5)) == reproduction.REPRODUCED  # [1.02, 1.58] meets it
+    assert reproduction.verdict(number, claims.Estimate(1.5, 0.1, 5)) == reproduction.CONTRADICTED
+    # no interval (one trial): we cannot tell
+    assert reproduction.verdict(claim, claims.Estimate(1.0, float("nan"), 1)) == reproduction.INCONCLUSIVE
+
+
+def test_student_t_not_two_standard_errors_on_few_trials():
+    """On 4 trials (3 degrees of freedom) the 95% interval is 3.18 s.e. wide
+    either side: 0.25 +- 2 x 0.1 clears 0, the t-interval does not."""
+    est = claims.Estimate(0.25, 0.1, 4)
+    assert est.value - 2 * est.se > 0
+    low, high = est.interval
+    assert low == pytest.approx(0.25 - 3.182446 * 0.1, abs=1e-6) and high == pytest.approx(0.25 + 3.182446 * 0.1, abs=1e-6)
+    assert reproduction.verdict(at_least(0.0), est) == reproduction.INCONCLUSIVE
+    assert reproduction.verdict(at_least(0.0), claims.Estimate(0.25, 0.1, 400)) == reproduction.REPRODUCED  # t ~ 1.97
+
+
+def test_a_ratio_has_its_interval_on_the_logs():
+    logs = xr.DataArray(np.log([1.5, 2.0, 2.5, 3.0]), dims="trial")
+    est = claims.ratio(logs)
+    centre, se = float(logs.mean()), float(logs.std(ddof=1) / 2)
+    assert est.log and est.value == pytest.approx(np.exp(centre))
+    assert est.interval == pytest.approx((np.exp(centre - 3.182446 * se), np.exp(centre + 3.182446 * se)), rel=1e-6)
+    assert est.interval[0] > 0  # never a negative ratio, as value +- t x s.e. would give
+
+
+def test_pairing_tells_what_the_unpaired_test_cannot():
+    """Trials differ a lot between themselves (each sees its own data), and
+    depth 3 is a little larger than depth 2 in every trial: paired by trial
+    the rise is established; two independent means could not tell."""
+    ds = size_set({2: 370, 3: 400, 4: 800}, trials=6)
+    spread = np.array([-300.0, -150.0, 0.0, 150.0, 300.0, 450.0])
+    ds["size"][0, 1, :, 1] = 370 + spread  # depth 2
+    ds["size"][1, 1, :, 1] = 400 + spread + np.array([1.0, -1.0, 2.0, -2.0, 0.5, -0.5])  # depth 3: 30 more, paired
+    ds["size"][2, 1, :, 1] = 800 + spread
+    a, b = (claims.per_trial(ds["size"][d, 1, :, 1]) for d in (0, 1))
+    unpaired_se = float(np.hypot(a.se, b.se))
+    assert (b.value - a.value) - 2 * unpaired_se < 0  # apart, the means cannot tell depth 3 from depth 2
+    rise = size.depth_order(ds)
+    assert rise.method == claims.PAIRED_T and rise.value == pytest.approx(30.0, abs=1.0)
+    assert verdict("E2_depth_order", {"size": ds}) == reproduction.REPRODUCED
+
+
+def test_the_trials_that_would_settle_an_inconclusive_verdict():
+    """Spread 1 between trials, mean 1 from the edge: n = 7 is the first
+    where t(n - 1) / sqrt(n) < 1 (2.447 / 2.646 = 0.92; at 6, 1.05)."""
+    from empirical_size.stats import trials_to_settle
+
+    assert trials_to_settle(1.0, 0.5, 4, 0.0) == 7  # s.e. 0.5 on 4 trials: spread 1
+    assert trials_to_settle(0.0, 0.5, 4, 0.0) is None  # on the edge: no number of trials
+    claim = at_least(0.0)
+    est = claims.Estimate(1.0, 0.5, 4)
+    assert reproduction.verdict(claim, est) == reproduction.INCONCLUSIVE
+    assert reproduction.settling_trials(claim, est) == 7
+    assert reproduction.verdict(claim, claims.Estimate(1.0, 1.0 / np.sqrt(7), 7)) == reproduction.REPRODUCED  # and 7 do
+
+
+def test_holm_keeps_the_rejections_that_stand_across_the_family():
+    from empirical_size.stats import holm
+
+    assert holm([0.01, 0.04, 0.03, None], family=3) == [True, False, False, None]  # 0.01 <= 0.05/3; 0.03 > 0.05/2 stops
+    assert holm([0.001, 0.02], family=2) == [True, True]
+    claim, number = at_least(0.0), reproduction.Claim(**{**at_least(0.0).__dict__, "high": 1.0, "test": "overlaps"})
+    # three comparable verdicts, each resting on a rejection at p about 0.02-0.03
+    found = [claims.Estimate(0.4, 0.15, 10), claims.Estimate(-0.4, 0.15, 10), claims.Estimate(1.4, 0.15, 10)]
+    verdicts = [reproduction.verdict(c, e) for c, e in zip((claim, claim, number), found)]
+    assert verdicts == [reproduction.REPRODUCED, reproduction.CONTRADICTED, reproduction.CONTRADICTED]
+    p_values = [reproduction.decisive_p(c, e) for c, e in zip((claim, claim, number), found)]
+    assert all(0.01 < p < 0.05 for p in p_values)
+    assert reproduction.holm_verdicts([claim, claim, number], verdicts, p_values) == [
+        reproduction.INCONCLUSIVE, reproduction.INCONCLUSIVE, reproduction.REPRODUCED,  # the wider interval meets the number
+    ]  # fmt: skip
+    # a verdict resting on no rejection (an interval meeting a number) stands
+    assert reproduction.decisive_p(number, claims.Estimate(0.9, 0.15, 10)) is None
+
+
+def test_depth_ratios_read_figure_1_as_its_precision_allows():
+    """The paper's 370 < 580 and 580 about 600: both readings hold on the
+    paper's own numbers, and both fail on a map where they are false."""
+    papers = size_set({2: 370, 3: 580, 4: 600})
+    assert size.depth_ratio(papers, 2, 3).value == pytest.approx(580 / 370, rel=0.03)
+    assert size.depth_ratio(papers, 2, 3).method == claims.PAIRED_T and size.depth_ratio(papers, 2, 3).log
+    assert verdict("E2_depth_2_below_3", {"size": papers}) == reproduction.REPRODUCED
+    assert verdict("E2_depth_3_about_4", {"size": papers}) == reproduction.REPRODUCED
+    other = size_set({2: 370, 3: 380, 4: 900})
+    assert verdict("E2_depth_2_below_3", {"size": other}) == reproduction.CONTRADICTED
+    assert verdict("E2_depth_3_about_4", {"size": other}) == reproduction.CONTRADICTED
+
+
+def test_a_reading_chosen_after_the_data_sits_beside_the_one_fixed_before():
+    frame = reproduction.table({}).set_index("claim")
+    for claim in CLAIMS:
+        if claim.post_hoc:
+            assert BY_ID[claim.post_hoc].post_hoc == "", claim.id  # beside a fixed reading, not another post-hoc one
+            assert frame.loc[claim.id, "reading"] == f"post hoc, beside {claim.post_hoc}"
+            assert frame.loc[claim.post_hoc, "reading"] == "fixed before the run"
+    assert BY_ID["E4_inside_out"].post_hoc == "E4_inside_out_at_8000" and BY_ID["E4_inside_out_at_8000"].args["epoch"] == 8000
+    assert all(c.why for c in CLAIMS if c.post_hoc)  # a changed reading says why
+

@@ -58,7 +58,7 @@ def test_e1_verdict_follows_the_numbers():
     bad = reproduction.table({"degenerate": ("e1.nc", degenerate_set(far))})
     for c in E1.values():
         assert row(good, c.id).verdict == reproduction.REPRODUCED
-        assert row(bad, c.id).verdict == reproduction.NOT_REPRODUCED
+        assert row(bad, c.id).verdict == reproduction.CONTRADICTED
         assert row(good, c.id).ours == pytest.approx(round(c.value * 64) / 64)
         assert row(good, c.id).trials == 10 and row(good, c.id).data == "e1.nc"
         assert row(good, c.id).rests_on == "10 trials; n = 1000; 5 steps"
@@ -67,7 +67,7 @@ def test_e1_verdict_follows_the_numbers():
 def test_standard_error_widens_what_counts_as_reproduced():
     c = E1[20]
     ds = degenerate_set({20: c.high + 0.05})
-    assert row(reproduction.table({"degenerate": ("x", ds)}), c.id).verdict == reproduction.NOT_REPRODUCED
+    assert row(reproduction.table({"degenerate": ("x", ds)}), c.id).verdict == reproduction.CONTRADICTED
     # half the trials far below, half far above: same mean region, large error
     ds.dead[1, 0, :5, 19] = 0
     ds.dead[1, 0, 5:, 19] = 64
@@ -143,7 +143,7 @@ def test_range_claims_from_a_custom_reference(tmp_path):
     path = tmp_path / "ref.yaml"
     ds = size_set()
     ours = claims.size.fitted_fraction(ds)
-    for low, high, expected in ((0.0, ours.value + 0.01, reproduction.REPRODUCED), (ours.value + 10 * ours.se + 0.1, 5.0, reproduction.NOT_REPRODUCED)):
+    for low, high, expected in ((0.0, ours.value + 0.01, reproduction.REPRODUCED), (ours.value + 10 * ours.se + 0.1, 5.0, reproduction.CONTRADICTED)):
         ref["claims"][0]["range"] = [low, high]
         path.write_text(yaml.safe_dump(ref))
         assert reproduction.table({"size": ("s", ds)}, reference=path).verdict.tolist() == [expected]
@@ -313,3 +313,29 @@ def test_the_report_page_renders_every_claim_without_markup_warnings():
     assert warnings.getvalue() == "", warnings.getvalue()
     assert "error at |x| &lt; 1/2 before N*K_ pieces `here`" in html
     assert all(f"<strong>{c.id}</strong>" in html for c in CLAIMS)
+
+
+def test_the_report_states_the_family_and_what_holm_would_change():
+    """Four rows, one of each verdict; the contradicted one rests on a
+    rejection Holm's correction does not keep."""
+    import io
+
+    from docutils.core import publish_string
+
+    from empirical_size import report
+
+    frame = reproduction.table({}).head(4).copy()
+    frame["verdict"] = [reproduction.REPRODUCED, reproduction.CONTRADICTED, reproduction.INCONCLUSIVE, reproduction.NOT_COMPARABLE]
+    frame["holm_verdict"] = [reproduction.REPRODUCED, reproduction.INCONCLUSIVE, reproduction.INCONCLUSIVE, reproduction.NOT_COMPARABLE]
+    frame["trials_to_settle"] = [np.nan, np.nan, 23, np.nan]
+    frame["ours"], frame["ours_low"], frame["ours_high"] = 0.5, 0.25, 0.75
+    text = report.family(frame)
+    assert text.startswith("4 claims, 3 compared with this run: 1 reproduced, 1 contradicted, 1 inconclusive, 1 not comparable.")
+    assert report.literal(f"would change 1: {frame.claim[1]} (contradicted -> inconclusive)") in text  # escaped for the page
+    warnings = io.StringIO()
+    html = publish_string(report.landing("Intro\n", {"reproduction": frame}), writer="html", settings_overrides={"warning_stream": warnings, "report_level": 1}).decode()
+    assert warnings.getvalue() == "", warnings.getvalue()
+    assert "(about 23 trials would settle it)" in html and "under Holm: inconclusive" in html and "[0.25, 0.75]" in html
+    assert f"would change 1: {frame.claim[1]} (contradicted -&gt; inconclusive)" in html
+    frame["holm_verdict"] = frame["verdict"]
+    assert "Every verdict stands under Holm's correction across the 3 compared claims." in report.family(frame)

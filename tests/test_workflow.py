@@ -181,6 +181,11 @@ def test_tiny_config_runs_every_target(tiny):
     repro = pd.read_csv(workdir / "results/reproduction.csv")
     assert len(repro) == len(reproduction.load_reference()[1])
     assert (repro.verdict == reproduction.NOT_COMPARABLE).all()
+    # a reading chosen after seeing data is a row beside the one fixed before the run
+    post_hoc = repro[repro.reading.str.startswith("post hoc")]
+    assert "E4_inside_out" in post_hoc.claim.values
+    for i, reading in post_hoc.reading.items():
+        assert repro.claim[i - 1] == reading.removeprefix("post hoc, beside ") or repro.claim[i + 1] == reading.removeprefix("post hoc, beside "), reading
     assert repro.set_index("claim").loc["E1_dead_layer20"].why.startswith("run at other settings: degenerate.depth = 4")
     # every claim says why not: the settings of its own data sets that differ from the paper's
     rows = repro.set_index("claim")

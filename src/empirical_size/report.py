@@ -107,16 +107,26 @@ def _reproduction_view(frame: pd.DataFrame) -> pd.DataFrame:
         paper = f"about {number(r.paper_value, unit)}" if _text(r.paper_value) else ""
         paper = f"{paper} ({interval(r.paper_low, r.paper_high, unit)})" if paper else interval(r.paper_low, r.paper_high, unit)
         ours = number(r.ours, unit)
-        if ours and _text(r.ours_se):
-            ours += f" ± {number(r.ours_se, unit)}"
+        low, high = getattr(r, "ours_low", float("nan")), getattr(r, "ours_high", float("nan"))
+        if ours and _text(low) and _text(high):
+            ours += f" [{number(low, unit)}, {number(high, unit)}]"
+        rests = ", ".join(x for x in (_text(r.rests_on), _text(getattr(r, "method", ""))) if x)
         why = literal(_text(r.why).removeprefix("run at other settings: ")) if r.verdict == "not comparable" else ""
+        found = f"**{r.verdict}**" if r.verdict != "not comparable" else r.verdict
+        if r.verdict == "inconclusive":
+            settle = getattr(r, "trials_to_settle", float("nan"))
+            found += f" (about {int(settle)} trials would settle it)" if _text(settle) else " (no number of trials would settle it)"
+        if _text(getattr(r, "holm_verdict", "")) and r.holm_verdict != r.verdict:
+            found += f"; under Holm: {r.holm_verdict}"
+        reading = _text(getattr(r, "reading", ""))
+        claim = f"**{r.claim}** {literal(str(r.statement))}. {said}"
         rows.append(
             {
-                "claim": f"**{r.claim}** {literal(str(r.statement))}. {said}",
+                "claim": claim + (f" *Reading {literal(reading)}.*" if reading.startswith("post hoc") else ""),
                 "paper": paper,
-                "ours (± s.e.)": ours,
-                "rests on": literal(_text(r.rests_on)),
-                "verdict": f"**{r.verdict}**" if r.verdict != "not comparable" else r.verdict,
+                "ours [95% interval]": ours,
+                "rests on": literal(rests),
+                "verdict": found,
                 "why not comparable": why,
             }
         )
@@ -137,20 +147,43 @@ def _landing_table(name: str, frame: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     return name, frame
 
 
+def family(repro: pd.DataFrame) -> str:
+    """The verdicts as a family, in words: how many claims were compared,
+    how many of each verdict, and which would change under Holm's
+    correction across the compared ones."""
+    verdicts = ("reproduced", "contradicted", "inconclusive", "not comparable")
+    counts = repro.verdict.value_counts()
+    summary = ", ".join(f"{counts[v]} {v}" for v in verdicts if v in counts) or "no claims"
+    compared = int((repro.verdict != "not comparable").sum())
+    text = f"{len(repro)} claims, {compared} compared with this run: {summary}."
+    if "holm_verdict" not in repro or not compared:
+        return text
+    changed = repro[repro.holm_verdict != repro.verdict]
+    if changed.empty:
+        return text + f" Every verdict stands under Holm's correction across the {compared} compared claims."
+    moves = "; ".join(f"{r.claim} ({r.verdict} -> {r.holm_verdict})" for r in changed.itertuples())
+    return text + (
+        f" Each verdict holds at 95% alone; across the {compared} compared claims, Holm's correction (family-wise 95%) "
+        f"would change {len(changed)}: {literal(moves)}."
+    )
+
+
 def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
     """The report's first page: ``description`` (reStructuredText), then the
     reproduction table, then every other table of ``tables`` (name -> frame)."""
     parts = [description.rstrip() + "\n"]
     repro = tables.get("reproduction")
     if repro is not None:
-        counts = repro.verdict.value_counts()
-        summary = ", ".join(f"{counts[v]} {v}" for v in ("reproduced", "not reproduced", "not comparable") if v in counts) or "no claims"
         parts += [
             _heading("The paper against this run", "-"),
-            f"Each claim of the paper, ours with its standard error, and a verdict ({summary}). "
-            "*Reproduced*: ours ± 2 standard errors meets the paper's value (a number it states) or lies inside our "
-            "reading of its words (an effect it asserts); *not comparable*: the run used other settings than the "
-            "claim's, named in the last column. Our reading of each claim: docs/choices.md.\n",
+            f"Each claim of the paper, ours with its 95% interval (Student's t on the trials, paired where the design "
+            f"pairs them), and a verdict. {family(repro)} "
+            "*Reproduced*: the interval meets the paper's value (a number it states) or lies inside our reading of "
+            "its words (an effect it asserts); *contradicted*: it lies wholly outside; *inconclusive*: it straddles "
+            "an edge of the reading (the trials a rerun would need to settle it, at the same mean and spread, "
+            "beside it); *not comparable*: the run used other settings than the claim's, named in the last column. "
+            "A reading chosen after seeing data is marked *post hoc* and shown beside the one fixed before the run. "
+            "Our reading of each claim: docs/choices.md.\n",
             rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[34, 10, 10, 12, 10, 24]),
         ]
     for name, frame in tables.items():

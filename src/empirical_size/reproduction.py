@@ -1,16 +1,26 @@
 """The paper's claims against the run at hand.
 
 The paper's numbers live in ``paper_values.yaml`` only. For each claim this
-module computes our value and its standard error from a merged data set,
+module computes our value, its standard error and its 95% interval (Student's
+t on the trials; on the paired differences where the design pairs two
+measurements of each trial; on the logs for a ratio) from a merged data set,
 checks that the data set was made at the paper's settings, and gives a
 verdict:
 
-``reproduced``        our value, give or take two standard errors, meets
-                      the paper's (its value give or take the precision it
-                      is stated to, or its range);
-``not reproduced``    it does not;
+``reproduced``        the interval lies where the reading says: it meets
+                      the paper's interval for a number the paper states
+                      (``test: overlaps``), or lies wholly inside our
+                      reading of an effect it asserts (``test: inside``);
+``contradicted``      it lies wholly outside the reading: evidence against
+                      the paper, not only the absence of evidence for it;
+``inconclusive``      it straddles an edge of the reading (``inside``): we
+                      cannot tell yet; the row says how many trials would
+                      settle it at the same mean and spread;
 ``not comparable``    the data set was made at other settings (a scaled-down
                       grid, another optimizer), or is missing.
+
+The verdicts form a family: each row also says whether its verdict stands
+under Holm's correction across every comparable claim (``holm_verdict``).
 """
 
 from __future__ import annotations
@@ -25,13 +35,15 @@ import numpy as np
 import xarray as xr
 
 from .claims import MEASURES, Estimate, NotMeasurable
+from .stats import LEVEL, holm, t_p_value, trials_to_settle
 from .paper import SETTINGS
 
 REFERENCE = Path(__file__).with_name("paper_values.yaml")
-REPRODUCED, NOT_REPRODUCED, NOT_COMPARABLE = "reproduced", "not reproduced", "not comparable"
-# How ours is held against the paper's interval (``test`` of a claim):
-# "overlaps": ours +- 2 s.e. meets it (a number the paper states to some precision);
-# "inside": ours +- 2 s.e. lies wholly inside it (an effect the paper asserts: we must establish it).
+REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_COMPARABLE = "reproduced", "contradicted", "inconclusive", "not comparable"
+VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_COMPARABLE)
+# How our 95% interval is held against the paper's (``test`` of a claim):
+# "overlaps": it meets it (a number the paper states to some precision);
+# "inside": it lies wholly inside it (an effect the paper asserts: we must establish it).
 TESTS = ("overlaps", "inside")
 
 
@@ -50,6 +62,8 @@ class Claim:
     test: str = "overlaps"
     quote: str = ""
     unit: str = ""
+    post_hoc: str = ""  # the id of the reading fixed before the run that this one, chosen after seeing data, sits beside
+    why: str = ""  # one line: why this reading of the paper's words
 
     @property
     def uses(self) -> tuple[str, ...]:
@@ -61,7 +75,7 @@ class ReferenceError(ValueError):
     """A claim of the reference file that cannot be measured as written; names the claim."""
 
 
-def _check(c: dict, known: set[str]) -> None:
+def _check(c: dict, known: set[str], ids: set[str]) -> None:
     cid = c.get("id", "?")
     if c.get("measure") not in MEASURES:
         near = difflib.get_close_matches(str(c.get("measure")), list(MEASURES), n=1)
@@ -75,6 +89,8 @@ def _check(c: dict, known: set[str]) -> None:
         raise ReferenceError(f"claim {cid}: test must be one of {TESTS}, got {c.get('test')!r}")
     if ("range" in c) == ("value" in c):
         raise ReferenceError(f"claim {cid}: give either value and tolerance, or range")
+    if "post_hoc" in c and c["post_hoc"] not in ids:
+        raise ReferenceError(f"claim {cid}: post_hoc names {c['post_hoc']!r}, not a claim of the file (the reading fixed before the run it sits beside)")
 
 
 def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
@@ -87,8 +103,9 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
 
     doc = yaml.safe_load(Path(path).read_text())
     claims, seen = [], set()
+    ids = {c.get("id") for c in doc["claims"]}
     for c in doc["claims"]:
-        _check(c, set(EXPERIMENTS))
+        _check(c, set(EXPERIMENTS), ids)
         if c["id"] in seen:
             raise ReferenceError(f"claim {c['id']}: the id is used twice")
         seen.add(c["id"])
@@ -97,7 +114,7 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
         else:
             low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
         keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
-        extra = {k: c[k] for k in ("test", "quote", "unit") if k in c}
+        extra = {k: c[k] for k in ("test", "quote", "unit", "post_hoc", "why") if k in c}
         claims.append(Claim(**keep, **extra, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
     return SETTINGS, claims
 
@@ -171,16 +188,72 @@ def _rests_on(section: dict, est: Estimate) -> str:
 
 
 def verdict(claim: Claim, est: Estimate) -> str:
-    """``overlaps``: reproduced when ``value +- 2 SE`` meets the paper's
-    interval; ``inside``: when it lies wholly inside it (strictly: an
-    effect must be told from none)."""
-    spread = 2 * est.se if np.isfinite(est.se) else 0.0
-    if not np.isfinite(est.value):
-        return NOT_REPRODUCED
-    low, high = est.value - spread, est.value + spread
-    if claim.test == "inside":
-        return REPRODUCED if low > claim.low and high < claim.high else NOT_REPRODUCED
-    return REPRODUCED if high >= claim.low and low <= claim.high else NOT_REPRODUCED
+    """Our 95% interval against the claim's: ``overlaps``: reproduced when
+    it meets it, contradicted when it misses it; ``inside``: reproduced when
+    it lies wholly inside (an effect must be told from none), contradicted
+    when wholly outside, inconclusive when it straddles an edge."""
+    low, high = est.interval
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return INCONCLUSIVE
+    if high < claim.low or low > claim.high:
+        return CONTRADICTED
+    if claim.test == "overlaps" or (low > claim.low and high < claim.high):
+        return REPRODUCED
+    return INCONCLUSIVE
+
+
+def _edges(claim: Claim) -> list[float]:
+    return [e for e in (claim.low, claim.high) if np.isfinite(e)]
+
+
+def settling_trials(claim: Claim, est: Estimate) -> int | None:
+    """For an inconclusive verdict, the trials a rerun would need for the
+    interval to clear the edge it straddles (the nearer to our mean), at
+    the same mean and spread between trials; None otherwise, or where no
+    number of trials would (our mean on the edge)."""
+    if verdict(claim, est) != INCONCLUSIVE or est.trials < 2:
+        return None
+    low, high = est.interval
+    centre, se = est.scale
+    straddled = [e for e in _edges(claim) if low <= e <= high]
+    if not straddled:
+        return None
+    edge = min((est.on_scale(e) for e in straddled), key=lambda e: abs(centre - e))
+    return trials_to_settle(centre, se, est.trials, edge) if np.isfinite(edge) else None
+
+
+def decisive_p(claim: Claim, est: Estimate) -> float | None:
+    """The p-value of the test a verdict rests on, where it rests on one:
+    a contradicted interval rejects the edge it misses; an ``inside``
+    reproduced one rejects each edge (the largest p counts). None for a
+    verdict that rejects nothing (an interval meeting a stated number,
+    an inconclusive one)."""
+    found = verdict(claim, est)
+    centre, se = est.scale
+    low, _ = est.interval
+    if found == CONTRADICTED:
+        edges = [claim.low] if low < claim.low else [claim.high]
+    elif found == REPRODUCED and claim.test == "inside":
+        edges = _edges(claim)
+    else:
+        return None
+    ps = [t_p_value(centre - est.on_scale(e), se, est.trials - 1) for e in edges]
+    return max(ps) if ps else 0.0
+
+
+def holm_verdicts(claims: list[Claim], verdicts: list[str], p_values: list[float | None]) -> list[str]:
+    """Each verdict under Holm's correction across the comparable claims:
+    a rejection that does not stand turns a contradicted ``overlaps``
+    claim into reproduced (a wider interval meets the number) and any other
+    into inconclusive; a verdict resting on no rejection stands."""
+    family = sum(v != NOT_COMPARABLE for v in verdicts)
+    stands = holm([p if v != NOT_COMPARABLE else None for v, p in zip(verdicts, p_values)], family)
+    out = []
+    for claim, v, ok in zip(claims, verdicts, stands):
+        if ok is False:
+            v = REPRODUCED if (v == CONTRADICTED and claim.test == "overlaps") else INCONCLUSIVE
+        out.append(v)
+    return out
 
 
 def _interval(claim: Claim) -> str:
@@ -206,11 +279,18 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             "paper_high": claim.high,
             "unit": claim.unit,
             "test": claim.test,
+            "reading": f"post hoc, beside {claim.post_hoc}" if claim.post_hoc else "fixed before the run",
             "ours": np.nan,
             "ours_se": np.nan,
+            "ours_low": np.nan,
+            "ours_high": np.nan,
+            "method": "",
             "trials": 0,
             "rests_on": "",
             "verdict": NOT_COMPARABLE,
+            "trials_to_settle": np.nan,
+            "p_value": np.nan,
+            "holm_verdict": NOT_COMPARABLE,
             "why": "",
             "data": source,
             "settings": "",
@@ -242,15 +322,24 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             diff = diff or [f"the data set has no {claim.args}"]
         if not diff and not (est.trials >= 2 and np.isfinite(est.value) and np.isfinite(est.se)):
             diff = [f"{est.trials} trial(s) measured (every other trial diverged or never got there); a verdict needs two or more"]
-        row.update(ours=est.value, ours_se=est.se, trials=est.trials, rests_on=_rests_on(section, est))
+        low, high = est.interval
+        row.update(ours=est.value, ours_se=est.se, ours_low=low, ours_high=high, trials=est.trials, rests_on=_rests_on(section, est))
+        row["method"] = f"{est.method}{' on logs' if est.log else ''}, {est.trials - 1} df" if est.trials >= 2 else ""
         if diff:
             row["why"] = "run at other settings: " + "; ".join(diff)
         else:
             row["verdict"] = verdict(claim, est)
+            settle, p = settling_trials(claim, est), decisive_p(claim, est)
+            row.update(trials_to_settle=np.nan if settle is None else settle, p_value=np.nan if p is None else p)
             inside = "lies inside" if claim.test == "inside" else "meets"
-            row["why"] = f"does ours +- 2 s.e. ({est.value:.4g} +- 2 x {est.se:.2g}) {inside} the paper's interval {_interval(claim)}?"
+            row["why"] = f"does our {LEVEL:.0%} interval [{low:.4g}, {high:.4g}] {inside} the paper's {_interval(claim)}?"
+            if row["verdict"] == INCONCLUSIVE:
+                row["why"] += f" It straddles an edge: {'about ' + str(settle) if settle else 'no number of'} trials would settle it at this mean and spread."
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    p_values = [None if np.isnan(p) else float(p) for p in frame.p_value]
+    frame["holm_verdict"] = holm_verdicts(claims, frame.verdict.tolist(), p_values)
+    return frame
 
 
 # -- the paper's intervals for E7's figures -----------------------------------

@@ -14,14 +14,47 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..stats import mean_se
+from ..stats import mean_se, t_quantile
+
+
+T_TEST, PAIRED_T = "t", "paired t"  # how an interval is made: Student's t on the trials, or on paired differences
 
 
 @dataclass(frozen=True)
 class Estimate:
+    """A mean over independent trials, its standard error and its 95%
+    interval by Student's t on ``trials - 1`` degrees of freedom. ``log``:
+    a geometric mean (of per-trial ratios), its interval made on the logs
+    and mapped back (``se`` is the delta method's, for display)."""
+
     value: float
     se: float
     trials: int
+    method: str = T_TEST
+    log: bool = False
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """``(centre, standard error)`` where the interval is made: the logs for a geometric mean."""
+        if self.log:
+            return (float(np.log(self.value)), self.se / self.value) if self.value > 0 else (float("nan"), float("nan"))
+        return self.value, self.se
+
+    def on_scale(self, x: float) -> float:
+        """A value (an edge of a reading) where the interval is made."""
+        if not self.log:
+            return x
+        return float(np.log(x)) if x > 0 else float("-inf")
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The 95% interval (NaN with fewer than two trials)."""
+        centre, se = self.scale
+        if self.trials < 2 or not (np.isfinite(centre) and np.isfinite(se)):
+            return float("nan"), float("nan")
+        half = t_quantile(self.trials - 1) * se
+        low, high = centre - half, centre + half
+        return (float(np.exp(low)), float(np.exp(high))) if self.log else (low, high)
 
 
 @dataclass(frozen=True)
@@ -49,17 +82,20 @@ def measure(*uses: str):
     return register
 
 
-def per_trial(values: xr.DataArray) -> Estimate:
-    """Mean and standard error over trials (every dim); an infinite value counts as diverged."""
+def per_trial(values: xr.DataArray, method: str = T_TEST) -> Estimate:
+    """Mean and standard error over trials (every dim); an infinite value
+    counts as diverged. ``method``: :data:`PAIRED_T` where ``values`` are
+    per-trial differences of two measurements the design pairs."""
     values = values.where(np.isfinite(values))
     mean, se = mean_se(values)
-    return Estimate(float(mean), float(se), int(values.count()))
+    return Estimate(float(mean), float(se), int(values.count()), method)
 
 
-def ratio(log_values: xr.DataArray) -> Estimate:
-    """A ratio from its per-trial logarithms: geometric mean, standard error by the delta method."""
+def ratio(log_values: xr.DataArray, method: str = T_TEST) -> Estimate:
+    """A ratio from its per-trial logarithms: geometric mean, its interval
+    from the logs' t-interval, the standard error by the delta method."""
     e = per_trial(log_values)
-    return Estimate(float(np.exp(e.value)), float(np.exp(e.value) * e.se), e.trials)
+    return Estimate(float(np.exp(e.value)), float(np.exp(e.value) * e.se), e.trials, method, log=True)
 
 
 def recorded_config(ds: xr.Dataset) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from ..merge import without_diverged
-from . import Estimate, NotMeasurable, measure, per_trial
+from . import PAIRED_T, Estimate, NotMeasurable, measure, per_trial, ratio
 
 
 def _peak(size: xr.DataArray) -> xr.DataArray:
@@ -39,11 +39,24 @@ def fitted_fraction(ds: xr.Dataset) -> Estimate:
 @measure("size")
 def depth_order(ds: xr.Dataset) -> Estimate:
     """Figure 1's order of depths: the rise of the largest mean size from one
-    depth to the next that is least established (lowest mean - 2 s.e.), paired by trial (a trial index sees the same
+    depth to the next that is least established (the lowest end of its 95% interval), paired by trial (a trial index sees the same
     data at every depth), each depth at the cell where its mean peaks."""
     size = without_diverged(ds)[0].size
     depths = sorted(int(d) for d in size.depth.values)
     if len(depths) < 2:
         raise NotMeasurable(f"one depth ({depths}) in this run; the order needs two")
-    steps = [per_trial(_peak(size.sel(depth=b)) - _peak(size.sel(depth=a))) for a, b in zip(depths, depths[1:])]
-    return min(steps, key=lambda e: e.value - 2 * e.se if np.isfinite(e.se) else -np.inf)  # the rise least established
+    steps = [per_trial(_peak(size.sel(depth=b)) - _peak(size.sel(depth=a)), PAIRED_T) for a, b in zip(depths, depths[1:])]
+    return min(steps, key=lambda e: e.interval[0] if np.isfinite(e.interval[0]) else -np.inf)  # the rise least established
+
+
+@measure("size")
+def depth_ratio(ds: xr.Dataset, lower: int, upper: int) -> Estimate:
+    """Depth ``upper``'s largest mean size over depth ``lower``'s, each trial
+    at the cell where its depth's mean peaks, as a ratio per trial (paired:
+    a trial index sees the same data at every depth); geometric mean."""
+    size = without_diverged(ds)[0].size
+    missing = [d for d in (lower, upper) if d not in size.depth.values]
+    if missing:
+        raise NotMeasurable(f"no depth {missing[0]} in this run")
+    return ratio(np.log(_peak(size.sel(depth=upper)) / _peak(size.sel(depth=lower))), PAIRED_T)
+
