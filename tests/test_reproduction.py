@@ -162,7 +162,17 @@ def test_noise_rate_ratio_is_the_mse_ratio_of_diff_to_pure():
         attrs={"mse_epochs": [100]},
     )
     e = claims.linearity.noise_rate_ratio(ds)
-    assert e.value == pytest.approx(4.0) and e.trials == 2
+    assert e.value == pytest.approx(4.0) and e.trials == 2 and e.method == claims.PAIRED_T
+    # over training: at a later point diff and pure agree (ratio 1); the geometric mean of 4 and 1 is 2
+    later = out.copy()
+    later[2] = noise + 1.0  # pure as far off as diff
+    both = xr.Dataset(
+        {"output_data": (("set", "trial", "epoch", "sample"), np.concatenate([out, later], axis=2)), "noise": (("sample",), noise)},
+        coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [100, 200]},
+        attrs={"mse_epochs": [100, 200]},
+    )
+    assert claims.linearity.noise_rate_ratio(both).value == pytest.approx(1.0)  # the last point alone
+    assert claims.linearity.noise_rate_ratio(both, over="all").value == pytest.approx(2.0)
 
 
 # -- E7 ------------------------------------------------------------------------

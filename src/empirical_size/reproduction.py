@@ -64,6 +64,7 @@ class Claim:
     unit: str = ""
     post_hoc: str = ""  # the id of the reading fixed before the run that this one, chosen after seeing data, sits beside
     why: str = ""  # one line: why this reading of the paper's words
+    unanswerable: str = ""  # why no run of this design can test the reading (the row stays, not comparable, saying so)
 
     @property
     def uses(self) -> tuple[str, ...]:
@@ -114,7 +115,7 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
         else:
             low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
         keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
-        extra = {k: c[k] for k in ("test", "quote", "unit", "post_hoc", "why") if k in c}
+        extra = {k: c[k] for k in ("test", "quote", "unit", "post_hoc", "why", "unanswerable") if k in c}
         claims.append(Claim(**keep, **extra, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
     return SETTINGS, claims
 
@@ -327,6 +328,8 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         row["method"] = f"{est.method}{' on logs' if est.log else ''}, {est.trials - 1} df" if est.trials >= 2 else ""
         if diff:
             row["why"] = "run at other settings: " + "; ".join(diff)
+        elif claim.unanswerable:
+            row["why"] = f"this design cannot answer it: {claim.unanswerable}"
         else:
             row["verdict"] = verdict(claim, est)
             settle, p = settling_trials(claim, est), decisive_p(claim, est)

@@ -39,3 +39,21 @@ def pieces_per_neuron_during_training(knots: xr.Dataset, minima: xr.Dataset, var
     counts = pieces.sel(minima_variant=variant)
     counts = counts.where((counts > 0).all("minima_epoch"))  # -1: the weights went non-finite (diverged)
     return per_trial(counts.max("minima_epoch") / neurons)
+
+
+@measure("knots")
+def pieces_exponent_in_depth(ds: xr.Dataset, step: int | None = None, width: int | None = None) -> Estimate:
+    """As :func:`pieces_exponent`, in the depth K at width ``width`` (the
+    widest when None): the slope of log(pieces) against log(K), per trial.
+    O(NK) pieces give 1 or less; O(N^K) grow as exp(K log N), a slope of
+    about (K_max - K_min) log N / log(K_max / K_min) (13 for N = 500, K 1-4)."""
+    if "pieces_trained" not in ds:
+        raise NotMeasurable("no trained E6 networks in this run (knots.steps is empty)")
+    pieces = ds.pieces_trained
+    step = int(pieces.step.max()) if step is None else step
+    width = int(pieces.width.max()) if width is None else width
+    if step == 0 or step not in pieces.step.values or width not in pieces.width.values or pieces.sizes["depth"] < 2:
+        raise NotMeasurable(f"no trained step {step} at width {width} over two depths or more")
+    counts = pieces.sel(step=step, width=width).astype(float)
+    return per_trial(log_log_slope(counts.where(counts > 0), "depth"))
+

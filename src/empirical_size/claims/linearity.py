@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from . import Estimate, NotMeasurable, inside_out, log_log_slope, measure, per_trial, ratio
+from . import PAIRED_T, Estimate, NotMeasurable, inside_out, log_log_slope, measure, per_trial, ratio
 
 BINS = 8  # of |x|: 8 of E5's 64 inputs each
 
@@ -18,14 +18,17 @@ def _outputs(ds: xr.Dataset) -> xr.DataArray:
 
 
 @measure("linearity")
-def noise_rate_ratio(ds: xr.Dataset) -> Estimate:
-    """MSE against N of "diff" over that of "pure", at the last epoch of
-    Figure 5; geometric mean over trials, standard error by the delta method."""
+def noise_rate_ratio(ds: xr.Dataset, over: str = "last") -> Estimate:
+    """MSE against N of "diff" over that of "pure" (paired: one trial's
+    network and noise), at the last epoch of Figure 5 (``over="last"``), or
+    each trial's geometric mean over all of Figure 5's epochs
+    (``over="all"``); geometric mean over trials."""
     from ..experiments.linearity.analysis import diff_and_pure
 
-    last = ds.attrs["mse_epochs"][-1] if "mse_epochs" in ds.attrs else int(ds.epoch.max())
-    parts = diff_and_pure(ds.sel(epoch=[last]))
-    return ratio(np.log(parts.mse_diff / parts.mse_pure).isel(epoch=0))
+    epochs = ds.attrs["mse_epochs"] if "mse_epochs" in ds.attrs else ds.epoch.values.tolist()
+    epochs = [int(e) for e in np.atleast_1d(epochs)]
+    parts = diff_and_pure(ds.sel(epoch=epochs if over == "all" else epochs[-1:]))
+    return ratio(np.log(parts.mse_diff / parts.mse_pure).mean("epoch"), PAIRED_T)
 
 
 def components(fit: xr.DataArray, x_part: xr.DataArray, n_part: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:

@@ -60,3 +60,18 @@ def depth_ratio(ds: xr.Dataset, lower: int, upper: int) -> Estimate:
         raise NotMeasurable(f"no depth {missing[0]} in this run")
     return ratio(np.log(_peak(size.sel(depth=upper)) / _peak(size.sel(depth=lower))), PAIRED_T)
 
+
+@measure("size")
+def change_at_the_end(ds: xr.Dataset, last_part: float = 0.1) -> Estimate:
+    """Whether Figure 1's sizes have levelled off: at the largest n, per
+    trial, |size at the last epoch - size at the record nearest
+    ``1 - last_part`` of the epochs| over the size at the last epoch; of the
+    depths, the one whose mean changes most."""
+    ds = without_diverged(ds)[0].sel(n=ds.n.max())
+    epochs = ds.epoch.values
+    earlier = int(epochs[np.abs(epochs - (1 - last_part) * epochs[-1]).argmin()])
+    if earlier == int(epochs[-1]):
+        raise NotMeasurable(f"one record near the end ({earlier}); the change needs two")
+    change = abs(ds.size.isel(epoch=-1) - ds.size.sel(epoch=earlier)) / ds.size.isel(epoch=-1)
+    return max((per_trial(change.sel(depth=d)) for d in ds.depth.values), key=lambda e: e.value)
+
