@@ -211,6 +211,12 @@ def test_uniformity_contrast_is_positive_when_pure_learns_from_the_origin_and_di
     assert linearity.uniformity_contrast(reverse).value < -0.5
     assert verdict("E5_uniform", {"linearity": outward}) == reproduction.REPRODUCED
     assert verdict("E5_uniform", {"linearity": reverse}) == reproduction.CONTRADICTED
+    # row 3 alone: pure from the origin outward, or evenly (its index no pattern: cannot be outward)
+    assert linearity.origin_outward(outward).value > 0.9
+    assert verdict("E5_origin_outward", {"linearity": outward}) == reproduction.REPRODUCED
+    inward = linearity_set([1] * 6, shares, pure=lambda r, e: np.clip(shares[e] * 2 * r, 0, 1))  # holds N far out first
+    assert linearity.origin_outward(inward).value < -0.5
+    assert verdict("E5_origin_outward", {"linearity": inward}) == reproduction.CONTRADICTED
 
 
 def test_linearity_gap_is_zero_for_linear_training_and_large_otherwise():

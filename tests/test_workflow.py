@@ -185,7 +185,8 @@ def test_tiny_config_runs_every_target(tiny):
     post_hoc = repro[repro.reading.str.startswith("post hoc")]
     assert "E4_inside_out" in post_hoc.claim.values
     for i, reading in post_hoc.reading.items():
-        assert repro.claim[i - 1] == reading.removeprefix("post hoc, beside ") or repro.claim[i + 1] == reading.removeprefix("post hoc, beside "), reading
+        j = int(repro.index[repro.claim == reading.removeprefix("post hoc, beside ")][0])  # the reading fixed before the run
+        assert (repro.reading[min(i, j) + 1 : max(i, j)] == reading).all(), reading  # only its other post-hoc rows between
     assert repro.set_index("claim").loc["E1_dead_layer20"].why.startswith("run at other settings: degenerate.depth = 4")
     # every claim says why not: the settings of its own data sets that differ from the paper's
     rows = repro.set_index("claim")

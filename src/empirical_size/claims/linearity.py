@@ -66,15 +66,30 @@ def uniformity_contrast(ds: xr.Dataset, part: float = 0.5) -> Estimate:
     pure minus the size of diff's (uniform: 0), each trial at the Figure 4 checkpoint where its
     pure fit's MSE against N is nearest ``part`` of N's mean square (half
     fitted; the index says nothing of a fit that is all or nothing)."""
+    index = _half_fitted_indices(ds, part)
+    # diff from the boundaries in (a negative index) is not uniform either: its size counts
+    return per_trial(index["pure"] - abs(index["diff"]), PAIRED_T)
+
+
+def _half_fitted_indices(ds: xr.Dataset, part: float) -> dict[str, xr.DataArray]:
+    """Per trial, the inside-out index of pure's and of diff's error against
+    N, at the Figure 4 checkpoint where pure's MSE against N is nearest
+    ``part`` of N's mean square."""
     from ..experiments.linearity.analysis import diff_and_pure
 
     checkpoints = ds.attrs.get("checkpoints", ds.epoch.values.tolist())
     parts = diff_and_pure(ds.sel(epoch=checkpoints))
     power = float((ds.noise**2).mean())
     nearest = abs(parts.mse_pure / power - part).fillna(np.inf).argmin("epoch")
-    index = {name: inside_out((parts[name] - ds.noise) ** 2, ds.data_x, "sample", BINS) for name in ("pure", "diff")}
-    # diff from the boundaries in (a negative index) is not uniform either: its size counts
-    return per_trial((index["pure"] - abs(index["diff"])).isel(epoch=nearest))
+    return {name: inside_out((parts[name] - ds.noise) ** 2, ds.data_x, "sample", BINS).isel(epoch=nearest) for name in ("pure", "diff")}
+
+
+@measure("linearity")
+def origin_outward(ds: xr.Dataset, part: float = 0.5) -> Estimate:
+    """Figure 4's row 3 alone: pure's inside-out index (as E4's: +1 where
+    the error grows away from the origin) at the checkpoint where it is
+    half fitted."""
+    return per_trial(_half_fitted_indices(ds, part)["pure"])
 
 
 @measure("linearity")
