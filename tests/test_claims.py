@@ -234,9 +234,11 @@ def test_early_stopping_gain_finds_a_better_intermediate_epoch():
     steady = linearity_set([0.2, 0.4, 0.6, 0.8, 0.9, 1.0], [0.0] * 6)  # X learned by the end, no noise
     assert linearity.early_stopping_gain(overfit).value < 0.1
     assert linearity.early_stopping_gain(steady).value == pytest.approx(1.0)
-    # the paper's sentence is about enormous networks: E5's cannot answer it, and the row says so, either way
+    assert verdict("E5_early_stopping", {"linearity": overfit}) == reproduction.REPRODUCED
+    assert verdict("E5_early_stopping", {"linearity": steady}) == reproduction.CONTRADICTED
+    # read after the run as the paper means it (enormous networks): E5's cannot answer it; the post-hoc row says so
     for ds in (overfit, steady):
-        row = reproduction.table({"linearity": ("l", ds)}).set_index("claim").loc["E5_early_stopping"]
+        row = reproduction.table({"linearity": ("l", ds)}).set_index("claim").loc["E5_early_stopping_unanswerable"]
         assert row.verdict == reproduction.NOT_COMPARABLE and row.why.startswith("this design cannot answer it: ") and "enormous" in row.why
         assert np.isfinite(row.ours)  # the value is shown
 
@@ -302,9 +304,11 @@ def test_pieces_during_training_over_n_times_k():
     many = knots_set(lambda n, k: n, minima_peak=[[[10, 4000, 6000]] * 3])
     assert knots.pieces_per_neuron_during_training(few, e4).value == pytest.approx(0.4)
     assert knots.pieces_per_neuron_during_training(many, e4).value > 1
-    # O(NK) is a rate, which one width cannot fail: the row is shown, not judged
+    assert verdict("E6_simple_throughout", {"knots": few, "minima": e4}) == reproduction.REPRODUCED
+    assert verdict("E6_simple_throughout", {"knots": many, "minima": e4}) == reproduction.CONTRADICTED
+    # read after the run as a rate, which one width cannot fail: the post-hoc row is shown, not judged
     for ds in (few, many):
-        row = reproduction.table({"knots": ("k", ds), "minima": ("m", e4)}).set_index("claim").loc["E6_simple_throughout"]
+        row = reproduction.table({"knots": ("k", ds), "minima": ("m", e4)}).set_index("claim").loc["E6_simple_throughout_unanswerable"]
         assert row.verdict == reproduction.NOT_COMPARABLE and "growth rate" in row.why and np.isfinite(row.ours)
     small = minima_set({"zero": lambda r: r})
     small.attrs = attrs("minima", {**E4_SECTION, "width": 64})
@@ -560,3 +564,32 @@ def test_levelled_off_compares_the_last_tenth_of_training():
     with pytest.raises(claims.NotMeasurable, match="one record near the end"):
         size.change_at_the_end(size_set({2: 370, 3: 580, 4: 600}).isel(epoch=[-1]))
 
+
+
+def test_levelled_off_judges_the_depth_whose_interval_reaches_highest():
+    """Depth 2 changes a little on average but its trials disagree; depth 3
+    a little more, steadily: the "at most 0.05" reading rests on depth 2,
+    whose interval straddles 0.05, not on the larger mean."""
+    ds = size_set({2: 370, 3: 580, 4: 600}, trials=4)
+    ds = ds.reindex(epoch=[45000, 50000], method="nearest")
+    last = ds["size"][:, 1, :, 1].values.copy()
+    changes = {0: np.array([0.0, 0.06, 0.0, 0.06]), 1: np.full(4, 0.035), 2: np.full(4, 0.001)}  # means 0.03, 0.035, 0.001
+    for d, c in changes.items():
+        ds["size"][d, 1, :, 0] = last[d] * (1 - c)
+    est = size.change_at_the_end(ds)
+    assert est.value == pytest.approx(0.03) and est.interval[1] > 0.05  # depth 2, not depth 3's larger mean
+    assert verdict("E2_levelled_off", {"size": ds}) == reproduction.INCONCLUSIVE
+
+
+def test_settling_and_p_values_of_a_ratio_are_on_its_logs():
+    from scipy.stats import t
+
+    within = reproduction.Claim(**{**at_least(0.0).__dict__, "low": 0.8, "high": 1.25})
+    est = claims.Estimate(1.1, 0.0625, 4, log=True)  # log scale: 0.0953 +- 0.0568 (s.e.), spread 0.114
+    assert reproduction.verdict(within, est) == reproduction.INCONCLUSIVE  # [0.92, 1.32] straddles 1.25
+    # t(n-1) x 0.114 / sqrt(n) < log(1.25) - log(1.1) = 0.128: 1.05 at n = 6, 1.24 at n = 5
+    assert reproduction.settling_trials(within, est) == 6
+    far = claims.Estimate(2.0, 0.1, 10, log=True)
+    assert reproduction.verdict(within, far) == reproduction.CONTRADICTED
+    expected = 2 * t.sf((np.log(2.0) - np.log(1.25)) / (0.1 / 2.0), 9)
+    assert reproduction.decisive_p(within, far) == pytest.approx(expected, rel=1e-9)

@@ -349,3 +349,16 @@ def test_the_report_states_the_family_and_what_holm_would_change():
     assert f"would change 1: {frame.claim[1]} (contradicted -&gt; inconclusive)" in html
     frame["holm_verdict"] = frame["verdict"]
     assert "Every verdict stands under Holm's correction across the 3 compared claims." in report.family(frame)
+
+
+def test_holm_runs_across_the_compared_claims_of_a_table():
+    """Only E1's three layers are compared (the other data sets are
+    missing): layer 20 far from the paper is contradicted and stays so
+    across that family; the rest are not comparable, and stay so."""
+    ds = degenerate_set({3: E1[3].value, 10: E1[10].value, 20: E1[20].high + 0.2})
+    frame = reproduction.table({"degenerate": ("x", ds)}).set_index("claim")
+    compared = frame[frame.verdict != reproduction.NOT_COMPARABLE]
+    assert sorted(compared.index) == sorted(c.id for c in E1.values())
+    assert frame.loc[E1[20].id, "verdict"] == reproduction.CONTRADICTED and frame.loc[E1[20].id, "p_value"] < 0.05 / 3
+    assert (frame.holm_verdict == frame.verdict).all()
+    assert np.isnan(frame.loc[E1[3].id, "p_value"])  # meeting a stated number rejects nothing

@@ -38,6 +38,8 @@ STOP_AFTER_CHECKPOINT = "EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT"
 
 
 class Checkpoint:
+    _stopped = False  # this process stopped itself once (STOP_AFTER_CHECKPOINT)
+
     def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1):
         self.path = Path(path)
         self.key = json.dumps({"spec": spec, "training_format": TRAINING_FORMAT}, sort_keys=True)
@@ -58,7 +60,9 @@ class Checkpoint:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        if os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP"):
+        if os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP") and not Checkpoint._stopped:
+            Checkpoint._stopped = True
+            log.warning("stopping this process after its first checkpoint, as %s=1 asks (a test's hook)", STOP_AFTER_CHECKPOINT)
             os.kill(os.getpid(), signal.SIGSTOP)  # a test's kill finds the job here, its checkpoint complete
 
     def load(self):

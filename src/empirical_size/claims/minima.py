@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from . import Estimate, NotMeasurable, inside_out, measure, per_trial
+from . import PAIRED_T, Estimate, NotMeasurable, inside_out, measure, per_trial
 
 BINS = 10  # of |x|: one per half tooth of the paper's 10-tooth sawtooth on [-1, 1]
 
@@ -59,7 +59,7 @@ def inside_out_contrast(ds: xr.Dataset, epoch: int | str, variant: str = "zero",
     """The inside-out index of ``variant`` minus that of ``against``, paired
     by trial (the variants share their initial kernels); for ``"half"``, both
     at the checkpoint where ``variant``'s fit is nearest half fitted."""
-    return per_trial(inside_out_index(ds, variant, epoch) - inside_out_index(ds, against, epoch, at=variant))
+    return per_trial(inside_out_index(ds, variant, epoch) - inside_out_index(ds, against, epoch, at=variant), PAIRED_T)
 
 
 @measure("minima")

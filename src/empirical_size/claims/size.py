@@ -66,12 +66,13 @@ def change_at_the_end(ds: xr.Dataset, last_part: float = 0.1) -> Estimate:
     """Whether Figure 1's sizes have levelled off: at the largest n, per
     trial, |size at the last epoch - size at the record nearest
     ``1 - last_part`` of the epochs| over the size at the last epoch; of the
-    depths, the one whose mean changes most."""
+    depths, the one whose 95% interval reaches highest (the least
+    established for an "at most" reading)."""
     ds = without_diverged(ds)[0].sel(n=ds.n.max())
     epochs = ds.epoch.values
     earlier = int(epochs[np.abs(epochs - (1 - last_part) * epochs[-1]).argmin()])
     if earlier == int(epochs[-1]):
         raise NotMeasurable(f"one record near the end ({earlier}); the change needs two")
     change = abs(ds.size.isel(epoch=-1) - ds.size.sel(epoch=earlier)) / ds.size.isel(epoch=-1)
-    return max((per_trial(change.sel(depth=d)) for d in ds.depth.values), key=lambda e: e.value)
+    return max((per_trial(change.sel(depth=d)) for d in ds.depth.values), key=lambda e: e.interval[1] if np.isfinite(e.interval[1]) else np.inf)
 
