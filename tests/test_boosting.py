@@ -83,5 +83,10 @@ def test_the_verdict_tells_better_equal_and_worse_on_constructed_curves():
     row = table[(table.family == "noise") & (table.low == "line") & (table.amplitude == 2.0)].iloc[0]
     assert abs(row.ratio_best - 0.8) < 0.02 and row.ratio_best_se < 0.01 and row.verdict == "improves"
     assert analysis.verdict([1.0]) [2] == "not comparable" and analysis.verdict([0.5, np.nan])[2] == "not comparable"
+    # 4 trials: 3.18 s.e. either side, not 2 (0.8 +- 2 x 0.08 stays below 1, 0.8 +- 3.18 x 0.08 does not)
+    ratios = 0.8 + 0.08 * 2 * np.array([-0.75, -0.25, 0.25, 0.75]) / np.std([-0.75, -0.25, 0.25, 0.75], ddof=1)
+    mean, se, found = analysis.verdict(ratios)
+    assert mean == pytest.approx(0.8) and se == pytest.approx(0.08) and found == "no difference"
+    assert analysis.verdict(ratios, z=2.0)[2] == "improves"
     with pytest.raises(ValueError, match="amplitude 0"):
         analysis.table(ds.sel(amplitude=[1.0, 2.0]))

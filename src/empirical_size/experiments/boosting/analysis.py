@@ -3,7 +3,7 @@ function ``L`` and amplitude ``a``, the boosted fit's error over plain
 training's (``a = 0``), per trial (paired: same initial weights, same
 target), at matched epochs (the last recorded) and at each one's own best
 epoch (early stopping); mean and paired standard error over trials, and a
-verdict at 2 s.e. A family's verdict is that of its pre-specified summary:
+verdict from the paired 95% t-interval. A family's verdict is that of its pre-specified summary:
 each trial's ratio at the best epoch averaged over every ``L`` and ``a > 0``.
 
 The quality of a fit is its error against the function a family has to
@@ -39,14 +39,19 @@ def trial_ratios(error: xr.DataArray, at: str = "best") -> xr.DataArray:
     return (value / plain).sel(amplitude=value.amplitude > 0)
 
 
-def verdict(ratios, z: float = 2.0) -> tuple[float, float, str]:
-    """Mean and paired s.e. of per-trial ratios, and the verdict at ``z``
-    s.e.: ``improves`` (the mean below 1), ``worse`` (above), ``no
-    difference``; ``not comparable`` with fewer than 2 finite trials."""
+def verdict(ratios, z: float | None = None) -> tuple[float, float, str]:
+    """Mean and paired s.e. of per-trial ratios, and the verdict from the
+    interval of ``z`` s.e. either side (default: the 95% Student's t
+    quantile on the trials' degrees of freedom): ``improves`` (wholly below
+    1), ``worse`` (wholly above), ``no difference`` (across 1: none told);
+    ``not comparable`` with fewer than 2 finite trials."""
+    from ...stats import t_quantile
+
     r = np.asarray(ratios, dtype=float).ravel()
     if r.size < 2 or not np.isfinite(r).all():
         return float("nan"), float("nan"), "not comparable"
     mean, se = float(r.mean()), float(r.std(ddof=1) / np.sqrt(r.size))
+    z = t_quantile(r.size - 1) if z is None else z
     if mean + z * se < 1.0:
         return mean, se, "improves"
     if mean - z * se > 1.0:
