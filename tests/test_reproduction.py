@@ -351,6 +351,27 @@ def test_the_report_states_the_family_and_what_holm_would_change():
     assert "Every verdict stands under Holm's correction across the 3 compared claims." in report.family(frame)
 
 
+def test_the_first_page_carries_the_forest_plot_above_the_table(tmp_path):
+    """The figure is embedded in the page (a data URI over many short
+    lines: docutils refuses a line over 10,000 characters), before the table."""
+    import io
+
+    from docutils.core import publish_string
+
+    from empirical_size import report, reproduction_figure
+
+    frame = reproduction.table({})
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    reproduction_figure.draw(tmp_path / "r.csv", tmp_path / "r.png", dpi=40)
+    text = report.landing("Intro\n", {"reproduction": frame}, tmp_path / "r.png")
+    assert max(len(line) for line in text.splitlines()) < 10_000
+    warnings = io.StringIO()
+    html = publish_string(text, writer="html", settings_overrides={"warning_stream": warnings, "report_level": 1}).decode()
+    assert warnings.getvalue() == "", warnings.getvalue()
+    start = html.index('src="data:image/png;base64,')
+    assert start < html.index("<strong>E1_dead_layer3</strong>") and " " not in html[start : html.index('"', start + 5)]
+
+
 def test_holm_runs_across_the_compared_claims_of_a_table():
     """Only E1's three layers are compared (the other data sets are
     missing): layer 20 far from the paper is contradicted and stays so
@@ -362,3 +383,45 @@ def test_holm_runs_across_the_compared_claims_of_a_table():
     assert frame.loc[E1[20].id, "verdict"] == reproduction.CONTRADICTED and frame.loc[E1[20].id, "p_value"] < 0.05 / 3
     assert (frame.holm_verdict == frame.verdict).all()
     assert np.isnan(frame.loc[E1[3].id, "p_value"])  # meeting a stated number rejects nothing
+
+
+def test_the_forest_plot_draws_each_claim_as_the_table_says():
+    """A constructed table with one claim of each verdict (and a post-hoc
+    reading, an open-ended one and a ratio): one row per claim, its band
+    where the reading is, our point in its verdict's colour, a reason in a
+    word where it is not comparable. Read back from the drawing's artists."""
+    import matplotlib.colors
+
+    from empirical_size import reproduction_figure as rf
+
+    frame = reproduction.table({}).head(5).copy()
+    frame["verdict"] = [reproduction.REPRODUCED, reproduction.CONTRADICTED, reproduction.INCONCLUSIVE, reproduction.NOT_COMPARABLE, reproduction.NOT_COMPARABLE]
+    frame["ours"], frame["ours_low"], frame["ours_high"] = [0.05, 0.45, 0.3, 0.2, np.nan], [0.03, 0.4, 0.25, 0.1, np.nan], [0.07, 0.5, 0.35, 0.3, np.nan]
+    frame["paper_low"], frame["paper_high"] = [0.025, 0.175, 0.275, 0.0, 333.0], [0.075, 0.225, np.inf, 1.0, 407.0]
+    frame["reading"] = ["fixed before the run"] * 4 + ["post hoc, beside E1_dead_layer3"]
+    frame["method"] = ["t, 9 df", "t, 9 df", "t on logs, 9 df", "t, 9 df", ""]
+    frame["why"] = ["", "", "", "this design cannot answer it: a rate", "no size data set in this run"]
+    fig = rf.forest(frame)
+    rows = {ax.get_label(): ax for ax in fig.axes if ax.get_label() in set(frame.claim)}
+    assert list(rows) == frame.claim.tolist()  # one row per claim, in the table's order
+    for r in frame.itertuples():
+        ax = rows[r.claim]
+        band = [p for p in ax.patches if p.get_gid() == "reading"]
+        assert len(band) == 1
+        x0, x1 = band[0].get_x(), band[0].get_x() + band[0].get_width()
+        assert x0 == pytest.approx(r.paper_low) and x1 == pytest.approx(min(r.paper_high, ax.get_xlim()[1]))
+        assert (band[0].get_hatch() == "//") == r.reading.startswith("post hoc")
+        points = [line for line in ax.lines if line.get_gid() == "ours" and line.get_marker() != "|"]  # not the caps
+        if np.isfinite(r.ours):
+            assert len(points) == 1 and matplotlib.colors.to_hex(points[0].get_color()) == rf.COLOURS[r.verdict].lower(), r.claim
+            assert points[0].get_xdata()[0] == pytest.approx(r.ours)
+            bars = [c for c in ax.collections if c.get_gid() == "ours"][0].get_segments()[0]  # the interval
+            assert (bars[0][0], bars[1][0]) == (pytest.approx(r.ours_low), pytest.approx(r.ours_high))
+        else:
+            assert not points  # nothing measured: no point, a reason instead
+    assert rows[frame.claim[2]].get_xscale() == "log"  # a ratio on its logs
+    assert any(a.get_gid() == "open end" for a in rows[frame.claim[2]].texts)  # [0.275, inf): an arrow
+    words = [t.get_text() for t in fig.findobj(lambda o: getattr(o, "get_gid", lambda: None)() == "why")]
+    assert words == ["unanswerable here", "no data"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert set(rf.COLOURS) <= set(legend)

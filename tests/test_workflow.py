@@ -121,6 +121,7 @@ def test_tiny_config_runs_every_target(tiny):
     workdir = tiny.workdir
     for fig in FIGURES:
         assert (workdir / f"results/{fig}.png").stat().st_size > 5_000, fig
+    assert (workdir / grid.REPRODUCTION_FIGURE).stat().st_size > 20_000  # the claims at a glance
     table = (workdir / "results/degenerate.csv").read_text().splitlines()
     assert table[0].startswith("layer,init_data_mean,init_data_sem") and len(table) == 1 + 4
     batching = xr.load_dataset(workdir / "results/data/batching.nc")
@@ -216,6 +217,9 @@ def test_the_report_embeds_every_figure_and_a_browser_shows_its_tables(tiny):
 
     dom = browser_dom(workdir / "results/report.html")
     assert "This report re-runs the experiments" in dom and "Run settings: dtype float32" in dom
+    # the forest plot above the reproduction table, carried by the page itself
+    assert re.search(r'<img [^>]*src="data:image/png;base64,[^"]{1000,}"', dom), dom[:2000]
+    assert dom.index("data:image/png;base64,") < dom.index("<strong>E1_dead_layer3</strong>")
     rows = re.findall(r"<tr><td>(?:<p>)?([^<]*)(?:</p>)?</td>", dom)
     claims = [c.id for c in reproduction.load_reference()[1]]
     # each claim is a row of a table, its id in bold at the start of the first cell
@@ -236,14 +240,15 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
     figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "boosting_plot", "all", "total"}
-    assert set(planned([("plot", "dpi", 41)])) == figures
+    # the dpi draws every figure, the claims' forest plot too (and the report's page that carries it)
+    assert set(planned([("plot", "dpi", 41)])) == figures | {"reproduction_plot", "report_text"}
     assert planned([(None, "progress_every", 3)]) == {}
     bias = planned([("minima", "bias_scale", 0.25)])
-    assert set(bias) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "report_text", "all", "total"}
+    assert set(bias) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "reproduction_plot", "report_text", "all", "total"}
     assert bias["minima_train"] == "1"  # the zero-bias job does not use it
     assert set(planned([("degenerate", "report_layers", [2])])) == {"degenerate_plot", "all", "total"}
     mini = planned([("batching", "batch_size", 8)])
-    assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "reproduction", "report_text", "all", "total"}
+    assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "reproduction", "reproduction_plot", "report_text", "all", "total"}
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
     # the report's first page holds E7's table and the reproduction table: it follows them
@@ -251,11 +256,11 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     assert eps == {"sensitivity_train": "2", **e7_rules, "all": "1", "total": "8"}  # E1 and E2 at depth 2
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # the reproduction table re-reads E2's data; E7 does not depend on E2's trials (its baseline is trials 0-1)
-    downstream = {"reproduction": "1", "report_text": "1"}
-    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "7"}
+    downstream = {"reproduction": "1", "reproduction_plot": "1", "report_text": "1"}
+    assert more == {"size_train": "2", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "8"}
     # a new size trains in its own bucket (257-512): the bucket of 20 and 35 is not retrained
     wider = planned([("size", "sizes", [20, 35, 300])])
-    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "9"}
+    assert wider == {"size_train": "4", "size_merge": "1", "fig1": "1", **downstream, "all": "1", "total": "10"}
     # E8: a new amplitude trains its own job only; the table and figure follow
     amplitude = planned([("boosting", "amplitudes", [0, 1, 2])])
     e8 = {"boosting_merge": "1", "boosting_table": "1", "boosting_plot": "1", "report_text": "1", "all": "1"}
@@ -278,6 +283,12 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
         assert replanned, modules
         for path in paths:
             path.write_text(path.read_text().removesuffix("\n# edited\n"))
+
+    # the forest plot is drawn from the reproduction table alone: editing how redraws it (and the page carrying it), nothing else
+    forest = workdir / "src/empirical_size/reproduction_figure.py"
+    forest.write_text(forest.read_text() + "\n# edited\n")
+    assert planned([]) == {"reproduction_plot": "1", "report_text": "1", "all": "1", "total": "3"}
+    forest.write_text(forest.read_text().removesuffix("\n# edited\n"))
 
     # the code trigger: editing a module that figures import redraws figures only
     plots, engine = workdir / "src/empirical_size/plots.py", workdir / "src/empirical_size/engine.py"

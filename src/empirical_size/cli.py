@@ -158,8 +158,16 @@ def _sensitivity_merge(args) -> None:
 def _report_text(args) -> None:
     from .report import write_landing
 
-    write_landing(args.description, _pairs(args.tables, "--tables"), args.out)
+    write_landing(args.description, _pairs(args.tables, "--tables"), args.out, figure=args.figure)
     log.info("wrote %s", args.out)
+
+
+def _reproduction_plot(args) -> None:
+    from .reproduction_figure import draw
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    draw(args.table, args.out, dpi=args.dpi)
+    log.info("drew %s", args.out)
 
 
 def _knots(args) -> None:
@@ -250,8 +258,15 @@ def parser() -> argparse.ArgumentParser:
     rt = sub.add_parser("report-text", help="the report's first page: a description, then the tables (reStructuredText)")
     rt.add_argument("--description", required=True, help="the workflow's own text (reStructuredText)")
     rt.add_argument("--tables", nargs="+", required=True, metavar="NAME=CSV", help="reproduction first, then the others")
+    rt.add_argument("--figure", help="a PNG shown above the reproduction table (the forest plot), embedded in the page")
     rt.add_argument("--out", required=True)
     rt.set_defaults(func=_report_text)
+
+    rp = sub.add_parser("reproduction-plot", help="the reproduction table at a glance: each claim's interval against the paper's (PNG)")
+    rp.add_argument("--table", required=True, help="results/reproduction.csv")
+    rp.add_argument("--dpi", type=int, default=120)
+    rp.add_argument("--out", required=True)
+    rp.set_defaults(func=_reproduction_plot)
 
     s = sub.add_parser("sensitivity-merge", help="E7: merge each setting's E1 and E2 job files")
     s.add_argument("--degenerate", nargs="+", required=True, metavar="SETTING=PATH")

@@ -48,6 +48,7 @@ EXPERIMENTS = _records()
 FIGURES = {figure: e for e in EXPERIMENTS.values() for figure in e.figures}  # `plot` name -> its record
 TABLES = {table: e for e in EXPERIMENTS.values() for table in e.tables}  # `table` name -> its record (results/<table>.csv)
 REPRODUCTION = "results/reproduction.csv"
+REPRODUCTION_FIGURE = "results/reproduction.png"  # the table at a glance (a forest plot), drawn from it alone
 REPORT_TEXT = "results/report.rst"  # the report's first page (workflow/rules/reproduction.smk)
 
 
@@ -71,9 +72,9 @@ def merge_config(config: dict, name: str) -> dict:
 
 def targets() -> list[str]:
     """What a default run makes: every experiment's figures, tables and
-    merged data set, the reproduction table and the report's first page."""
+    merged data set, the reproduction table and its figure, and the report's first page."""
     out = [f"results/{p}" for e in EXPERIMENTS.values() for p in e.products]
-    return out + [REPRODUCTION, REPORT_TEXT] + [e.data for e in EXPERIMENTS.values()]
+    return out + [REPRODUCTION, REPRODUCTION_FIGURE, REPORT_TEXT] + [e.data for e in EXPERIMENTS.values()]
 
 
 def checkpoints(experiment: str, wildcards: dict) -> bool:

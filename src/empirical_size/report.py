@@ -168,9 +168,22 @@ def family(repro: pd.DataFrame) -> str:
     )
 
 
-def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
+def embedded_image(png: str | Path, alt: str) -> str:
+    """A PNG as a reStructuredText image the page carries in itself (a data
+    URI): the report's first page is text, with no file beside it."""
+    import base64
+
+    data = base64.b64encode(Path(png).read_bytes()).decode()
+    # docutils refuses lines over 10,000 characters; an image's URI may run
+    # over several indented lines, which it joins without the whitespace
+    lines = "\n".join(f"   {data[i : i + 76]}" for i in range(0, len(data), 76))
+    return f".. image::\n   data:image/png;base64,\n{lines}\n   :alt: {alt}\n   :width: 100%\n"
+
+
+def landing(description: str, tables: dict[str, pd.DataFrame], figure: str | Path | None = None) -> str:
     """The report's first page: ``description`` (reStructuredText), then the
-    reproduction table, then every other table of ``tables`` (name -> frame)."""
+    reproduction table (after ``figure``, its forest plot, where given),
+    then every other table of ``tables`` (name -> frame)."""
     parts = [description.rstrip() + "\n"]
     repro = tables.get("reproduction")
     if repro is not None:
@@ -184,6 +197,7 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
             "beside it); *not comparable*: the run used other settings than the claim's, named in the last column. "
             "A reading chosen after seeing data is marked *post hoc* and shown beside the one fixed before the run. "
             "Our reading of each claim: docs/choices.md.\n",
+            *([embedded_image(figure, "each claim's 95% interval against the paper's value or our reading, coloured by verdict")] if figure else []),
             rst_table(_reproduction_view(repro), "results/reproduction.csv", widths=[34, 10, 10, 12, 10, 24]),
         ]
     for name, frame in tables.items():
@@ -193,8 +207,8 @@ def landing(description: str, tables: dict[str, pd.DataFrame]) -> str:
     return "\n".join(parts)
 
 
-def write_landing(description: str | Path, csvs: dict[str, str | Path], out: str | Path) -> None:
-    text = landing(Path(description).read_text(), {name: pd.read_csv(path) for name, path in csvs.items()})
+def write_landing(description: str | Path, csvs: dict[str, str | Path], out: str | Path, figure: str | Path | None = None) -> None:
+    text = landing(Path(description).read_text(), {name: pd.read_csv(path) for name, path in csvs.items()}, figure)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part")

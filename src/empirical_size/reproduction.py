@@ -65,6 +65,7 @@ class Claim:
     post_hoc: str = ""  # the id of the reading fixed before the run that this one, chosen after seeing data, sits beside
     why: str = ""  # one line: why this reading of the paper's words
     unanswerable: str = ""  # why no run of this design can test the reading (the row stays, not comparable, saying so)
+    short: str = ""  # the claim in a few words (the forest plot's row label)
 
     @property
     def uses(self) -> tuple[str, ...]:
@@ -115,7 +116,7 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
         else:
             low, high = c["value"] - c["tolerance"], c["value"] + c["tolerance"]
         keep = {k: c[k] for k in ("id", "experiment", "source", "statement", "measure")}
-        extra = {k: c[k] for k in ("test", "quote", "unit", "post_hoc", "why", "unanswerable") if k in c}
+        extra = {k: c[k] for k in ("test", "quote", "unit", "post_hoc", "why", "unanswerable", "short") if k in c}
         claims.append(Claim(**keep, **extra, low=low, high=high, value=c.get("value"), args=c.get("args") or {}, requires=c.get("requires") or {}))
     return SETTINGS, claims
 
@@ -272,6 +273,8 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         source, ds = datasets.get(claim.experiment, ("", None))
         row = {
             "claim": claim.id,
+            "group": claim.id.split("_")[0],  # E1-E6: the experiment, as the paper numbers them
+            "short": claim.short or claim.id.replace("_", " "),
             "statement": claim.statement,
             "quote": claim.quote,
             "paper_source": claim.source,

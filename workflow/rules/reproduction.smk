@@ -34,6 +34,29 @@ rule reproduction:
         "python -m empirical_size reproduce --data {params.data} --out {output:q} > {log:q} 2>&1"
 
 
+# The table at a glance: each claim's interval against the paper's (a forest
+# plot), drawn from the table alone: editing how it is drawn redraws it only.
+rule reproduction_plot:
+    input:
+        grid.REPRODUCTION,
+    output:
+        report(
+            grid.REPRODUCTION_FIGURE,
+            caption="../report/reproduction_plot.rst",
+            category="Reproduction: the paper against this run",
+        ),
+    log:
+        "results/logs/reproduction_plot.log",
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dpi=config["plot"]["dpi"],
+        code=code.fingerprint("empirical_size.reproduction_figure"),
+    shell:
+        "python -m empirical_size reproduction-plot --table {input:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
+
+
 # The report's first page: the workflow's description, then the tables
 # (Snakefile's report directive points here): the reproduction table and
 # every experiment's tables (their records'), each as its analysis shows it.
@@ -44,6 +67,7 @@ rule report_text:
     input:
         description="workflow/report/workflow.rst",
         reproduction=grid.REPRODUCTION,
+        figure=grid.REPRODUCTION_FIGURE,
         tables=list(TABLES.values()),
     output:
         grid.REPORT_TEXT,
@@ -62,4 +86,4 @@ rule report_text:
         ),
     shell:
         "python -m empirical_size report-text --description {input.description:q}"
-        " --tables reproduction={input.reproduction:q} {params.tables} --out {output:q} > {log:q} 2>&1"
+        " --tables reproduction={input.reproduction:q} {params.tables} --figure {input.figure:q} --out {output:q} > {log:q} 2>&1"
