@@ -399,7 +399,7 @@ def test_the_forest_plot_draws_each_claim_as_the_table_says():
     frame["ours"], frame["ours_low"], frame["ours_high"] = [0.05, 0.45, 0.3, 0.2, np.nan], [0.03, 0.4, 0.25, 0.1, np.nan], [0.07, 0.5, 0.35, 0.3, np.nan]
     frame["paper_low"], frame["paper_high"] = [0.025, 0.175, 0.275, 0.0, 333.0], [0.075, 0.225, np.inf, 1.0, 407.0]
     frame["reading"] = ["fixed before the run"] * 4 + ["post hoc, beside E1_dead_layer3"]
-    frame["method"] = ["t, 9 df", "t, 9 df", "t on logs, 9 df", "t, 9 df", ""]
+    frame["log_scale"] = [False, False, True, False, False]
     frame["why"] = ["", "", "", "this design cannot answer it: a rate", "no size data set in this run"]
     fig = rf.forest(frame)
     rows = {ax.get_label(): ax for ax in fig.axes if ax.get_label() in set(frame.claim)}

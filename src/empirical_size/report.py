@@ -151,10 +151,11 @@ def family(repro: pd.DataFrame) -> str:
     """The verdicts as a family, in words: how many claims were compared,
     how many of each verdict, and which would change under Holm's
     correction across the compared ones."""
-    verdicts = ("reproduced", "contradicted", "inconclusive", "not comparable")
+    from .reproduction import NOT_COMPARABLE, VERDICTS
+
     counts = repro.verdict.value_counts()
-    summary = ", ".join(f"{counts[v]} {v}" for v in verdicts if v in counts) or "no claims"
-    compared = int((repro.verdict != "not comparable").sum())
+    summary = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if v in counts) or "no claims"
+    compared = int((repro.verdict != NOT_COMPARABLE).sum())
     text = f"{len(repro)} claims, {compared} compared with this run: {summary}."
     if "holm_verdict" not in repro or not compared:
         return text

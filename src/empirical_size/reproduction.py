@@ -289,6 +289,7 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
             "ours_low": np.nan,
             "ours_high": np.nan,
             "method": "",
+            "log_scale": False,  # the interval is made on the logs (a ratio): the figure draws the row so
             "trials": 0,
             "rests_on": "",
             "verdict": NOT_COMPARABLE,
@@ -329,6 +330,7 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
         low, high = est.interval
         row.update(ours=est.value, ours_se=est.se, ours_low=low, ours_high=high, trials=est.trials, rests_on=_rests_on(section, est))
         row["method"] = f"{est.method}{' on logs' if est.log else ''}, {est.trials - 1} df" if est.trials >= 2 else ""
+        row["log_scale"] = est.log
         if diff:
             row["why"] = "run at other settings: " + "; ".join(diff)
         elif claim.unanswerable:

@@ -63,10 +63,6 @@ def _limits(row, log: bool) -> tuple[float, float]:
     return low - 0.25 * span, high + 0.25 * span
 
 
-def _is_ratio(row) -> bool:
-    return "on logs" in str(row.method) if isinstance(row.method, str) else False
-
-
 def _band(ax, row, xlim) -> None:
     """The reading as a band, an open end drawn as an arrow to the axis' edge."""
     low = row.paper_low if np.isfinite(row.paper_low) else xlim[0]
@@ -123,7 +119,7 @@ def _row(fig, grid, slot, row) -> None:
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="x", which="both", labelsize=8, length=2, pad=1)
-    log = _is_ratio(row)
+    log = bool(row.log_scale)
     if log:
         ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0), numticks=4) if log else MaxNLocator(5))
