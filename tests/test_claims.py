@@ -68,6 +68,64 @@ def test_remainder_effect_needs_enough_sizes_in_mini_batches():
     assert frame.loc["E3_remainder"].verdict == reproduction.NOT_COMPARABLE and "needs 5" in frame.loc["E3_remainder"].why
 
 
+def swept(effect: float, noise: float, trials=8, seed=1) -> xr.Dataset:
+    """An E3 data set with the batch-size sweep (128 and 512 beside the
+    paper's 256 at n 1500 and 2500): log MSE rises by ``effect`` per
+    doubling of the batch size; each trial's level (shared by its batch
+    sizes: the design pairs them) varies by ``noise``."""
+    rng = np.random.default_rng(seed)
+    ns, batches = [1500, 2500], [128, 512]
+    level = rng.normal(0, noise, trials)  # the trial's own: cancels in the paired ratio
+
+    def jitter(*shape):
+        return rng.normal(0, 0.02, shape)
+
+    keep = np.exp(np.log(0.3) + level + jitter(2, trials))[None, None, :, :, None]  # b 256
+    sweep = np.stack([np.exp(np.log(0.3) + level + effect * np.log2(b / 256) + jitter(2, trials)) for b in batches])[:, None, :, :, None]
+    return xr.Dataset(
+        {
+            "mse": (("variant", "depth", "n", "trial", "epoch"), keep),
+            "sweep_mse": (("batch_size", "depth", "sweep_n", "trial", "epoch"), sweep),
+        },
+        coords={"variant": ["keep"], "depth": [2], "n": ns, "sweep_n": ns, "batch_size": batches, "trial": np.arange(trials), "epoch": [50000]},
+        attrs=attrs("batching", {**E3_SECTION, "sizes": ns, "sweep_batch_sizes": batches, "sweep_sizes": ns}),
+    )
+
+
+def test_batch_size_effect_is_the_paired_ratio_of_the_largest_batch_to_the_smallest():
+    # a factor 4 in batch size, log MSE up 0.2 per doubling: exp(0.4)
+    assert batching.batch_size_effect(swept(0.2, 0.0)).value == pytest.approx(np.exp(0.4), rel=0.02)
+    assert verdict("E3_batch_size", {"batching": swept(0.2, 0.0)}) == reproduction.REPRODUCED
+    assert verdict("E3_batch_size", {"batching": swept(0.0, 0.0)}) == reproduction.CONTRADICTED
+    # trial levels spread 10 times wider than the effect: paired, it still shows
+    noisy = batching.batch_size_effect(swept(0.2, 2.0))
+    assert noisy.method == claims.PAIRED_T and noisy.interval[0] > 1.25
+    frame = reproduction.table({"batching": ("b.nc", swept(0.2, 0.0).drop_vars(["sweep_mse", "batch_size", "sweep_n"]))}).set_index("claim")
+    assert frame.loc["E3_batch_size"].verdict == reproduction.NOT_COMPARABLE and "sweep" in frame.loc["E3_batch_size"].why
+
+
+def test_the_merge_moves_the_batch_size_sweep_out_of_the_variants():
+    from empirical_size.experiments.batching.merge import split_sweep
+
+    rng = np.random.default_rng(0)
+    variants, ns = ["keep", "keep_b128", "keep_b512"], [1100, 1500]
+    mse = rng.random((3, 1, 2, 2, 1))
+    mse[1:, :, 0] = np.nan  # the sweep trains n 1500 only
+    diverged = np.zeros((3, 1, 2, 2))
+    diverged[2, 0, 1, 1] = 1
+    ds = xr.Dataset(
+        {"mse": (("variant", "depth", "n", "trial", "epoch"), mse), "diverged": (("variant", "depth", "n", "trial"), diverged)},
+        coords={"variant": variants, "depth": [2], "n": ns, "trial": [0, 1], "epoch": [100]},
+    )
+    out = split_sweep(ds)
+    assert out.variant.values.tolist() == ["keep"] and out.diverged.dtype == bool
+    assert out.sweep_mse.dims == ("batch_size", "depth", "sweep_n", "trial", "epoch")
+    assert out.batch_size.values.tolist() == [128, 512] and out.sweep_n.values.tolist() == [1500]
+    np.testing.assert_array_equal(out.sweep_mse.sel(batch_size=128, sweep_n=1500).values, mse[1, :, 1])
+    assert np.isnan(out.sweep_mse.sel(batch_size=512, sweep_n=1500, trial=1)).all()  # diverged
+    assert split_sweep(out.drop_vars(["sweep_mse", "batch_size", "sweep_n"])).identical(out.drop_vars(["sweep_mse", "batch_size", "sweep_n"]))
+
+
 def curves(shape, final, epochs, decay):
     """MSE falling from 1 towards ``final`` at rate ``decay`` per epoch."""
     e = np.asarray(epochs, float)

@@ -183,7 +183,7 @@ def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
     config = paper_like_config()
     assert [e3.bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
     assert [e3.bucket(n, 256, "drop") for n in (1023, 1024, 1279)] == [(768, 1023), (1024, 1279), (1024, 1279)]
-    mini = [j for j in e3.jobs(config) if "/batching/" in j]
+    mini = [j for j in e3.jobs(config) if "/batching/" in j and "/keep_b" not in j]  # the batch-size sweep: below
     assert len(mini) == 3 * 3 * 6  # variants x depths x buckets from 1024 to 2560 (paper: 531 jobs unpacked)
     packed = set()
     for path in mini:
@@ -197,7 +197,38 @@ def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
     with pytest.raises(grid.ConfigError, match="not a bucket"):
         e3.spec(config, "drop", 2, "1025-1280", 0, 127)  # keep's bucket, not drop's
     config["batching"]["pack"] = False
-    assert len([j for j in e3.jobs(config) if "/batching/" in j]) == 3 * 3 * len(e3_sizes)
+    assert len([j for j in e3.jobs(config) if "/batching/" in j and "/keep_b" not in j]) == 3 * 3 * len(e3_sizes)
+
+
+def test_the_batch_size_sweep_trains_the_keep_variant_on_the_same_trials_at_other_batch_sizes():
+    from empirical_size.experiments.size import job as size_experiment
+
+    config = paper_like_config()
+    config["batching"].update(sweep_batch_sizes=[128, 512], sweep_sizes=[1498, 2500])
+    sweep = [j for j in e3.jobs(config) if "/keep_b" in j]
+    assert len(sweep) == 2 * 3 * 2  # batch sizes x depths x sizes (each its own bucket here)
+    assert "results/jobs/batching/keep_b128/depth2/n2433-2560/trials0-127.nc" in sweep  # ceil(n / 128) steps
+    one = e3.spec(config, "keep_b512", 3, "2049-2560", 0, 127)
+    paper = e3.spec(config, "keep", 3, 2500, 0, 127)
+    assert (one["batch_size"], one["batch_mode"], one["ns"]) == (512, "keep", [2500])
+    # the same data, initial weights and shuffle streams as the paper's batch size: only the batch differs
+    assert {k: v for k, v in one.items() if k not in ("batch_size", "variant", "ns")} == {
+        k: v for k, v in paper.items() if k not in ("batch_size", "variant", "n")
+    }
+    size_experiment.Job.from_dict(one)
+    assert e3.sweep_batch_size("keep_b512") == 512 and e3.sweep_batch_size("keep") is None and e3.sweep_batch_size("keep_b05") is None
+    with pytest.raises(grid.ConfigError, match="sweep_batch_sizes"):
+        e3.spec(config, "keep_b64", 3, 2500, 0, 127)  # not a batch size of the sweep
+    for change, key in (
+        ({"sweep_batch_sizes": [256]}, "batching.sweep_batch_sizes"),
+        ({"sweep_sizes": [1500]}, "batching.sweep_sizes"),  # not one of batching.sizes
+        ({"sweep_sizes": [997]}, "batching.sweep_sizes"),  # full batch there
+        ({"sweep_sizes": []}, "batching.sweep_sizes"),
+    ):
+        bad = paper_like_config()
+        bad["batching"].update({"sweep_batch_sizes": [128, 512], "sweep_sizes": [1498], **change})
+        with pytest.raises(grid.ConfigError, match=key.replace(".", r"\.")):
+            e3.check(bad)
 
 
 def test_minima_zero_bias_spec_ignores_the_bias_scale():

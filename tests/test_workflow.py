@@ -40,6 +40,8 @@ TINY = {
         "trials_per_job": 2,
         "batch_size": 16,
         "full_batch_below": 30,
+        "sweep_batch_sizes": [32],
+        "sweep_sizes": [40],
     },
     "minima": {"width": 8, "n": 40, "batch_size": 20, "checkpoints": [5, 10], "grid_points": 50},
     "linearity": {
@@ -127,6 +129,9 @@ def test_tiny_config_runs_every_target(tiny):
     batching = xr.load_dataset(workdir / "results/data/batching.nc")
     assert batching.mse.dims == ("variant", "depth", "n", "trial", "epoch")
     assert sorted(batching.variant.values.tolist()) == ["drop", "keep", "resample"]
+    # the batch-size sweep: its own variable, paired with the variants' trials
+    assert batching.sweep_mse.dims == ("batch_size", "depth", "sweep_n", "trial", "epoch")
+    assert batching.batch_size.values.tolist() == [32] and batching.sweep_n.values.tolist() == [40]
     steps = batching.steps_per_epoch.sel(depth=2)
     assert steps.sel(variant="keep", n=40) == 3  # 40 samples in batches of 16: 16, 16, 8
     assert steps.sel(variant="drop", n=40) == 2
@@ -197,7 +202,7 @@ def test_tiny_config_runs_every_target(tiny):
     ours = rows.ours
     missing = ["E1_dead_layer10", "E1_dead_layer20", "E2_max_size_depth4"]  # 4 hidden layers in E1, depths 2 and 3 in E2
     assert ours[missing].isna().all()
-    assert ours[["E1_dead_layer3", "E2_max_size_depth2", "E5_noise_rate", "E6_pieces_after_few_steps"]].notna().all()
+    assert ours[["E1_dead_layer3", "E2_max_size_depth2", "E3_batch_size", "E5_noise_rate", "E6_pieces_after_few_steps"]].notna().all()
     assert "Nothing to be done" in tiny.everything_again
 
 
@@ -250,6 +255,8 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     mini = planned([("batching", "batch_size", 8)])
     assert set(mini) == {"batching_train", "batching_merge", "fig2", "fig2_remedy", "fig2_compare", "reproduction", "reproduction_plot", "report_text", "all", "total"}
     assert mini["batching_train"] == "3"  # n=40 in each variant; n=20 stays full batch
+    sweep = planned([("batching", "sweep_batch_sizes", [32, 8])])  # one more batch size: its job alone
+    assert sweep["batching_train"] == "1" and sweep["batching_merge"] == "1"
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
     # the report's first page holds E7's table and the reproduction table: it follows them
     e7_rules = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "report_text": "1"}

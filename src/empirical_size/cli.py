@@ -67,6 +67,8 @@ def _merge(args) -> None:
     else:
         grid = args.grid if args.grid is not None else e.merge.grid  # the record's unless given
         ds = merge_jobs(args.inputs, grid, e.variables, args.experiment, broadcast)
+        if e.merge.finish:  # E3: its batch-size sweep moved out of the variants
+            ds = _own(*e.merge.finish.partition(":")[::2])(ds)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     if args.attrs:

@@ -74,6 +74,7 @@ class Merge:
     broadcast: Callable[[dict], dict[str, list]] | None = None  # config -> {dim: values} for files without dim
     attrs: Callable[[dict], dict] | None = None  # config -> extra attributes of the merged data set
     function: str | None = None  # "module:function" (paths, variables) -> Dataset, instead of the generic merge
+    finish: str | None = None  # "module:function" Dataset -> Dataset, applied to the generic merge's result
 
 
 @dataclass(frozen=True)

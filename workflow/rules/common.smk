@@ -147,6 +147,7 @@ def merge_options(merge):
 
 
 def merge_code(merge):
-    """The merge's code trigger: the generic merge's, and its own function's module."""
-    own = [merge.function.split(":")[0]] if merge.function else []
+    """The merge's code trigger: the generic merge's, and its own function's
+    or finishing step's module."""
+    own = [f.split(":")[0] for f in (merge.function, merge.finish) if f]
     return code.fingerprint("empirical_size.merge", *own)

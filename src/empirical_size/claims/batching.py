@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..experiments.batching.merge import SWEEP_MSE
 from ..merge import without_diverged
-from . import Estimate, NotMeasurable, measure, per_trial, ratio, recorded_config
+from . import PAIRED_T, Estimate, NotMeasurable, measure, per_trial, ratio, recorded_config
 
 MIN_SIZES = 5  # sizes in mini-batches a remainder fit needs (3 coefficients, 2 left over)
 
@@ -70,3 +71,22 @@ def epochs_to_full_batch(batching: xr.Dataset, size: xr.Dataset, variant: str = 
     when = xr.where(reached.any("epoch"), mini.epoch.isel(epoch=reached.argmax("epoch")), past_end)
     share = (when / float(full.epoch.values[-1])).where(goal.notnull() & mini.isel(epoch=-1).notnull())
     return per_trial(share.mean(["depth", "n"]))
+
+
+@measure("batching")
+def batch_size_effect(ds: xr.Dataset) -> Estimate:
+    """The MSE at the last epoch with the largest batch size of the sweep
+    (``batching.sweep_batch_sizes`` and the paper's ``batch_size``) against
+    the smallest, the paper's remainder kept: per trial the mean log ratio
+    over the sweep's sizes and depths (paired: the same data and initial
+    weights at every batch size), geometric mean over trials."""
+    if SWEEP_MSE not in ds:
+        raise NotMeasurable("no batch-size sweep in this run (batching.sweep_batch_sizes)")
+    sweep = ds[SWEEP_MSE].isel(epoch=-1)
+    paper = int(recorded_config(ds)["batching"]["batch_size"])
+    kept = without_diverged(ds)[0].mse.sel(variant="keep", n=sweep.sweep_n.values).isel(epoch=-1)
+    kept = kept.rename(n="sweep_n").expand_dims(batch_size=[paper])
+    mse = xr.concat([sweep, kept.drop_vars("variant", errors="ignore")], "batch_size", join="exact")
+    smallest, largest = int(mse.batch_size.min()), int(mse.batch_size.max())
+    logs = np.log(mse.sel(batch_size=largest)) - np.log(mse.sel(batch_size=smallest))
+    return ratio(logs.mean(["depth", "sweep_n"]), PAIRED_T)

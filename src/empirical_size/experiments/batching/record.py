@@ -10,6 +10,29 @@ from ..size import record as size
 JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
 FULL = "full"  # the "variant" of E3's full-batch points, shared by every variant
 ATTRS = ("batch_size", "full_batch_below", "shuffle")  # recorded in its merged data set
+SWEEP = "keep_b{batch}"  # the "variant" of the batch-size sweep: the paper's keep, batches of `batch`
+
+
+def sweep_batch_size(variant: str) -> int | None:
+    """The batch size of a sweep variant ``keep_b<batch>``; None for the others."""
+    head, _, batch = str(variant).partition("_b")
+    if head != "keep" or not batch.isdigit() or SWEEP.format(batch=int(batch)) != variant:
+        return None
+    return int(batch)
+
+
+def batch_of(config: dict, variant: str) -> tuple[int, str, list[int]]:
+    """A variant's batch size, its mode (how the remainder batch is treated)
+    and its sizes: the paper's ``batch_size`` with the variant's own mode on
+    ``sizes``; a sweep variant's batch size with the paper's ``keep`` on
+    ``sweep_sizes``."""
+    b = config["batching"]
+    swept = sweep_batch_size(variant)
+    if swept is None:
+        return b["batch_size"], variant, b["sizes"]
+    if swept not in b.get("sweep_batch_sizes", []):
+        raise ConfigError(f"E3 job variant {variant!r}: {swept} is not in batching.sweep_batch_sizes ({b.get('sweep_batch_sizes', [])})")
+    return swept, "keep", b.get("sweep_sizes", [])
 
 
 def _shares_size_job(config: dict, depth: int, n: int) -> bool:
@@ -39,7 +62,8 @@ def job(config: dict, variant: str, depth: int, n: int, first: int, last: int) -
     b = config["batching"]
     if n >= b["full_batch_below"]:
         if b.get("pack", True):  # the schema default
-            n = "{}-{}".format(*bucket(n, b["batch_size"], variant))
+            batch, mode, _ = batch_of(config, variant)
+            n = "{}-{}".format(*bucket(n, batch, mode))
         return JOB.format(variant=variant, depth=depth, n=n, first=first, last=last)
     if _shares_size_job(config, depth, n):
         return size.job(config, depth, n, first, last)
@@ -55,6 +79,13 @@ def jobs(config: dict) -> list[str]:
         for n in s["sizes"]
         for first, last in trial_chunks(s["trials"], s["trials_per_job"])
     ]
+    paths += [
+        job(config, SWEEP.format(batch=batch), d, n, first, last)
+        for batch in s.get("sweep_batch_sizes", [])
+        for d in s["depths"]
+        for n in s.get("sweep_sizes", [])
+        for first, last in trial_chunks(s["trials"], s["trials_per_job"])
+    ]
     return list(dict.fromkeys(paths))
 
 
@@ -66,11 +97,10 @@ def spec(config: dict, variant: str, depth: int, n: int | str, first: int, last:
     s = config["batching"]
     if "-" in str(n):
         lo, hi = (int(v) for v in str(n).split("-"))
-        ns = sorted(m for m in s["sizes"] if lo <= m <= hi and m >= s["full_batch_below"])
-        if variant == FULL or not ns or bucket(ns[0], s["batch_size"], variant) != (lo, hi):
-            raise ConfigError(
-                f"E3 job {variant} n{n} is not a bucket of batching.sizes with batching.batch_size = {s['batch_size']}"
-            )
+        batch, mode, sizes = batch_of(config, variant)
+        ns = sorted(m for m in sizes if lo <= m <= hi and m >= s["full_batch_below"])
+        if variant == FULL or not ns or bucket(ns[0], batch, mode) != (lo, hi):
+            raise ConfigError(f"E3 job {variant} n{n} is not a bucket of batching's sizes with batch size {batch}")
         one = spec(config, variant, depth, ns[0], first, last)
         del one["n"]
         return {**one, "ns": ns}
@@ -80,19 +110,39 @@ def spec(config: dict, variant: str, depth: int, n: int | str, first: int, last:
         raise ConfigError(f"E3 job variant {variant!r} does not fit n={n} (batching.full_batch_below={s['full_batch_below']})")
     one = size.spec_from(config, "batching", depth, n, first, last)
     if mini:
-        one.update(variant=variant, batch_size=s["batch_size"], batch_mode=variant, shuffle=s["shuffle"])
+        batch, mode, _ = batch_of(config, variant)
+        one.update(variant=variant, batch_size=batch, batch_mode=mode, shuffle=s["shuffle"])
     return one
+
+
+def check(config: dict) -> None:
+    """Records divide the epochs (as E2's); the batch-size sweep trains the
+    paper's sizes in mini-batches at other batch sizes (the same trials)."""
+    size.check_records(config, "batching")
+    s = config["batching"]
+    batches, ns = s.get("sweep_batch_sizes", []), s.get("sweep_sizes", [])
+    if s["batch_size"] in batches:
+        raise ConfigError(f"config key batching.sweep_batch_sizes lists batching.batch_size ({s['batch_size']}): the keep variant trains it")
+    if batches and not ns:
+        raise ConfigError("config key batching.sweep_sizes is empty: the batch-size sweep needs sizes")
+    outside = [n for n in ns if n not in s["sizes"] or n < s["full_batch_below"]]
+    if outside:
+        raise ConfigError(
+            f"config key batching.sweep_sizes has {outside}, not sizes of batching.sizes from batching.full_batch_below = "
+            f"{s['full_batch_below']} on (the sweep compares batch sizes on the paper's mini-batch points)"
+        )
 
 
 RECORD = Experiment(
     "batching", "E3", JOB, jobs, spec, size.VARIABLES,
     products=("fig2.png", "fig2_drop.png", "fig2_resample.png", "fig2_compare.png"), figures=("fig2", "fig2_compare"),
-    check=lambda config: size.check_records(config, "batching"),
-    wildcards={**size.WILDCARDS, "variant": r"keep|drop|resample|full"},
+    check=check,
+    wildcards={**size.WILDCARDS, "variant": r"keep|drop|resample|full|keep_b\d+"},
     priority=1,  # E3's chain (24 jobs, a merge, four figures) is the longest: after E2's and E7's
     merge=Merge(
         grid=("variant", "depth", "n"),
         broadcast=lambda config: {"variant": list(config["batching"]["variants"])},  # E2's and the shared full-batch files
         attrs=lambda config: {k: config["batching"][k] for k in ATTRS},
+        finish=f"{__package__}.merge:split_sweep",  # the sweep's variants into their own variable
     ),
 )  # fmt: skip
