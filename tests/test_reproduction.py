@@ -123,6 +123,15 @@ def test_e2_measures_on_a_hand_built_map():
     assert claims.size.perfect_fit_size(ds).value == pytest.approx(2500)
     last = ds.size.sel(n=2500).isel(epoch=-1) / 2500
     assert claims.size.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
+    # of the depths, the one whose interval reaches highest: here a wide one with the lower mean
+    wide = ds.copy(deep=True)
+    top = int(last.mean("trial").argmax())
+    other = (top + 1) % 3
+    spread = float(last.isel(depth=top).mean()) * np.array([0.1, 0.2, 1.5, 1.9]) * 2500
+    wide["size"][other, -1, :, -1] = spread[: wide.sizes["trial"]]
+    picked = claims.size.fitted_fraction(wide)
+    assert picked.value == pytest.approx(spread[: wide.sizes["trial"]].mean() / 2500)
+    assert picked.value < float(last.isel(depth=top).mean())
     # a diverged trial is left out, as in the figures
     assert claims.size.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
     frame = reproduction.table({"size": ("size.nc", size_set(diverge_last=True))})

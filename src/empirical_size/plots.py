@@ -423,7 +423,8 @@ def knots_figure(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
 def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
     """E7: E1's deepest-layer dead fraction (on the data, on fresh inputs) and
-    E2's size at the last epoch at each depth, per setting, mean ± 2 s.e.;
+    E2's size at the last epoch at each depth, per setting, mean and 95%
+    Student's t interval over the trials;
     ``paper_band`` is the paper's E1 interval, drawn where the run is
     comparable with it."""
     from .experiments.sensitivity.analysis import summarise
@@ -433,7 +434,7 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained", sharex=True)
     for offset, sample, color, what in ((-0.1, "data", "C0", "the training data"), (0.1, "fresh", "C1", "fresh inputs")):
         col = f"e1_dead_layer{layer}_{sample}"
-        left.errorbar(x + offset, t[col], yerr=2 * t[col + "_se"], fmt="o", color=color, capsize=3, label=f"dead on {what}")
+        left.errorbar(x + offset, t[col], yerr=half(ds.sizes["e1_trial"]) * t[col + "_se"], fmt="o", color=color, capsize=3, label=f"dead on {what}")
     if paper_band is not None:
         left.axhspan(*paper_band, color="0.5", alpha=0.25, label="paper (on the data)")
     left.set_ylabel(f"fraction of layer-{layer} neurons dead")
@@ -442,7 +443,7 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     for k, depth in enumerate(depths):
         col = f"e2_depth{depth}_size"
         offset = (k - (len(depths) - 1) / 2) * 0.12
-        right.errorbar(x + offset, t[col], yerr=2 * t[col + "_se"], fmt="s", color=DEPTH_COLORS[k % len(DEPTH_COLORS)], capsize=3, label=f"depth {depth}")
+        right.errorbar(x + offset, t[col], yerr=half(ds.sizes["e2_trial"]) * t[col + "_se"], fmt="s", color=DEPTH_COLORS[k % len(DEPTH_COLORS)], capsize=3, label=f"depth {depth}")
     right.plot(x, t["e2_perfect_fit_size"], "_", color="k", ms=18, label="perfect fit (sum of y²)")
     right.set_ylabel("size  sum f(x)², last epoch")
     right.set_title(f"E2: n = {t.attrs['n']}, epoch {t.attrs['epoch']} ({ds.sizes['e2_trial']} trials)")
@@ -454,11 +455,20 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     for ax in (left, right):
         ax.set_xticks(x, [setting_name(s, k, v) for s, k, v in zip(t["setting"], t["knob"], t["value"])], rotation=30, ha="right")
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Sensitivity to settings the paper does not pin down (mean ± 2 s.e.)")
+    fig.suptitle("Sensitivity to settings the paper does not pin down (mean, 95% t-interval)")
     return fig
 
 
 DEPTH_COLORS = OKABE_ITO[:5]
+
+
+def half(trials: int) -> float:
+    """A 95% interval's half-width in standard errors of a mean over
+    ``trials`` (Student's t, as the verdicts use; 2 s.e. would be an 86%
+    interval on 4 trials)."""
+    from .stats import t_quantile
+
+    return t_quantile(max(trials - 1, 1))
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 
 
@@ -471,8 +481,8 @@ INPUT_MARKERS = {"normal": ("D", "inputs N(0, I)"), "uniform_symmetric": ("^", "
 
 def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] | None = None, e1_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
     """E7's answer: E2's largest mean size against the learning rate, one
-    line per depth, and E1's deepest-layer dead fraction beside it, mean ±
-    2 s.e. Lines join the settings that change the learning rate alone;
+    line per depth, and E1's deepest-layer dead fraction beside it, mean and
+    95% Student's t interval. Lines join the settings that change the learning rate alone;
     settings that change the input distribution (triangles) or epsilon
     (crosses) are single markers at their learning rate. The bands are the paper's values
     (``e2_bands`` per depth, ``e1_band``), drawn where the run is
@@ -490,22 +500,23 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
         first = knobs[i].split("+")[0]
         return "x" if first == "epsilon" else INPUT_MARKERS[value[i].split(",")[0]][0]
     top, top_se = largest_mean_size(ds)
+    e1_half, e2_half = half(ds.sizes["e1_trial"]), half(ds.sizes["e2_trial"])
     dead, dead_se = mean_se(e1_dead(ds), "e1_trial")
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained")
     for k, depth in enumerate(ds.depth.values):
         color = DEPTH_COLORS[k % len(DEPTH_COLORS)]
         m, e = top.sel(depth=depth).values, top_se.sel(depth=depth).values
-        left.errorbar(rate[line], m[line], yerr=2 * e[line], fmt="o-", color=color, capsize=3, label=f"depth {depth}")
+        left.errorbar(rate[line], m[line], yerr=e2_half * e[line], fmt="o-", color=color, capsize=3, label=f"depth {depth}")
         for i in others:
             if np.isfinite(m[i]):
-                left.errorbar(rate[i], m[i], yerr=2 * e[i], fmt=marker(i), color=color, capsize=2, alpha=0.8)
+                left.errorbar(rate[i], m[i], yerr=e2_half * e[i], fmt=marker(i), color=color, capsize=2, alpha=0.8)
         if e2_bands and int(depth) in e2_bands:
             left.axhspan(*e2_bands[int(depth)], color=color, alpha=0.15, label=f"paper, depth {depth}")
     left.set_ylabel(f"E2: largest mean size over epochs, n = {ds.attrs['e2_n']}")
     left.set_title(f"E2 ({ds.sizes['e2_trial']} trials, {int(ds.epoch[-1])} epochs)")
-    right.errorbar(rate[line], dead.values[line], yerr=2 * dead_se.values[line], fmt="o-", color="k", capsize=3, label="learning rate alone")
+    right.errorbar(rate[line], dead.values[line], yerr=e1_half * dead_se.values[line], fmt="o-", color="k", capsize=3, label="learning rate alone")
     for i in others:
-        right.errorbar(rate[i], dead.values[i], yerr=2 * dead_se.values[i], fmt=marker(i), color="0.4", capsize=2)
+        right.errorbar(rate[i], dead.values[i], yerr=e1_half * dead_se.values[i], fmt=marker(i), color="0.4", capsize=2)
     if e1_band is not None:
         right.axhspan(*e1_band, color="0.5", alpha=0.25, label="paper")
     layer = int(ds.layer.max())
@@ -519,5 +530,5 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
             if any(marker(i) == symbol for i in others):
                 ax.plot([], [], symbol, color="0.4", ls="none", label=what)
         ax.legend(fontsize="small")
-    fig.suptitle("Which learning rate brings E1 and E2 to the paper? (mean ± 2 s.e.)")
+    fig.suptitle("Which learning rate brings E1 and E2 to the paper? (mean, 95% t-interval)")
     return fig

@@ -29,11 +29,17 @@ def perfect_fit_size(ds: xr.Dataset) -> Estimate:
 
 @measure("size")
 def fitted_fraction(ds: xr.Dataset) -> Estimate:
-    """Size over perfect-fit size at the largest ``n`` and last epoch, for
-    the depth that fits most."""
+    """Size over perfect-fit size at the largest ``n`` and last epoch; of
+    the depths, the one whose 95% interval reaches highest (the least
+    established for an "at most" reading; the depth that fits most on
+    average may have the tighter interval)."""
     ds = without_diverged(ds)[0].sel(n=ds.n.max()).isel(epoch=-1)
-    per_depth = [per_trial(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values]
-    return max(per_depth, key=lambda e: e.value)
+    return _highest_reach(per_trial(ds.size.sel(depth=d) / ds.sum_y2.sel(depth=d)) for d in ds.depth.values)
+
+
+def _highest_reach(estimates) -> Estimate:
+    """The estimate whose 95% interval reaches highest (an undefined end counts as highest)."""
+    return max(estimates, key=lambda e: e.interval[1] if np.isfinite(e.interval[1]) else np.inf)
 
 
 @measure("size")
@@ -74,5 +80,5 @@ def change_at_the_end(ds: xr.Dataset, last_part: float = 0.1) -> Estimate:
     if earlier == int(epochs[-1]):
         raise NotMeasurable(f"one record near the end ({earlier}); the change needs two")
     change = abs(ds.size.isel(epoch=-1) - ds.size.sel(epoch=earlier)) / ds.size.isel(epoch=-1)
-    return max((per_trial(change.sel(depth=d)) for d in ds.depth.values), key=lambda e: e.interval[1] if np.isfinite(e.interval[1]) else np.inf)
+    return _highest_reach(per_trial(change.sel(depth=d)) for d in ds.depth.values)
 
