@@ -29,14 +29,15 @@ def numpy_gradients(weights, x, y):
     return grads[::-1]
 
 
-def numpy_adadelta(weights, x, y, steps, lr=1.0, rho=0.95, eps=1e-8):
-    """The update rule of EXPERIMENTS.md, literally."""
+def numpy_adadelta(weights, x, y, steps, lr=1.0, rho=0.95, eps=1e-8, scale=1.0):
+    """The update rule of EXPERIMENTS.md, literally; ``scale`` multiplies
+    the loss, so every gradient (E7's loss scale)."""
     p = [a.copy() for pair in weights for a in pair]
     acc = [np.zeros_like(a) for a in p]
     dacc = [np.zeros_like(a) for a in p]
     for _ in range(steps):
         pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
-        g = [a for pair in numpy_gradients(pairs, x, y) for a in pair]
+        g = [scale * a for pair in numpy_gradients(pairs, x, y) for a in pair]
         for i in range(len(p)):
             acc[i] = rho * acc[i] + (1 - rho) * g[i] ** 2
             u = g[i] * np.sqrt(dacc[i] + eps) / np.sqrt(acc[i] + eps)
@@ -67,6 +68,65 @@ def test_a_step_matches_the_adadelta_formula_by_hand(loop):
     # and training did move the weights, one optimizer iteration a step
     assert np.abs(got[0][0] - weights[0][0]).max() > 1e-3
     assert int(trainer.get_state()[2 * (len(sizes) - 1)]) == 10  # the iteration count follows the weights
+
+
+def test_a_loss_scale_is_adadelta_on_the_gradients_times_it(loop):
+    """E7's loss scale on every path: the formula with each gradient times
+    c. Adadelta is scale-free but for epsilon, which c moves into the
+    denominator alone: c = 1/1000 must differ from c = 1."""
+    sizes, weights, x, y = small_problem()
+    scale = 1e-3
+    trainer = make_trainer(sizes, 3, "float64", AdadeltaSettings(loss_scale=scale))
+    trainer.set_weights(weights)
+    trainer.train_full(trainer.cast(x), trainer.cast(y), 10)
+    got = trainer.get_weights()
+    for t in range(3):
+        one = [(k[t], b[t]) for k, b in weights]
+        want = numpy_adadelta(one, x[t], y[t], steps=10, scale=scale)
+        for (gk, gb), (wk, wb) in zip(got, want):
+            np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+        plain = numpy_adadelta(one, x[t], y[t], steps=10)
+        assert np.abs(plain[0][0] - want[0][0]).max() > 1e-3
+
+
+def test_a_reset_is_a_fresh_optimizer_on_the_same_weights(loop):
+    sizes, weights, x, y = small_problem()
+    trainer = make_trainer(sizes, 3, "float64", PAPER)
+    trainer.set_weights(weights)
+    xt, yt = trainer.cast(x), trainer.cast(y)
+    trainer.train_full(xt, yt, 5)
+    halfway = trainer.get_weights()
+    trainer.reset_optimizer()
+    trainer.train_full(xt, yt, 5)
+    fresh = make_trainer(sizes, 3, "float64", PAPER)
+    fresh.set_weights(halfway)
+    fresh.train_full(xt, yt, 5)
+    for (gk, gb), (wk, wb) in zip(trainer.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(gk, wk)
+        np.testing.assert_array_equal(gb, wb)
+    kept = make_trainer(sizes, 3, "float64", PAPER)  # without the reset: other numbers
+    kept.set_weights(weights)
+    kept.train_full(xt, yt, 10)
+    assert np.abs(kept.get_weights()[0][0] - trainer.get_weights()[0][0]).max() > 1e-6
+    assert float(trainer.get_state()[2 * (len(sizes) - 1) + 1]) == 1.0  # the learning rate survives a reset
+
+
+def test_an_e2_job_with_resets_restarts_its_optimizer_after_every_record():
+    """The job's loop resets after each record: 2 records of 25 epochs equal
+    25 epochs, a fresh optimizer, and 25 more."""
+    reset = job(epochs=50, record_every=25, trials=2, optimizer={**PAPER.__dict__, "reset_at_records": True})
+    ds = run(reset)
+    x, y = reset.data()
+    trainer = make_trainer(reset.sizes, 2, "float64", PAPER)
+    trainer.set_weights(reset.initial_weights())
+    xt, yt = trainer.cast(x), trainer.cast(y)
+    trainer.train_full(xt, yt, 25)
+    trainer.reset_optimizer()
+    trainer.train_full(xt, yt, 25)
+    np.testing.assert_allclose(ds.mse.isel(epoch=-1).values, trainer.evaluate(xt, yt)[0], rtol=1e-12)
+    plain = run(job(epochs=50, record_every=25, trials=2))
+    assert not np.allclose(plain.mse.isel(epoch=-1).values, ds.mse.isel(epoch=-1).values, rtol=1e-6)
 
 
 def test_the_optimizer_is_the_papers_not_keras_3_defaults():

@@ -206,10 +206,13 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     for label, knobs in settings.items():
         spec = e7.spec(cfg, label, part)
         changed = {k for k in set(spec) | set(base) if spec.get(k) != base.get(k)}
-        changed |= {f"optimizer.{k}" for k in spec["optimizer"] if spec["optimizer"][k] != base["optimizer"][k]}
+        changed |= {f"optimizer.{k}" for k in spec["optimizer"] if spec["optimizer"][k] != base["optimizer"].get(k)}
         assert len(changed - {"optimizer"}) == len(knobs)
         e1_spec = e7.spec(cfg, label, "degenerate")
-        assert all(e1_spec.get(k, e1_spec["optimizer"].get(k)) == v for k, v in knobs.items())
+        seen = {k: v for k, v in knobs.items() if k not in e7.E2_ONLY}
+        assert all(e1_spec.get(k, e1_spec["optimizer"].get(e7.OPTIMIZER_KNOBS.get(k, k))) == v for k, v in seen.items())
+        if not seen:  # a knob E1 does not see: E1 as the baseline's
+            assert e1_spec == e1.spec(cfg)
     # the baseline is E1's and E2's own job: same spec, same file
     assert e7.spec(cfg, "baseline", "degenerate") == e1.spec(cfg)
     p = cfg["sensitivity"]["size"]
@@ -224,7 +227,7 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
 def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
     cfg = config(
         learning_rate=[1.0, 0.5, 0.1], epsilon=[1e-8, 1e-6], epsilon_learning_rates=[0.1],
-        input_distribution=["normal"], dtype=["float32"], batch_size=[None],
+        input_distribution=["normal"], dtype=["float32"], batch_size=[None], loss_scale=[1.0], optimizer_reset=[False],
     )
     cfg["sensitivity"]["size"] = {"depths": [2], "n": 2500, "trials": 8, "extra": {"depths": [3, 4], "settings": ["baseline", "learning_rate_0.5"]}}
     settings = e7.settings(cfg)
@@ -296,7 +299,9 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     untrained = back.sel(depth=4, setting="dtype_float64")
     assert not untrained.trained and untrained.diverged.values.tolist() == [0, 0] and untrained["size"].isnull().all()
     assert back.steps_per_epoch.sel(depth=4).values.tolist() == [1, 0, 0]
+    ds.attrs["config"] = json.dumps(config())  # the default run's: E1 at the paper's scale, E2 not
     t = sensitivity.summarise(ds)
+    assert (t.paper_largest_ratio == np.inf).all()  # none dead at the paper's layers 3 and 10 (5%, 20%)
     ks = np.array([1, 2, 3])
     np.testing.assert_allclose(t["e1_dead_layer20_data"], np.round(0.1 * ks * 64) / 64)
     np.testing.assert_allclose(t["e2_depth2_size"], 6 * ks + 2)  # last epoch
@@ -314,6 +319,42 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     assert list(x) == [0.1, 1.0] and list(y) == [24.0, 13.0]
     with pytest.raises(ValueError, match="dtype_float64"):
         sensitivity.merge({k: e1[k] for k in labels[:2]}, e2, settings)
+
+
+def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_path):
+    """Held to the paper (its settings recorded), each setting's distance is
+    the largest ours / paper or paper / ours over E1's layers and E2's
+    depths; at other settings there is none."""
+    labels = ["baseline", "learning_rate_0.1"]
+    settings = {"baseline": {}, "learning_rate_0.1": {"learning_rate": 0.1}}
+    e1, e2 = fake_jobs(tmp_path, labels, depths=(2,))
+    fractions = {1: {3: 0.05, 10: 0.2, 20: 0.3}, 2: {3: 0.1, 10: 0.2, 20: 0.6}}  # the baseline at the paper's E1
+    for k, label in enumerate(labels, start=1):
+        d = degenerate_set(fractions[k], depth=20, trials=3)
+        e1[label] = str(write_atomic(d.drop_attrs().assign_attrs(width=64), tmp_path / f"{label}_e1.nc"))
+    ds = sensitivity.merge(e1, e2, settings, baseline={"learning_rate": 1.0})
+    paper_like = {
+        "degenerate": {"depth": 20, "width": 64, "inputs": 3, "n": 1000, "steps": 5},
+        "size": {"width": 64, "inputs": 3, "epochs": 50000},
+        "dtype": "float32", "matmul_precision": "float32", "optimizer": dict(PAPER_SETTINGS["optimizer"]),
+    }  # fmt: skip
+    ds.attrs.update(config=json.dumps(paper_like), e2_n=2500)
+    table = sensitivity.summarise(ds)
+    # E1 in 64ths of a layer against 0.05, 0.20, 0.30; E2 depth 2: 11 k + 2 against 370 (the fake jobs' largest mean)
+    def ratio(ours, paper):
+        return max(ours / paper, paper / ours)
+
+    def e1(k):
+        return [ratio(round(f * 64) / 64, p) for f, p in zip(fractions[k].values(), (0.05, 0.2, 0.3))]
+
+    want = [max(*e1(k), ratio(11 * k + 2, 370)) for k in (1, 2)]
+    np.testing.assert_allclose(table.paper_largest_ratio, want)
+    assert want[0] == pytest.approx(370 / 13)  # E2 is the farthest; the baseline's E1 is near the paper
+    assert table.paper_all_within.tolist() == [0, 0]
+    ds.attrs["config"] = json.dumps({**paper_like, "size": {**paper_like["size"], "epochs": 2000}})
+    held = sensitivity.summarise(ds)  # E2 at other epochs: E1's layers alone
+    np.testing.assert_allclose(held.paper_largest_ratio, [max(e1(k)) for k in (1, 2)])
+    assert held.paper_all_within.tolist()[0] == 1  # every E1 layer inside the paper's interval
 
 
 def test_the_report_page_renders_every_claim_without_markup_warnings():

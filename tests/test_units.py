@@ -12,6 +12,7 @@ from empirical_size.experiments.size import record as e2
 from empirical_size.experiments.batching import record as e3
 from empirical_size.experiments.minima import record as e4
 from empirical_size.experiments.linearity import record as e5
+from empirical_size.experiments.sensitivity import record as e7
 
 
 def test_streams_depend_only_on_their_key():
@@ -343,3 +344,24 @@ def test_compare_tells_identical_close_and_different_numbers():
     nan = a.copy(deep=True)
     nan["mse"].values[2] = 0.0
     assert differences(a, nan, rtol=1.0) == ["mse: values differ"]  # a NaN is never close to a number
+
+
+def test_e7_loss_scale_and_optimizer_reset_are_settings_changed_alone_or_with_a_learning_rate():
+    config = paper_like_config()
+    config["sensitivity"].update(loss_scale=[1.0, 0.125], loss_scale_learning_rates=[1.0, 0.1], optimizer_reset=[False, True])
+    settings = e7.settings(config)
+    assert settings["loss_scale_0.125"] == {"loss_scale": 0.125}
+    assert settings["loss_scale_0.125_learning_rate_0.1"] == {"loss_scale": 0.125, "learning_rate": 0.1}
+    assert settings["optimizer_reset_True"] == {"optimizer_reset": True}
+    assert "loss_scale_1" not in settings and "optimizer_reset_False" not in settings  # the paper's: the baseline
+    # the optimizer's knobs reach the job's Adadelta settings; the baseline's spec names neither
+    scaled = e7.spec(config, "loss_scale_0.125_learning_rate_0.1", "size_depth4")["optimizer"]
+    assert scaled == {**config["optimizer"], "loss_scale": 0.125, "learning_rate": 0.1}
+    assert set(e7.spec(config, "baseline", "size_depth4")["optimizer"]) == {"learning_rate", "rho", "epsilon"}
+    assert e7.spec(config, "optimizer_reset_True", "size_depth4")["optimizer"]["reset_at_records"] is True
+    # E1's five steps hold no records: the reset leaves E1 as it is, and E7 reads E1's own job
+    assert e7.job(config, "optimizer_reset_True", "degenerate") == e1.JOB
+    assert e7.job(config, "loss_scale_0.125", "degenerate") == e7.JOB.format(setting="loss_scale_0.125", part="degenerate")
+    from empirical_size.trainer import AdadeltaSettings
+
+    AdadeltaSettings(**scaled), AdadeltaSettings(**e7.spec(config, "optimizer_reset_True", "size_depth4")["optimizer"])

@@ -55,6 +55,8 @@ TINY = {
         "input_distribution": ["normal", "uniform_positive"],
         "dtype": ["float32"],
         "batch_size": [None, 16],
+        "loss_scale": [1.0, 0.125],
+        "optimizer_reset": [False, True],
         "size": {"depths": [2], "n": 20, "trials": 2, "extra": {"depths": [3], "settings": ["baseline", "learning_rate_0.1"]}},
     },
     "boosting": {"widths": [4], "trials": 2, "amplitudes": [0, 1], "checkpoints": [5, 10], "grid_points": 20, "lows": ["spline", "sine"]},
@@ -154,15 +156,19 @@ def test_tiny_config_runs_every_target(tiny):
     assert lin.freq_epoch.values.tolist() == [10, 20, 30, 40] and lin.freq_target_variance.sizes == {"frequency": 2, "trial": 2}
     # E7: the baseline is E1's and E2's own jobs; each other setting trains once per part
     sens = xr.load_dataset(workdir / "results/data/sensitivity.nc")
-    labels = ["baseline", "epsilon_1e-06", "learning_rate_0.1", "batch_size_16", "input_distribution_uniform_positive"]
+    labels = ["baseline", "epsilon_1e-06", "learning_rate_0.1", "batch_size_16", "input_distribution_uniform_positive", "loss_scale_0.125", "optimizer_reset_True"]
     assert sens.setting.values.tolist() == labels and sens.depth.values.tolist() == [2, 3]
-    assert sens.trained.sel(depth=3).values.tolist() == [True, False, True, False, False]
-    assert sens.learning_rate.values.tolist() == [1.0, 1.0, 0.1, 1.0, 1.0]
+    assert sens.trained.sel(depth=3).values.tolist() == [True, False, True, False, False, False, False]
+    assert sens.learning_rate.values.tolist() == [1.0, 1.0, 0.1, 1.0, 1.0, 1.0, 1.0]
+    assert sens.loss_scale.values.tolist() == [1.0] * 5 + [0.125, 1.0] and sens.optimizer_reset.values.tolist() == [False] * 6 + [True]
+    # the reset leaves E1 (no records in its five steps) as it is: E1's own job, not a new one
+    assert not (workdir / "results/jobs/sensitivity/optimizer_reset_True/degenerate.nc").exists()
+    np.testing.assert_array_equal(sens.dead.sel(setting="optimizer_reset_True"), sens.dead.sel(setting="baseline"))
     size = xr.load_dataset(workdir / "results/data/size.nc")
     for depth in (2, 3):
         np.testing.assert_array_equal(sens["size"].sel(setting="baseline", depth=depth), size["size"].sel(depth=depth, n=20, trial=[0, 1]))
     assert not (workdir / "results/jobs/sensitivity/baseline").exists()
-    assert sens.steps_per_epoch.sel(depth=2).values.tolist() == [1, 1, 1, 2, 1]  # 20 samples in batches of 16
+    assert sens.steps_per_epoch.sel(depth=2).values.tolist() == [1, 1, 1, 2, 1, 1, 1]  # 20 samples in batches of 16
     assert not np.array_equal(sens["size"].sel(setting="epsilon_1e-06", depth=2), sens["size"].sel(setting="baseline", depth=2))
     # the knobs reach the engine: each job's provenance names what it trained with
     for label, part, key, value in (
@@ -170,6 +176,9 @@ def test_tiny_config_runs_every_target(tiny):
         ("input_distribution_uniform_positive", "degenerate", "input_distribution", "uniform_positive"),
         ("learning_rate_0.1", "size_depth3", "learning_rate", 0.1),
         ("learning_rate_0.1", "degenerate", "learning_rate", 0.1),
+        ("loss_scale_0.125", "size_depth2", "loss_scale", 0.125),
+        ("loss_scale_0.125", "degenerate", "loss_scale", 0.125),
+        ("optimizer_reset_True", "size_depth2", "reset_at_records", True),
     ):
         trained = json.loads(xr.load_dataset(workdir / f"results/jobs/sensitivity/{label}/{part}.nc").attrs["config"])
         assert trained.get(key, trained["optimizer"].get(key)) == value, (label, part)
@@ -244,7 +253,7 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
         out = snakemake(workdir, "-n", "--configfile", write_config(workdir, changed, "changed.yaml")).stdout
         return dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], flags=re.M)) if "Job stats:" in out else {}
 
-    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "boosting_plot", "all", "total"}
+    figures = {"fig1", "fig2", "fig2_remedy", "fig2_compare", "fig3", "fig4_fig5", "degenerate_plot", "knots_plot", "sensitivity_plot", "sensitivity_lr_plot", "sensitivity_scale_plot", "boosting_plot", "all", "total"}
     # the dpi draws every figure, the claims' forest plot too (and the report's page that carries it)
     assert set(planned([("plot", "dpi", 41)])) == figures | {"reproduction_plot", "report_text"}
     assert planned([(None, "progress_every", 3)]) == {}
@@ -259,8 +268,10 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     assert sweep["batching_train"] == "1" and sweep["batching_merge"] == "1"
     eps = planned([("sensitivity", "epsilon", [1.0e-8, 1.0e-6, 1.0e-7])])
     # the report's first page holds E7's table and the reproduction table: it follows them
-    e7_rules = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "report_text": "1"}
-    assert eps == {"sensitivity_train": "2", **e7_rules, "all": "1", "total": "8"}  # E1 and E2 at depth 2
+    e7_rules = {"sensitivity_merge": "1", "sensitivity_table": "1", "sensitivity_plot": "1", "sensitivity_lr_plot": "1", "sensitivity_scale_plot": "1", "report_text": "1"}
+    assert eps == {"sensitivity_train": "2", **e7_rules, "all": "1", "total": "9"}  # E1 and E2 at depth 2
+    scale = planned([("sensitivity", "loss_scale", [1.0, 0.125, 0.5])])  # a new loss scale: its two jobs alone
+    assert scale == {"sensitivity_train": "2", **e7_rules, "all": "1", "total": "9"}
     more = planned([("size", "trials", 6)])  # trials_per_job 2: one new chunk per (depth, bucket of sizes)
     # the reproduction table re-reads E2's data; E7 does not depend on E2's trials (its baseline is trials 0-1)
     downstream = {"reproduction": "1", "reproduction_plot": "1", "report_text": "1"}
@@ -306,8 +317,8 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     engine.write_text(engine.read_text() + "\n# edited\n")
     touched = planned([])
     assert {"size_train", "batching_train", "minima_train", "linearity_train", "degenerate_train", "knots_train", "boosting_train"} <= set(touched)
-    # E7: four settings' E1 jobs, their five E2 jobs (learning_rate_0.1 also at depth 3)
-    assert touched["size_train"] == "4" and touched["sensitivity_train"] == "9"
+    # E7: five settings' E1 jobs (the reset's is E1's own), six settings' seven E2 jobs (learning_rate_0.1 also at depth 3)
+    assert touched["size_train"] == "4" and touched["sensitivity_train"] == "12"
     # touching alone, content unchanged, reruns nothing (the trigger is the code's content)
     later = time.time() + 3600
     for path in (workdir / "src/empirical_size").rglob("*.py"):
@@ -361,11 +372,12 @@ def test_paper_config_expands_to_the_full_grid(workdir):
     everything = snakemake(workdir, "-n", "--configfile", "config/paper.yaml", timeout=300).stdout
     paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
     # 3 variants x 3 depths x 6 buckets of mini-batch sizes with the same steps an epoch
-    # (batching.pack); the full-batch points are E2's own jobs
-    assert re.search(r"batching_train\s+54\b", everything)
+    # (batching.pack); the full-batch points are E2's own jobs; the batch-size sweep: 2 batch sizes x 3 depths x 3 sizes
+    assert re.search(r"batching_train\s+72\b", everything)
     assert re.search(r"size_train\s+30\b", everything)
-    # E7: ten settings besides the baseline, an E1 job and an E2 job per depth each (the baseline is E1's and E2's own)
-    assert re.search(r"sensitivity_train\s+40\b", everything)
+    # E7: twenty settings besides the baseline (ten, three loss scales alone and at two learning rates, the reset),
+    # an E1 job and an E2 job per depth each (the baseline is E1's and E2's own; the reset's E1 is E1's own)
+    assert re.search(r"sensitivity_train\s+79\b", everything)
     paper = paper["size"]
     assert len(paper["sizes"]) == 100 and paper["sizes"][0] == 20 and paper["sizes"][-1] == 2500
     assert (paper["trials"], paper["epochs"], paper["record_every"]) == (128, 50000, 500)
@@ -398,6 +410,14 @@ def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
     for label, path in jobs:
         spec = e7.spec(config, label, path.rsplit("/", 1)[1][:-3] if "sensitivity/" in path else "size_depth" + re.search(r"depth(\d+)", path).group(1))
         assert (spec["n"], spec["epochs"]) == (2500, 50000)
+    # issue 35's grid: the loss scale at three learning rates and the reset, every setting at every depth
+    scale = ("--configfile", "config/paper-cpu.yaml", "config/sensitivity-scale-cpu.yaml")
+    out = snakemake(workdir, "results/sensitivity_scale.png", "-n", *scale, timeout=300).stdout
+    grid_config = {**config, "sensitivity": yaml.safe_load((ROOT / "config/sensitivity-scale-cpu.yaml").read_text())["sensitivity"]}
+    settings = e7.settings(grid_config)
+    assert len(settings) == 1 + 2 + 3 + 3 * 2 + 1  # baseline, 2 rates, 3 scales at 3 rates, the reset
+    assert all(e7.depths(grid_config, label) == [2, 3, 4] for label in settings)
+    assert re.search(rf"sensitivity_train\s+{len(e7.own_jobs(grid_config))}\b", out) and len(e7.own_jobs(grid_config)) == 12 * 3 + 11
 
 
 def test_default_config_has_the_papers_settings_at_smaller_scale():

@@ -252,12 +252,12 @@ static void output_backward(const T *a, int n, int h, const T *w, T b, const T *
 }
 
 template <typename T>
-static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double rho, double eps) {
+static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double rho, double eps, double scale) {
     constexpr int L = lanes<T>;
-    const T r = (T)rho, omr = (T)(1.0 - rho), e = (T)eps, l = (T)lr;
+    const T r = (T)rho, omr = (T)(1.0 - rho), e = (T)eps, l = (T)lr, c = (T)scale;
     size_t i = 0;
     for (; i + L <= m; i += L) {
-        vec<T> gv = load(g + i);
+        vec<T> gv = load(g + i) * c;  // the loss scale (1: the paper's; times 1 is exact)
         vec<T> a = r * load(ag + i) + omr * (gv * gv);
         store(ag + i, a);
         vec<T> adv = load(ad + i);
@@ -268,9 +268,10 @@ static void adadelta(T *w, T *ag, T *ad, const T *g, size_t m, double lr, double
         store(w + i, load(w + i) + l * delta);
     }
     for (; i < m; i++) {
-        T a = r * ag[i] + omr * (g[i] * g[i]);
+        T gi = g[i] * c;
+        T a = r * ag[i] + omr * (gi * gi);
         ag[i] = a;
-        T delta = -((std::sqrt(ad[i] + e) * g[i]) / std::sqrt(a + e));
+        T delta = -((std::sqrt(ad[i] + e) * gi) / std::sqrt(a + e));
         ad[i] = r * ad[i] + omr * (delta * delta);
         w[i] = w[i] + l * delta;
     }
@@ -324,7 +325,8 @@ template <typename T> struct Net {
 
     // One Adadelta step on n samples (x, y; mask: weights 0/1, or none), in
     // blocks of samples whose activations stay in cache; their gradients add up.
-    void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps) {
+    void step(const T *x, const T *y, const T *mask, int n, T *params, T *ag, T *ad, double lr, double rho, double eps,
+              double scale) {
         // Trailing padding (a packed trial's, a short last batch's) adds exact
         // zeros to every sum: skip it.
         while (mask && n > 0 && mask[n - 1] == 0) n--;
@@ -341,7 +343,7 @@ template <typename T> struct Net {
             int m = n - r < block ? n - r : block;
             pass(x + (size_t)r * d, y + r, mask ? mask + r : nullptr, m, count, params);
         }
-        adadelta<T>(params, ag, ad, grads.data(), parameters, lr, rho, eps);
+        adadelta<T>(params, ag, ad, grads.data(), parameters, lr, rho, eps, scale);
     }
 };
 
@@ -349,13 +351,14 @@ template <typename T> struct Net {
 // mask_stride 0 shares one mask (n) among them, n gives each its own.
 template <typename T>
 static void train(int trials, int depth, int d, int h, int n, const T *x, const T *y, const T *mask, int mask_stride,
-                  T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps, int block) {
+                  T *params, T *ag, T *ad, long parameters, int steps, double lr, double rho, double eps, double scale,
+                  int block) {
     Net<T> net(depth, d, h, n < block ? n : block);
     for (int t = 0; t < trials; t++) {
         size_t at = (size_t)t * parameters;
         for (int s = 0; s < steps; s++)
             net.step(x + (size_t)t * n * d, y + (size_t)t * n, mask ? mask + (size_t)t * mask_stride : nullptr, n,
-                     params + at, ag + at, ad + at, lr, rho, eps);
+                     params + at, ag + at, ad + at, lr, rho, eps, scale);
     }
 }
 
@@ -366,7 +369,7 @@ static void train(int trials, int depth, int d, int h, int n, const T *x, const 
 template <typename T>
 static void train_batches(int trials, int depth, int d, int h, int n, const T *x, const T *y, const int *batches,
                           int steps, int width, const T *masks, int per_epoch, int mask_stride, T *params, T *ag, T *ad,
-                          long parameters, double lr, double rho, double eps, int block) {
+                          long parameters, double lr, double rho, double eps, double scale, int block) {
     Net<T> net(depth, d, h, width < block ? width : block);
     net.xb.resize((size_t)width * d);
     net.yb.resize(width);
@@ -380,7 +383,7 @@ static void train_batches(int trials, int depth, int d, int h, int n, const T *x
                 net.yb[b] = yt[index[b]];
             }
             const T *mask = masks + (size_t)t * mask_stride + (size_t)(s % per_epoch) * width;
-            net.step(net.xb.data(), net.yb.data(), mask, width, params + at, ag + at, ad + at, lr, rho, eps);
+            net.step(net.xb.data(), net.yb.data(), mask, width, params + at, ag + at, ad + at, lr, rho, eps, scale);
         }
     }
 }
@@ -430,27 +433,29 @@ static void alive(int trials, int depth, int d, int h, int n, const T *x, const 
 extern "C" {
 int train_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const float *mask,
                   int mask_stride, float *params, float *ag, float *ad, long parameters, int steps, double lr, double rho,
-                  double eps, int block) {
-    ENTRY(train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps, block))
+                  double eps, double scale, int block) {
+    ENTRY(train<float>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps,
+                       scale, block))
 }
 int train_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y, const double *mask,
                   int mask_stride, double *params, double *ag, double *ad, long parameters, int steps, double lr,
-                  double rho, double eps, int block) {
+                  double rho, double eps, double scale, int block) {
     ENTRY(train<double>(trials, depth, d, h, n, x, y, mask, mask_stride, params, ag, ad, parameters, steps, lr, rho, eps,
-                        block))
+                        scale, block))
 }
 int train_batches_float32(int trials, int depth, int d, int h, int n, const float *x, const float *y, const int *batches,
                           int steps, int width, const float *masks, int per_epoch, int mask_stride, float *params,
-                          float *ag, float *ad, long parameters, double lr, double rho, double eps, int block) {
+                          float *ag, float *ad, long parameters, double lr, double rho, double eps, double scale,
+                          int block) {
     ENTRY(train_batches<float>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride, params,
-                               ag, ad, parameters, lr, rho, eps, block))
+                               ag, ad, parameters, lr, rho, eps, scale, block))
 }
 int train_batches_float64(int trials, int depth, int d, int h, int n, const double *x, const double *y,
                           const int *batches, int steps, int width, const double *masks, int per_epoch, int mask_stride,
                           double *params, double *ag, double *ad, long parameters, double lr, double rho, double eps,
-                          int block) {
+                          double scale, int block) {
     ENTRY(train_batches<double>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride,
-                                params, ag, ad, parameters, lr, rho, eps, block))
+                                params, ag, ad, parameters, lr, rho, eps, scale, block))
 }
 int alive_float32(int trials, int depth, int d, int h, int n, const float *x, const float *params, long parameters,
                   unsigned char *out, int block) {

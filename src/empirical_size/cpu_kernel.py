@@ -269,7 +269,7 @@ def _load(arch: str) -> ctypes.CDLL:
     pointer, i32, f64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
     for dtype in ("float32", "float64"):
         train = getattr(lib, f"train_{dtype}")
-        train.argtypes = [i32] * 5 + [pointer] * 3 + [i32] + [pointer] * 3 + [ctypes.c_long, i32, f64, f64, f64, i32]
+        train.argtypes = [i32] * 5 + [pointer] * 3 + [i32] + [pointer] * 3 + [ctypes.c_long, i32, f64, f64, f64, f64, i32]
         batches = getattr(lib, f"train_batches_{dtype}")
         batches.argtypes = (
             [i32] * 5
@@ -278,7 +278,7 @@ def _load(arch: str) -> ctypes.CDLL:
             + [pointer]
             + [i32] * 2
             + [pointer] * 3
-            + [ctypes.c_long, f64, f64, f64, i32]
+            + [ctypes.c_long, f64, f64, f64, f64, i32]
         )
         alive = getattr(lib, f"alive_{dtype}")
         alive.argtypes = [i32] * 5 + [pointer] * 2 + [ctypes.c_long, pointer, i32]
@@ -366,10 +366,11 @@ def split_trials(trials: int, threads: int, run) -> None:
             list(pool.map(checked, starts))
 
 
-def _settings(optimizer) -> tuple[float, float, float]:
+def _settings(optimizer) -> tuple[float, float, float, float]:
     """``(learning_rate, rho, epsilon)`` of an
-    :class:`empirical_size.trainer.AdadeltaSettings` as Keras' update applies them."""
-    return optimizer.as_keras_applies()
+    :class:`empirical_size.trainer.AdadeltaSettings` as Keras' update applies
+    them, and the loss scale the gradients are multiplied by."""
+    return (*optimizer.as_keras_applies(), float(optimizer.loss_scale))
 
 
 def train_full(

@@ -532,3 +532,40 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
         ax.legend(fontsize="small")
     fig.suptitle("Which learning rate brings E1 and E2 to the paper? (mean, 95% t-interval)")
     return fig
+
+
+def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] | None = None, e1_band: tuple[float, float] | None = None, dpi: int = 120) -> Figure:
+    """E7's two explanations of Figure 1's gap that a 2016 script may hold:
+    E2's largest mean size per depth, and E1's deepest-layer dead fraction,
+    against the loss scale (1: the paper's loss; 1/128: 128 towers of one
+    model), one line per learning rate that the scales were crossed with;
+    the optimizer reset every record as a cross at scale 1. Mean and 95%
+    t-interval; bands: the paper's values where the run is comparable."""
+    from .experiments.sensitivity.analysis import e1_dead, largest_mean_size
+
+    knobs = [set(str(k).split("+")) - {""} for k in ds.knob.values]
+    scale, rate = ds.loss_scale.values.astype(float), ds.learning_rate.values.astype(float)
+    on_grid = [i for i, k in enumerate(knobs) if k <= {"loss_scale", "learning_rate"}]
+    lines = {r: sorted((i for i in on_grid if rate[i] == r), key=lambda i: scale[i]) for r in sorted(set(rate[on_grid]), reverse=True)}
+    lines = {r: idx for r, idx in lines.items() if len(idx) > 1}  # a rate the scales were crossed with
+    resets = [i for i, k in enumerate(knobs) if k == {"optimizer_reset"}]
+    top, top_se = largest_mean_size(ds)
+    dead, dead_se = mean_se(e1_dead(ds), "e1_trial")
+    panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d))) for d in ds.depth.values]
+    panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), dpi=dpi, layout="constrained", squeeze=False)
+    for ax, (title, mean, se, trials, band) in zip(axes[0], panels):
+        for k, (r, idx) in enumerate(lines.items()):
+            ax.errorbar(scale[idx], mean[idx], yerr=half(trials) * se[idx], fmt="o-", color=OKABE_ITO[k % len(OKABE_ITO)], capsize=3, label=f"learning rate {r:g}")
+        for i in resets:
+            if np.isfinite(mean[i]):
+                ax.errorbar(scale[i], mean[i], yerr=half(trials) * se[i], fmt="x", color="k", ms=8, capsize=3, label="optimizer reset every record")
+        if band is not None:
+            ax.axhspan(*band, color="0.5", alpha=0.25, label="paper")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("loss scale (paper: 1; 128 towers: 1/128)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize="small")
+    fig.suptitle(f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)")
+    return fig

@@ -350,30 +350,35 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
     return frame
 
 
-# -- the paper's intervals for E7's figures -----------------------------------
+# -- the paper's numbers for E7 ------------------------------------------------
+def e7_claims(ds: xr.Dataset) -> dict[tuple[str, int], Claim]:
+    """The paper's E1 dead fractions after training on the data (``("e1",
+    layer)``) and E2 largest mean sizes (``("e2", depth)``) that E7's data set
+    can be held to: those whose settings its run has (E2's n the paper's largest)."""
+    settings, claims = load_reference()
+    config = run_config(ds)
+    e2 = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
+    out = {}
+    for claim in claims:
+        if claim.measure == "dead_fraction" and claim.args.get("stage") == "trained" and claim.args.get("sample") == "data":
+            if not differences(claim, config, settings):
+                out["e1", int(claim.args["layer"])] = claim
+        elif claim.measure == "max_mean_size" and not differences(claim, e2, settings):
+            out["e2", int(claim.args["depth"])] = claim
+    return out
+
+
 def dead_band(ds: xr.Dataset) -> tuple[float, float] | None:
     """The paper's interval for the E1 layer of E7's data set, if the run can
     be compared with it."""
-    settings, claims = load_reference()
-    config = run_config(ds)
-    for claim in claims:
-        if claim.measure == "dead_fraction" and claim.args.get("layer") == int(ds.layer.max()):
-            if not differences(claim, config, settings):
-                return claim.low, claim.high
-    return None
+    claim = e7_claims(ds).get(("e1", int(ds.layer.max())))
+    return None if claim is None else (claim.low, claim.high)
 
 
 def size_bands(ds: xr.Dataset) -> dict[int, tuple[float, float]]:
     """The paper's interval for E2's largest mean size, per depth, where E7's
     E2 point is at the paper's settings (its n the paper's largest)."""
-    settings, claims = load_reference()
-    config = run_config(ds)
-    config = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
-    return {
-        claim.args["depth"]: (claim.low, claim.high)
-        for claim in claims
-        if claim.measure == "max_mean_size" and not differences(claim, config, settings)
-    }
+    return {depth: (c.low, c.high) for (kind, depth), c in e7_claims(ds).items() if kind == "e2"}
 
 
 # -- what a figure's run changed from the paper ----------------------------------

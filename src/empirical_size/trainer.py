@@ -34,18 +34,38 @@ from .paper import ADADELTA
 
 @dataclass(frozen=True)
 class AdadeltaSettings:
-    """The paper's Adadelta (Keras 1.x defaults, :mod:`empirical_size.paper`), not Keras 3's."""
+    """The paper's Adadelta (Keras 1.x defaults, :mod:`empirical_size.paper`), not Keras 3's.
+
+    Two ways a 2016 script may have differed from its stated settings (E7's
+    knobs; the paper's are 1 and False): ``loss_scale``, the factor the
+    loss, so every gradient, is multiplied by (``1/128``: 128 trials as
+    towers of one model whose ``mse`` averages over their outputs); and
+    ``reset_at_records``, Adadelta's accumulators zeroed after every record
+    (a new optimizer compiled for each ``fit`` call), done by the training
+    loop (:func:`empirical_size.training.train_and_record`)."""
 
     learning_rate: float = ADADELTA["learning_rate"]
     rho: float = ADADELTA["rho"]
     epsilon: float = ADADELTA["epsilon"]
+    loss_scale: float = 1.0
+    reset_at_records: bool = False
 
     def build(self):
-        """Keras' optimizer with these settings (imports Keras)."""
+        """Keras' optimizer with these settings (imports Keras); with a loss
+        scale, Keras' Adadelta on the gradients times it."""
         from .backend import import_keras
 
         keras = import_keras()
-        return keras.optimizers.Adadelta(learning_rate=self.learning_rate, rho=self.rho, epsilon=self.epsilon)
+        settings = dict(learning_rate=self.learning_rate, rho=self.rho, epsilon=self.epsilon)
+        if self.loss_scale == 1.0:
+            return keras.optimizers.Adadelta(**settings)
+        scale = self.loss_scale
+
+        class ScaledAdadelta(keras.optimizers.Adadelta):
+            def update_step(self, gradient, variable, learning_rate):
+                return super().update_step(gradient * scale, variable, learning_rate)
+
+        return ScaledAdadelta(**settings)
 
     def as_keras_applies(self) -> tuple[float, float, float]:
         """``(learning_rate, rho, epsilon)`` as Keras' update uses them: its
@@ -84,6 +104,15 @@ class Trainer:
 
     def set_state(self, state: list[np.ndarray]) -> None:
         raise NotImplementedError
+
+    def reset_optimizer(self) -> None:
+        """A fresh optimizer on the same weights: the iteration count and
+        every accumulator zero, the learning rate kept (a state's order:
+        weights, iterations, learning rate, accumulators)."""
+        state = self.get_state()
+        weights = 2 * (len(self.sizes) - 1)
+        fresh = [np.zeros_like(a) for a in state[weights + 2 :]]
+        self.set_state([*state[:weights], np.zeros_like(state[weights]), state[weights + 1], *fresh])
 
     def cast(self, a: np.ndarray):
         """``a`` as this trainer computes on it (its dtype, its device)."""

@@ -40,6 +40,7 @@ def train_and_record(
     progress: Progress | None = None,
     checkpoint=None,
     mask: np.ndarray | None = None,
+    reset_at_records: bool = False,
 ) -> dict[str, np.ndarray]:
     """Train and record measures of every trial after chosen epochs.
 
@@ -52,6 +53,9 @@ def train_and_record(
     the same job is resumed from. A ``mask (T, n)`` marks each trial's real
     samples of packed, zero-padded data; in mini-batches each trial then
     draws its batches from its own samples (``plan`` is the largest size's).
+    With ``reset_at_records`` the optimizer starts afresh after every record
+    (:meth:`Trainer.reset_optimizer`: a script that builds a new optimizer
+    for each ``fit`` call between records).
     """
     plan = plan or BatchPlan(n=x.shape[1])
     if not plan.full_batch and shuffle_rngs is None:
@@ -103,6 +107,8 @@ def train_and_record(
             progress.update(done)
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))
+        if reset_at_records:  # before the checkpoint, which then holds the fresh optimizer
+            trainer.reset_optimizer()
         if checkpoint is not None and ((r + 1) % checkpoint.every == 0) and mark < marks[-1]:
             checkpoint.save(done, trainer.get_state(), records)
     progress.update(done, force=True)

@@ -102,3 +102,26 @@ rule sensitivity_lr_plot:
     shell:
         "python -m empirical_size plot sensitivity_lr --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
         " --out {output:q} > {log:q} 2>&1"
+
+
+rule sensitivity_scale_plot:
+    input:
+        data=EXPERIMENTS["sensitivity"].data,
+        paper=PAPER_CONFIG,
+    output:
+        report(
+            "results/sensitivity_scale.png",
+            caption="../report/sensitivity_scale.rst",
+            category="E7: sensitivity",
+        ),
+    log:
+        EXPERIMENTS["sensitivity"].log("plot_scale"),
+    localrule: True
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        dpi=config["plot"]["dpi"],
+        code=plot_code("sensitivity"),
+    shell:
+        "python -m empirical_size plot sensitivity_scale --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
+        " --out {output:q} > {log:q} 2>&1"

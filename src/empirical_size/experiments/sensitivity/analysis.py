@@ -100,10 +100,11 @@ def _point(ds: xr.Dataset, n: int | None, path: str) -> xr.Dataset:
     return ds.sel(n=n)
 
 
-def e1_dead(ds: xr.Dataset, sample: str = "data") -> xr.DataArray:
-    """E1's deepest-layer dead fraction after training, per setting and
-    experiment; diverged experiments are NaN."""
-    dead = ds.dead.sel(stage="trained", layer=int(ds.layer.max()), sample=sample) / ds.attrs["e1_width"]
+def e1_dead(ds: xr.Dataset, sample: str = "data", layer: int | None = None) -> xr.DataArray:
+    """E1's dead fraction after training in ``layer`` (the deepest unless
+    given), per setting and experiment; diverged experiments are NaN."""
+    layer = int(ds.layer.max()) if layer is None else layer
+    dead = ds.dead.sel(stage="trained", layer=layer, sample=sample) / ds.attrs["e1_width"]
     return dead.where(~ds.e1_diverged.astype(bool)) if "e1_diverged" in ds else dead
 
 
@@ -139,8 +140,39 @@ def summarise(ds: xr.Dataset):
         diverged = ds.diverged.sel(at).sum("e2_trial").values if "diverged" in ds else np.zeros(len(out))
         out[f"e2_depth{depth}_diverged"] = np.where(trained, diverged, np.nan)
     out["e2_perfect_fit_size"] = ds.sum_y2.mean(("depth", "e2_trial")).values
+    out["paper_largest_ratio"], out["paper_all_within"] = paper_distance(ds)
     out.attrs.update(layer=layer, depths=ds.depth.values.tolist(), n=ds.attrs["e2_n"], epoch=int(ds.epoch[-1]))
     return out
+
+
+def paper_distance(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Per setting, how far E7's numbers lie from the paper's E1 dead
+    fractions (layers 3, 10, 20) and E2 largest mean sizes (depths 2-4)
+    that the run can be held to: the largest of ours / paper and paper /
+    ours over them (1: all equal), and whether every mean lies in the
+    paper's interval (its stated precision). NaN where the run is held to
+    none, or a setting lacks one of them (not trained at a depth)."""
+    from ...reproduction import e7_claims
+
+    claims = e7_claims(ds)
+    top = largest_mean_size(ds)[0]
+    ours = []
+    for (kind, at), claim in claims.items():
+        if kind == "e1" and at in ds.layer.values:
+            mean = e1_dead(ds, layer=at).mean("e1_trial").values
+        elif kind == "e2" and at in ds.depth.values:
+            mean = top.sel(depth=at).values
+        else:
+            continue
+        ours.append((mean, claim))
+    if not ours:
+        nothing = np.full(ds.sizes["setting"], np.nan)
+        return nothing, nothing
+    with np.errstate(divide="ignore"):  # none dead where the paper has some: infinitely far
+        ratios = np.stack([np.maximum(m / c.value, c.value / m) for m, c in ours])
+    within = np.stack([(c.low <= m) & (m <= c.high) for m, c in ours])
+    complete = ~np.isnan(ratios).any(axis=0)
+    return np.where(complete, ratios.max(axis=0), np.nan), np.where(complete, within.all(axis=0), np.nan)
 
 
 def landing_table(name, frame):

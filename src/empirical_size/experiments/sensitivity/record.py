@@ -12,7 +12,9 @@ from ..size import record as size
 JOB = "results/jobs/sensitivity/{setting}/{part}.nc"
 SIZE_PART = "size_depth{depth}"  # E2's part of a setting, one per depth
 BASELINE = "baseline"
-KNOBS = ("epsilon", "learning_rate", "dtype", "batch_size", "input_distribution")
+KNOBS = ("epsilon", "learning_rate", "dtype", "batch_size", "input_distribution", "loss_scale", "optimizer_reset")
+OPTIMIZER_KNOBS = {"epsilon": "epsilon", "learning_rate": "learning_rate", "loss_scale": "loss_scale", "optimizer_reset": "reset_at_records"}
+E2_ONLY = ("optimizer_reset",)  # knobs E1's 5 steps (no records between them) do not see
 
 
 def part_of(part: str) -> tuple[str, int | None]:
@@ -34,6 +36,8 @@ def baseline_knobs(config: dict) -> dict:
         "dtype": config["dtype"],
         "batch_size": None,
         "input_distribution": config["size"]["input_distribution"],
+        "loss_scale": 1.0,  # the paper's stated loss: each trial's own MSE
+        "optimizer_reset": False,
     }
 
 
@@ -61,10 +65,11 @@ def _settings(config: dict) -> tuple[dict[str, dict], dict[str, str]]:
                 same[_label({knob: value})] = BASELINE
             else:
                 out[_label({knob: value})] = {knob: value}
-    for rate in s.get("epsilon_learning_rates") or []:
-        for eps in s["epsilon"]:
-            knobs = {k: v for k, v in (("epsilon", eps), ("learning_rate", rate)) if v != base[k]}
-            out.setdefault(_label(knobs) if knobs else BASELINE, knobs)
+    for knob, crossed in (("epsilon", "epsilon_learning_rates"), ("loss_scale", "loss_scale_learning_rates")):
+        for rate in s.get(crossed) or []:
+            for value in s[knob]:
+                knobs = {k: v for k, v in ((knob, value), ("learning_rate", rate)) if v != base[k]}
+                out.setdefault(_label(knobs) if knobs else BASELINE, knobs)
     return out, same
 
 
@@ -104,13 +109,20 @@ def check(config: dict) -> None:
 
 
 def _apply_knobs(spec: dict, knobs: dict) -> dict:
+    """``spec`` with ``knobs`` changed: the optimizer's in its settings
+    (:class:`empirical_size.trainer.AdadeltaSettings`), the others as keys."""
     spec = {**spec, "optimizer": dict(spec["optimizer"])}
     for knob, value in knobs.items():
-        if knob in ("epsilon", "learning_rate"):
-            spec["optimizer"][knob] = value
+        if knob in OPTIMIZER_KNOBS:
+            spec["optimizer"][OPTIMIZER_KNOBS[knob]] = value
         else:
             spec[knob] = value
     return spec
+
+
+def _e1_knobs(knobs: dict) -> dict:
+    """The knobs of a setting that E1's job sees."""
+    return {k: v for k, v in knobs.items() if k not in E2_ONLY}
 
 
 def spec(config: dict, setting: str, part: str) -> dict:
@@ -124,11 +136,9 @@ def spec(config: dict, setting: str, part: str) -> dict:
         run = {label: parts(config, label) for label in known}
         raise ConfigError(f"no E7 job {setting!r}/{part!r}; this run's settings and their parts are {run}")
     if kind == "degenerate":
-        base = degenerate.spec(config)
-    else:
-        p = config["sensitivity"]["size"]
-        base = size.spec_from(config, "size", depth, p["n"], 0, p["trials"] - 1)
-    return _apply_knobs(base, known[setting])
+        return _apply_knobs(degenerate.spec(config), _e1_knobs(known[setting]))
+    p = config["sensitivity"]["size"]
+    return _apply_knobs(size.spec_from(config, "size", depth, p["n"], 0, p["trials"] - 1), known[setting])
 
 
 def parts(config: dict, setting: str) -> list[str]:
@@ -148,8 +158,8 @@ def job(config: dict, setting: str, part: str) -> str:
     """The file of one E7 job; the baseline is E1's own job, and E2's when
     E2 trains the same point and trials in one job."""
     kind, depth = part_of(part)
-    if setting == BASELINE and kind == "degenerate":
-        return degenerate.JOB
+    if kind == "degenerate" and not _e1_knobs(settings(config).get(setting, {})):
+        return degenerate.JOB  # E1's own job: the setting changes nothing E1 sees
     if setting == BASELINE:
         p, s = config["sensitivity"]["size"], config["size"]
         path = size.job(config, depth, p["n"], 0, p["trials"] - 1)
@@ -177,7 +187,8 @@ def own_jobs(config: dict) -> list[str]:
 
 RECORD = Experiment(
     "sensitivity", "E7", JOB, own_jobs, spec, ("dead", "size"),
-    products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png"), figures=("sensitivity", "sensitivity_lr"),
+    products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png", "sensitivity_scale.png"),
+    figures=("sensitivity", "sensitivity_lr", "sensitivity_scale"),
     tables=("sensitivity",), trained_by=lambda wildcards: part_of(wildcards["part"])[0], check=check,
     wildcards={"setting": r"[A-Za-z0-9_.+-]+", "part": r"degenerate|size_depth\d+"},
     priority=2,  # E7's jobs are among the longest (see E2's)

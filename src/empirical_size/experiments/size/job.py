@@ -147,7 +147,8 @@ def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=N
     check_memory(SizeJob(**{**asdict(widest), "trials": len(points) * job.trials}), available_memory())
     start = time.perf_counter()
     data = [p.data() for p in points]
-    trainer = make_trainer(job.sizes, len(points) * job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
+    settings = AdadeltaSettings(**job.optimizer)
+    trainer = make_trainer(job.sizes, len(points) * job.trials, job.dtype, settings)
     trainer.set_weights(_concat_weights([p.initial_weights() for p in points]))
     plan = widest.plan()
     if len(points) == 1:
@@ -164,7 +165,7 @@ def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=N
         trainer, x, y, epochs=job.epochs, record_every=job.record_every, plan=plan, mask=mask,
         shuffle_rngs=None if plan.full_batch else job.shuffle_rngs(),
         progress=Progress(job.epochs, every=progress_every),
-        checkpoint=checkpoint,
+        checkpoint=checkpoint, reset_at_records=settings.reset_at_records,
     )
     wall = time.perf_counter() - start
     if not isinstance(job, PackedSizeJob):
