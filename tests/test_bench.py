@@ -17,7 +17,7 @@ def test_benchmark_smoke_run_prints_ratios():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert re.search(r"max \|MSE difference\| = (\d\.\d\de-(1\d|[2-9]\d)|0\.00e\+00)", out), out  # below 1e-9
-    row = r"^\s+2\s+20\s+float32\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%\s+(\d+%|-)\s+([\d.]+x|-)  "
+    row = r"^E2\s+2\s+64\s+20\s+full\s+float32\s+[\d.]+\s+[\d.]+\s+[\d.]+x\s+[\d.]+\s+\d+%\s+(\d+%|-)\s+([\d.]+x|-)  "
     # on a CPU, side by side: the backend's own loop, then each kernel build it runs, each labelled by the
     # instruction set its build reports ("avx512", "avx2+fma", "sse4.2"...), never one this CPU happens to have;
     # so an AVX-512 machine checks every label an AVX2-only one prints
@@ -27,11 +27,14 @@ def test_benchmark_smoke_run_prints_ratios():
             labels.append(f"kernel {arch} ({cpu_kernel.library(arch).target().decode()})")
         except cpu_kernel.KernelUnavailable:  # a compiler that cannot target it: the bench says so and goes on
             assert re.search(rf"^kernel {re.escape(arch)}: not built \(", out, flags=re.M), (arch, out)
+    if cpu_kernel.available("native"):  # the wide networks' trainer, its update by the native build
+        labels.append("blas (numpy BLAS products, kernel native update)")
     startup = re.search(r"^start-up, process start to first step \(tensorflow selected\): (.*)$", out, flags=re.M)
     assert startup, out
     for label in labels:
-        assert re.search(row + re.escape(label) + "$", out, flags=re.M), (label, out)
+        assert re.search(row + re.escape(label) + "(  <- auto)?$", out, flags=re.M), (label, out)
         assert re.search(rf"(^|, ){re.escape(label)} \d+\.\d\d s(,|$)", startup[1]), (label, startup[1])
+    assert len(re.findall(r"  <- auto$", out, flags=re.M)) == 1, out  # the path auto takes at the one shape
     assert re.search(r"^device: (tensorflow|jax):", out, flags=re.M), out  # the backend's device, named by Keras
     assert "GFLOP/s" in out and "peak memory" in out
 
@@ -61,3 +64,14 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
     assert re.search(r"on 8 such device\(s\): at least [\d.]+ minutes", out), out
     assert re.search(r"n 300, 4 trials, resample: [\d.]+ ms/epoch", out), out
     assert "E2 + E3" in out
+
+
+def test_the_paper_shapes_are_each_experiments_network_and_batches():
+    from empirical_size import bench
+
+    rows = {s.name: s for s in bench.shapes(bench.parse(["--shapes", "paper"]))}
+    assert list(rows) == ["E2", "E3", "E4", "E5", "E8", "E8 500"]
+    assert (rows["E3"].batch, rows["E3"].n % 256) == (256, 20)  # a remainder batch, as Figure 2's
+    assert rows["E4"][1:] == (4, 500, 1, 1000, 500, 4)
+    assert rows["E2"].batch is None and rows["E5"].width == 32 and rows["E8"].width == 128
+    assert [s.trials for s in bench.shapes(bench.parse(["--shapes", "paper", "--trials", "2"]))] == [2] * 6

@@ -48,6 +48,7 @@ def trained(sizes, dtype, trials=3, n=41, steps=10, mask=None, threads=1, seed=0
         (3, 20, 20, 1),  # 5 float64 vectors of AVX2: whole tiles of 2 vectors and one left over
         (7, 40, 1),  # one hidden layer, a tile and a half of columns
         (1, 64, 64, 64, 64, 1),  # the paper's width, depth 4
+        (1, 500, 500, 1),  # E4's width: a layer's weights outgrow a core's L2 cache
     ],
 )
 @pytest.mark.parametrize("block", [cpu_kernel.ROW_BLOCK, 7], ids=["one-block", "blocks-of-7"])

@@ -150,16 +150,17 @@ def job(**kw):
     return SizeJob(**{**base, **kw})
 
 
-@pytest.fixture(params=["xla", "graph", "kernel", "jax"], ids=["xla-loop", "graph-loop", "cpu-kernel", "jax-loop"])
+@pytest.fixture(params=["xla", "graph", "kernel", "blas", "jax"], ids=["xla-loop", "graph-loop", "cpu-kernel", "cpu-blas", "jax-loop"])
 def loop(request, monkeypatch):
     """TensorFlow compiles the loop with XLA or runs it as a graph, depending
     on the work per step, and a CPU takes its steps by its own kernel
-    (cpu_kernel.py); every way must give the same numbers."""
+    (cpu_kernel.py), or, for wide networks, by numpy's BLAS (blas_trainer.py);
+    every way must give the same numbers."""
     import keras
 
     from empirical_size import paths
 
-    if (request.param == "jax") != (keras.backend.backend() == "jax") and request.param != "kernel":
+    if (request.param == "jax") != (keras.backend.backend() == "jax") and request.param not in ("kernel", "blas"):
         pytest.skip(f"the {request.param} loop is another backend's")
     monkeypatch.setenv(paths.SETTING, request.param)
     return request.param
@@ -314,15 +315,20 @@ def test_device_batches_are_the_reference_batches(mode, shuffle):
         np.testing.assert_array_equal(got[mask], ref[e][mask])  # padding positions may hold anything
 
 
-@pytest.mark.parametrize("mode", ["keep", "resample"])
-def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, loop):
+@pytest.mark.parametrize(
+    "mode, sizes, n, batch",
+    [("keep", (3, 8, 1), 37, 16), ("resample", (3, 8, 1), 37, 16), ("keep", (1, 500, 500, 500, 500, 1), 1000, 500)],
+    ids=["keep", "resample", "e4-width-500"],
+)
+def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, sizes, n, batch, loop):
     """Engine, shuffles drawn on the device, against the formula by hand on
     the batches of BatchPlan.indices (float64): each step is one batch's
-    gradient, the remainder batch averaging over its own samples."""
+    gradient, the remainder batch averaging over its own samples; and E4's
+    network (4 x 500, 2 batches of 500), the wide shape."""
     from empirical_size.minibatch import trial_keys
 
-    sizes, weights, x, y = small_problem(trials=2, n=37, sizes=(3, 8, 1), seed=5)
-    plan = BatchPlan(n=37, batch_size=16, mode=mode)
+    sizes, weights, x, y = small_problem(trials=2, n=n, sizes=sizes, seed=5)
+    plan = BatchPlan(n=n, batch_size=batch, mode=mode)
     keys = trial_keys([np.random.default_rng(s) for s in (4, 9)])
     trainer = make_trainer(sizes, 2, "float64", PAPER)
     trainer.set_weights(weights)

@@ -47,3 +47,30 @@ def test_a_gpu_is_possible_only_where_a_device_can_be_opened(tmp_path):
 
     if os.geteuid() != 0:  # root opens anything
         assert not paths.gpu_possible({}, dev)
+
+
+def test_auto_chooses_the_cpu_path_by_width_and_the_crossover_comes_from_a_timing_table():
+    from empirical_size.trainer import BLAS_FROM_WIDTH, cpu_path_for, crossover_width
+
+    assert resolve(environ={"EMPIRICAL_SIZE_PATH": "blas"}) == TrainingPath("blas", arch="native")
+    assert cpu_path_for([3, 64, 64, 1]) == "kernel" and cpu_path_for([1, 500, 500, 500, 500, 1]) == "blas"
+    assert cpu_path_for([1, BLAS_FROM_WIDTH - 1, 1]) == "kernel" and cpu_path_for([1, BLAS_FROM_WIDTH, 1]) == "blas"
+    assert cpu_path_for([1, 128, 1], from_width=100) == "blas"
+    # (width, kernel's seconds, BLAS trainer's seconds) at one shape each: the BLAS trainer wins from 256 on
+    table = [(32, 1.0, 3.0), (64, 1.0, 2.0), (128, 1.0, 1.2), (256, 2.0, 1.5), (500, 8.0, 4.0)]
+    assert crossover_width(table) == 256
+    assert crossover_width([(32, 1.0, 0.5), (64, 1.0, 2.0), (500, 8.0, 4.0)]) == 500  # a win below a loss does not count
+    assert crossover_width([(64, 1.0, 2.0), (500, 4.0, 8.0)]) is None  # the kernel wins everywhere
+
+
+def test_make_trainer_takes_the_blas_trainer_for_wide_networks_on_auto(monkeypatch):
+    from empirical_size import trainer as trainers
+
+    if cpu_kernel.choose() is None:
+        pytest.skip("auto takes the backend's own loop on this CPU (no kernel)")
+    monkeypatch.delenv(paths.SETTING, raising=False)
+    monkeypatch.setattr(trainers, "_on_gpu", lambda: False)
+    assert trainers.make_trainer([3, 64, 1], 2).gradient_path == cpu_kernel.NAME
+    wide = trainers.make_trainer([1, trainers.BLAS_FROM_WIDTH, 1], 2)
+    assert wide.gradient_path == "numpy BLAS" and wide.kernel_arch == "native"  # its update: the kernel's
+    assert trainers.make_trainer([3, 64, 1], 2, path="blas").gradient_path == "numpy BLAS"

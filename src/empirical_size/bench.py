@@ -4,19 +4,23 @@ machine's matrix-multiply rate, in one run on one machine and backend.
     python -m empirical_size.bench                      # E2 shapes, default backend
     python -m empirical_size.bench --backend jax        # JAX (GPU if present)
     python -m empirical_size.bench --quick              # a smoke run in seconds
+    python -m empirical_size.bench --shapes paper       # E2's, E3's, E4's, E5's and E8's shapes
 
-For each (depth, n) it measures trial-steps per second of
+For each shape (E2's: each depth and n of ``--depths`` and ``--sizes``,
+full batch; with ``--shapes paper`` each experiment's network, data size
+and batches) it measures trial-epochs per second of
 - the baseline: one ``keras.Sequential`` per trial, ``model.fit`` with the
-  full batch and a callback recording MSE and size every ``record_every``
+  shape's batches and a callback recording MSE and size every ``record_every``
   epochs, as a Keras user would write it (steady state, after a warm-up fit);
-- the engine: a chunk of ``--trials`` trials in one compiled loop; on a
+- the engine: a chunk of trials in one compiled loop; on a
   CPU, each way it can train side by side: the backend's own loop
-  (TensorFlow's graph, JAX's XLA loop) and the C++ kernel built for this
+  (TensorFlow's graph, JAX's XLA loop), the C++ kernel built for this
   CPU (``native``) and for each lesser instruction set it runs
-  (``EMPIRICAL_SIZE_PATH=kernel:<arch>``), each path's start-up first (a
-  fresh process's start to its first step);
+  (``EMPIRICAL_SIZE_PATH=kernel:<arch>``) and the BLAS trainer of wide
+  networks (``blas``), each path's start-up first (a fresh process's start
+  to its first step), the path ``auto`` takes there marked ``<- auto``;
 and prints the ratio, the engine's GFLOP/s (6 x parameters x n flops per
-trial-step) as a fraction of the measured float32 matmul rate (and, for a
+trial-epoch) as a fraction of the measured float32 matmul rate (and, for a
 kernel variant, of OpenBLAS's at that instruction set), its speed against
 the backend's own loop, peak memory and the device. ``--check`` first verifies, in float64 on a short run, that
 the engine's trial equals the baseline's.
@@ -29,8 +33,32 @@ import os
 import resource
 import sys
 import time
+from typing import NamedTuple
 
 PARTS = ("E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed")  # of --estimate
+
+
+class Shape(NamedTuple):
+    """A shape the pipeline trains: ``batch`` None is full batch."""
+
+    name: str
+    depth: int
+    width: int
+    inputs: int
+    n: int
+    batch: int | None
+    trials: int
+
+
+# The paper's shapes, each in a chunk of trials as its jobs train them on a CPU.
+PAPER_SHAPES = (
+    Shape("E2", 4, 64, 3, 2500, None, 16),  # Figure 1's largest n, deepest network
+    Shape("E3", 4, 64, 3, 1300, 256, 16),  # Figure 2: batches of 256 and a remainder of 20
+    Shape("E4", 4, 500, 1, 1000, 500, 4),  # Figure 3: 4 x 500, two batches of 500
+    Shape("E5", 4, 32, 1, 64, None, 16),  # Figures 4 and 5
+    Shape("E8", 4, 128, 1, 64, None, 16),  # E8's wide network
+    Shape("E8 500", 4, 500, 1, 64, None, 4),  # E8 (and E6) at E4's width
+)
 
 
 def parse(argv=None):
@@ -46,6 +74,7 @@ def parse(argv=None):
     p.add_argument("--baseline-trials", type=int, default=2, help="trials timed for the baseline (it is per trial)")
     p.add_argument("--no-check", dest="check", action="store_false", help="skip the float64 equality check")
     p.add_argument("--quick", action="store_true", help="tiny shapes and short timings (smoke test)")
+    p.add_argument("--shapes", choices=("e2", "paper"), default="e2", help="e2: --depths x --sizes at --width (full batch); paper: each experiment's shape")
     p.add_argument(
         "--precision", nargs="+", default=["float32"], choices=("float32", "tensorfloat32"),
         help="float32 matmul precision(s) of the engine (tensorfloat32 differs only on NVIDIA Ampere and later GPUs)",
@@ -175,7 +204,33 @@ def engine_paths() -> list[tuple[str, object]]:
             print(f"kernel {arch}: not built ({err})", flush=True)
             continue
         paths.append((f"kernel {arch} ({target})", f"kernel:{arch}"))
+    if cpu_kernel.available("native"):
+        paths.append(("blas (numpy BLAS products, kernel native update)", "blas"))
     return paths
+
+
+def auto_path(shape: Shape) -> str:
+    """The path ``auto`` trains this shape with here, as :func:`engine_paths` names it."""
+    from . import blas_trainer, cpu_kernel
+    from .trainer import make_trainer
+
+    trainer = make_trainer(_sizes(shape), shape.trials, "float32", path="auto")
+    if trainer.gradient_path == cpu_kernel.NAME:
+        return f"kernel:{trainer.kernel_arch}"
+    return "blas" if trainer.gradient_path == blas_trainer.NAME else "own"
+
+
+def shapes(args) -> list[Shape]:
+    """The shapes to measure: the paper's, or E2's grid of ``--depths`` x ``--sizes``."""
+    if args.shapes == "paper":
+        return [s._replace(trials=min(s.trials, args.trials)) for s in PAPER_SHAPES]
+    return [Shape("E2", d, args.width, args.inputs, n, None, args.trials) for d in args.depths for n in args.sizes]
+
+
+def _sizes(shape: Shape) -> list[int]:
+    from .networks import layer_sizes
+
+    return layer_sizes(shape.inputs, shape.width, shape.depth)
 
 
 def _block(x):
@@ -184,10 +239,13 @@ def _block(x):
     np.asarray(x[:1, :1] if getattr(x, "ndim", 0) == 2 else x)
 
 
-def problem(depth, n, trials, args, dtype="float32"):
+def problem(shape: Shape, trials: int, dtype="float32"):
     from .experiments.size.job import SizeJob
 
-    job = SizeJob(depth=depth, n=n, first_trial=0, trials=trials, epochs=1, record_every=1, width=args.width, inputs=args.inputs, dtype=dtype)
+    job = SizeJob(
+        depth=shape.depth, n=shape.n, first_trial=0, trials=trials, epochs=1, record_every=1, width=shape.width,
+        inputs=shape.inputs, dtype=dtype,
+    )  # fmt: skip
     x, y = job.data()
     return job.sizes, job.initial_weights(), x, y
 
@@ -228,18 +286,22 @@ class Recorder:
         return _Recorder()
 
 
-def baseline_rate(depth, n, args) -> float:
-    """Trial-steps per second of per-trial ``model.fit`` (steady state)."""
-    sizes, weights, x, y = problem(depth, n, args.baseline_trials, args)
+def baseline_rate(shape: Shape, args) -> float:
+    """Trial-epochs per second of per-trial ``model.fit`` (steady state)."""
+    sizes, weights, x, y = problem(shape, args.baseline_trials)
     x, y = x.astype("float32"), y.astype("float32")
+    n = shape.batch or shape.n
     steps = done = 0
     elapsed = 0.0
     for t in range(args.baseline_trials):
         model = baseline_model(sizes, weights, t, "float32")
-        model.fit(x[t], y[t], batch_size=n, epochs=2, shuffle=False, verbose=0)  # build and compile
+        model.fit(x[t], y[t], batch_size=n, epochs=2, shuffle=shape.batch is not None, verbose=0)  # build and compile
         epochs = max(args.record_every, 1)
         start = time.perf_counter()
-        model.fit(x[t], y[t], batch_size=n, epochs=epochs, shuffle=False, verbose=0, callbacks=[Recorder(x[t], y[t], args.record_every)])
+        model.fit(
+            x[t], y[t], batch_size=n, epochs=epochs, shuffle=shape.batch is not None, verbose=0,
+            callbacks=[Recorder(x[t], y[t], args.record_every)],
+        )  # fmt: skip
         elapsed += time.perf_counter() - start
         steps += epochs
         done += 1
@@ -248,26 +310,42 @@ def baseline_rate(depth, n, args) -> float:
     return steps / elapsed
 
 
-def engine_rate(depth, n, args, path=None) -> float:
-    """Trial-steps per second of the engine on a chunk of ``args.trials``
-    (``path``: how it trains, see :func:`engine_paths`)."""
+def engine_rate(shape: Shape, args, path=None) -> float:
+    """Trial-epochs per second of the engine on a chunk of the shape's trials
+    (``path``: how it trains, see :func:`engine_paths`), shuffled batches
+    (the remainder kept) where the shape has them."""
+    import numpy as np
+
+    from .minibatch import BatchPlan, trial_keys
     from .trainer import make_trainer
 
-    sizes, weights, x, y = problem(depth, n, args.trials, args)
-    trainer = make_trainer(sizes, args.trials, "float32", path=path)
+    sizes, weights, x, y = problem(shape, shape.trials)
+    trainer = make_trainer(sizes, shape.trials, "float32", path=path)
     trainer.set_weights(weights)
     xt, yt = trainer.cast(x), trainer.cast(y)
-    trainer.train_full(xt, yt, 2)  # compile the loop
+    plan = BatchPlan(shape.n, shape.batch, "keep")
+    keys = trial_keys([np.random.default_rng(t) for t in range(shape.trials)])
+    done = 0
+
+    def train(epochs):
+        nonlocal done
+        if plan.full_batch:
+            trainer.train_full(xt, yt, epochs)
+        else:
+            trainer.train_batches(xt, yt, plan, keys, done, epochs)
+        done += epochs
+
+    train(2)  # compile the loop
     trainer.evaluate(xt, yt)  # and the measures
-    steps = 4
+    epochs = 4
     while True:
         start = time.perf_counter()
-        trainer.train_full(xt, yt, steps)
+        train(epochs)
         trainer.evaluate(xt, yt)  # forces completion (and is what a record costs)
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds:
-            return args.trials * steps / elapsed
-        steps = int(steps * max(2.0, 1.2 * args.seconds / max(elapsed, 1e-6)))
+            return shape.trials * epochs / elapsed
+        epochs = int(epochs * max(2.0, 1.2 * args.seconds / max(elapsed, 1e-6)))
 
 
 def check_equal(args) -> float:
@@ -281,7 +359,7 @@ def check_equal(args) -> float:
     old = keras.config.floatx()
     keras.config.set_floatx("float64")  # fit casts numpy inputs to floatx
     try:
-        sizes, weights, x, y = problem(2, 50, 2, args, "float64")
+        sizes, weights, x, y = problem(Shape("check", 2, args.width, args.inputs, 50, None, 2), 2, "float64")
         trainer = make_trainer(sizes, 2, "float64")
         trainer.set_weights(weights)
         trainer.train_full(trainer.cast(x), trainer.cast(y), 20)
@@ -357,30 +435,31 @@ def table(args, backend) -> bool:
             if isa_peaks[CORETYPES[arch]]:
                 print(f"matmul (float32, OpenBLAS {CORETYPES[arch]} kernels, for {arch}): {isa_peaks[CORETYPES[arch]]:.1f} GFLOP/s", flush=True)
     header = (
-        f"{'depth':>5} {'n':>6} {'precision':>13} {'baseline t-s/s':>15} {'engine t-s/s':>13} {'ratio':>8}"
-        f" {'engine GFLOP/s':>15} {'of matmul':>10} {'of ISA':>7} {'vs own':>7}  path"
+        f"{'shape':<7} {'depth':>5} {'width':>5} {'n':>6} {'batch':>5} {'precision':>13} {'baseline t-e/s':>15} {'engine t-e/s':>13}"
+        f" {'ratio':>8} {'engine GFLOP/s':>15} {'of matmul':>10} {'of ISA':>7} {'vs own':>7}  path"
     )
     print(header)
     print("-" * len(header))
-    for depth in args.depths:
-        for n in args.sizes:
-            backend.set_matmul_precision("float32")
-            base = baseline_rate(depth, n, args)  # Keras' own default precision, as a user runs it
-            flops = 6 * networks.parameter_count(networks.layer_sizes(args.inputs, args.width, depth)) * n
-            for precision in args.precision:
-                backend.set_matmul_precision(precision)
-                own = None
-                for label, path in paths:
-                    mine = engine_rate(depth, n, args, path)
-                    own = mine if path == "own" else own
-                    gflops = mine * flops / 1e9
-                    isa = isa_peaks.get(CORETYPES.get((path or "").partition("kernel:")[2]))
-                    print(
-                        f"{depth:>5} {n:>6} {precision:>13} {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x"
-                        f" {gflops:>15.1f} {gflops / peaks[precision]:>9.0%} {f'{gflops / isa:.0%}' if isa else '-':>7}"
-                        f" {f'{mine / own:.2f}x' if own else '-':>7}  {label}",
-                        flush=True,
-                    )
+    for shape in shapes(args):
+        backend.set_matmul_precision("float32")
+        base = baseline_rate(shape, args)  # Keras' own default precision, as a user runs it
+        flops = 6 * networks.parameter_count(_sizes(shape)) * shape.n
+        auto = auto_path(shape)
+        for precision in args.precision:
+            backend.set_matmul_precision(precision)
+            own = None
+            for label, path in paths:
+                mine = engine_rate(shape, args, path)
+                own = mine if path == "own" else own
+                gflops = mine * flops / 1e9
+                isa = isa_peaks.get(CORETYPES.get((path or "").partition("kernel:")[2]))
+                print(
+                    f"{shape.name:<7} {shape.depth:>5} {shape.width:>5} {shape.n:>6} {shape.batch or 'full':>5} {precision:>13}"
+                    f" {base:>15.1f} {mine:>13.1f} {mine / base:>7.1f}x {gflops:>15.1f} {gflops / peaks[precision]:>9.0%}"
+                    f" {f'{gflops / isa:.0%}' if isa else '-':>7} {f'{mine / own:.2f}x' if own else '-':>7}  {label}"
+                    f"{'  <- auto' if path == auto or (path is None and auto == 'own') else ''}",
+                    flush=True,
+                )
     return ok
 
 

@@ -457,6 +457,14 @@ int train_batches_float64(int trials, int depth, int d, int h, int n, const doub
     ENTRY(train_batches<double>(trials, depth, d, h, n, x, y, batches, steps, width, masks, per_epoch, mask_stride,
                                 params, ag, ad, parameters, lr, rho, eps, scale, block))
 }
+int adadelta_float32(float *w, float *ag, float *ad, const float *g, long m, double lr, double rho, double eps,
+                     double scale) {
+    ENTRY(adadelta<float>(w, ag, ad, g, (size_t)m, lr, rho, eps, scale))
+}
+int adadelta_float64(double *w, double *ag, double *ad, const double *g, long m, double lr, double rho, double eps,
+                     double scale) {
+    ENTRY(adadelta<double>(w, ag, ad, g, (size_t)m, lr, rho, eps, scale))
+}
 int alive_float32(int trials, int depth, int d, int h, int n, const float *x, const float *params, long parameters,
                   unsigned char *out, int block) {
     ENTRY(alive<float>(trials, depth, d, h, n, x, params, parameters, out, block))

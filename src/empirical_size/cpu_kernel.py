@@ -280,6 +280,9 @@ def _load(arch: str) -> ctypes.CDLL:
             + [pointer] * 3
             + [ctypes.c_long, f64, f64, f64, f64, i32]
         )
+        update = getattr(lib, f"adadelta_{dtype}")
+        update.argtypes = [pointer] * 4 + [ctypes.c_long, f64, f64, f64, f64]
+        update.restype = i32
         alive = getattr(lib, f"alive_{dtype}")
         alive.argtypes = [i32] * 5 + [pointer] * 2 + [ctypes.c_long, pointer, i32]
         train.restype = batches.restype = alive.restype = i32
@@ -426,6 +429,14 @@ def train_batches(
         )  # fmt: skip
 
     split_trials(trials, threads, run)
+
+
+def adadelta(lib, weights, grad_acc, delta_acc, gradients, optimizer) -> None:
+    """One Adadelta update of contiguous arrays in place (the kernel's own
+    arithmetic, vectorised), for trainers that take their products elsewhere."""
+    update = getattr(lib, f"adadelta_{weights.dtype}")
+    if update(*(_address(a, 0) for a in (weights, grad_acc, delta_acc, gradients)), weights.size, *_settings(optimizer)):
+        raise MemoryError("the CPU kernel ran out of memory")
 
 
 def dead_neurons(weights, x: np.ndarray, threads: int = 1, arch: str | None = None, block: int = ROW_BLOCK) -> np.ndarray:

@@ -23,7 +23,34 @@ from .networks import Weights
 from .trainer import AdadeltaSettings, Trainer
 
 
-class KernelTrainer(Trainer):
+class NumpyEvaluation:
+    """Outputs, MSE and size in numpy from a trainer's :meth:`get_weights`
+    (the kernel's trainer and the BLAS one)."""
+
+    def predict(self, x) -> np.ndarray:
+        """Every trial's outputs: numpy's batched products, layer by layer."""
+        h = np.asarray(x, self.dtype)
+        weights = self.get_weights()  # contiguous copies: numpy's BLAS products, as on every path
+        for i, (kernel, bias) in enumerate(weights):
+            h = np.matmul(h, kernel)
+            h += bias[:, None, :]
+            if i < len(weights) - 1:
+                np.maximum(h, 0, out=h)
+        return h
+
+    def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
+        pred = self.predict(x)[..., 0]
+        err = np.square(pred - np.asarray(y)[..., 0])
+        square = np.square(pred)
+        if mask is None:
+            mse = err.sum(axis=1) / err.shape[1]
+        else:
+            mask = np.asarray(mask, self.dtype)
+            mse, square = (err * mask).sum(axis=1) / mask.sum(axis=-1), square * mask
+        return np.asarray(mse, np.float64), np.asarray(square.sum(axis=1), np.float64)
+
+
+class KernelTrainer(NumpyEvaluation, Trainer):
     """A chunk of trials trained by the kernel built for ``arch``."""
 
     # Indices of at most this many batch positions are drawn ahead of the
@@ -121,25 +148,3 @@ class KernelTrainer(Trainer):
 
         cpu_kernel.split_trials(self.trials, cpu_threads(), own_trials)
         self.iterations += int(epochs) * plan.steps_per_epoch
-
-    def predict(self, x) -> np.ndarray:
-        """Every trial's outputs: numpy's batched products, layer by layer."""
-        h = np.asarray(x, self.dtype)
-        weights = self.get_weights()  # contiguous copies: numpy's BLAS products, as on every path
-        for i, (kernel, bias) in enumerate(weights):
-            h = np.matmul(h, kernel)
-            h += bias[:, None, :]
-            if i < len(weights) - 1:
-                np.maximum(h, 0, out=h)
-        return h
-
-    def evaluate(self, x, y, mask=None) -> tuple[np.ndarray, np.ndarray]:
-        pred = self.predict(x)[..., 0]
-        err = np.square(pred - np.asarray(y)[..., 0])
-        square = np.square(pred)
-        if mask is None:
-            mse = err.sum(axis=1) / err.shape[1]
-        else:
-            mask = np.asarray(mask, self.dtype)
-            mse, square = (err * mask).sum(axis=1) / mask.sum(axis=-1), square * mask
-        return np.asarray(mse, np.float64), np.asarray(square.sum(axis=1), np.float64)

@@ -9,6 +9,9 @@
 - ``kernel`` or ``kernel:<arch>``: the kernel, built for ``arch`` (``native``,
   the default, or a lesser instruction set, ``cpu_kernel.VARIANTS``), or an
   error where it cannot be had;
+- ``blas``: the CPU trainer of wide networks, its products by numpy's BLAS
+  and its update by the kernel (:mod:`empirical_size.blas_trainer`), which
+  ``auto`` takes on a CPU from :data:`empirical_size.trainer.BLAS_FROM_WIDTH` on;
 - ``graph``, ``xla``: TensorFlow's loop as a graph or compiled by XLA;
 - ``jax``: JAX's loop compiled by XLA, gradients from ``jax.grad``;
 - ``fused`` or ``fused:<tiling>``: JAX's fused kernel
@@ -33,7 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 SETTING = "EMPIRICAL_SIZE_PATH"
-KINDS = ("auto", "kernel", "graph", "xla", "jax", "fused", "own")
+KINDS = ("auto", "kernel", "blas", "graph", "xla", "jax", "fused", "own")
 KERAS_KINDS = ("graph", "xla", "jax", "fused", "own")  # the paths that train in Keras
 # The backend each named path needs (``own`` and ``auto``: either).
 BACKEND_OF = {"graph": "tensorflow", "xla": "tensorflow", "jax": "jax", "fused": "jax"}
@@ -66,7 +69,7 @@ class TrainingPath:
 
 def _error(source: str, value: str, why: str) -> ValueError:
     return ValueError(
-        f"{source}={value!r}: {why}; paths are auto, kernel[:<arch>], graph, xla, jax, fused[:<tiling>] or own"
+        f"{source}={value!r}: {why}; paths are auto, kernel[:<arch>], blas, graph, xla, jax, fused[:<tiling>] or own"
         f" (arch: {', '.join(ARCHES)})"
     )
 
@@ -102,12 +105,12 @@ def resolve(path: str | None = None, environ: Mapping[str, str] = os.environ) ->
     aliases fill in what neither says (the kernel's build on ``auto`` and
     ``kernel``; on ``auto``, whether a CPU takes the kernel and the fused tiling)."""
     chosen = parse(path, "path") if path else parse(environ.get(SETTING))
-    if chosen.kind not in ("auto", "kernel"):
+    if chosen.kind not in ("auto", "kernel", "blas"):
         return chosen
     arch = chosen.arch or environ.get("EMPIRICAL_SIZE_CPU_ARCH", "").strip().lower() or "native"
     if arch not in ARCHES:
         raise _error("EMPIRICAL_SIZE_CPU_ARCH", arch, f"no kernel build {arch!r}")
-    if chosen.kind == "kernel":
+    if chosen.kind in ("kernel", "blas"):
         return replace(chosen, arch=arch)
     cpu_kernel = environ.get("EMPIRICAL_SIZE_CPU_KERNEL", "auto").strip().lower() or "auto"
     if cpu_kernel not in ("auto", "0", "1"):
@@ -145,7 +148,7 @@ def likely_keras(path: TrainingPath, gpus: int = 0) -> bool:
     with GPUs asked for, or where no C++ compiler is found to build the kernel."""
     if path.keras:
         return True
-    if path.kind == "kernel":
+    if path.kind in ("kernel", "blas"):
         return False
     from .cpu_kernel import find_compiler
 

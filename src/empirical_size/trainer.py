@@ -159,11 +159,15 @@ def make_trainer(
     from . import cpu_kernel
 
     choice = paths.resolve(path)
+    if choice.kind == "blas":
+        return _blas_trainer(sizes, trials, dtype, optimizer, choice.arch)
     arch = None
     if choice.kind == "kernel":
         arch = cpu_kernel.require(choice.arch)
     elif choice.kind == "auto" and choice.kernel != "never" and not _fused_asked(choice) and not _on_gpu():
         arch = cpu_kernel.require(choice.arch) if choice.kernel == "required" else cpu_kernel.choose(_own_loop(), choice.arch)
+        if arch is not None and cpu_path_for(sizes) == "blas":
+            return _blas_trainer(sizes, trials, dtype, optimizer, arch)
     if arch is not None:
         from .kernel_trainer import KernelTrainer
 
@@ -171,6 +175,39 @@ def make_trainer(
     from .engine import make_keras_trainer
 
     return make_keras_trainer(sizes, trials, dtype, optimizer, choice)
+
+
+# From this hidden width on, ``auto`` trains on a CPU with the BLAS trainer:
+# a layer's weights and a batch's activations outgrow a core's cache and the
+# kernel's unblocked products fall behind a BLAS (measured per shape by
+# ``python -m empirical_size.bench --shapes``; benchmarks/README.md).
+BLAS_FROM_WIDTH = 256
+
+
+def cpu_path_for(sizes: Sequence[int], from_width: int = BLAS_FROM_WIDTH) -> str:
+    """``auto``'s CPU path for networks of layer ``sizes``: ``kernel``, or
+    ``blas`` for hidden layers of ``from_width`` units or more."""
+    return "blas" if max(sizes[1:-1], default=0) >= from_width else "kernel"
+
+
+def crossover_width(table: Sequence[tuple[int, float, float]]) -> int | None:
+    """The smallest width from which the BLAS trainer is at least as fast as
+    the kernel at every measured width: ``table`` holds ``(width, kernel's
+    seconds, BLAS trainer's seconds)`` at one shape each; None where it never is."""
+    rows = sorted(table)
+    for i, (width, _, _) in enumerate(rows):
+        if all(blas <= kernel for _, kernel, blas in rows[i:]):
+            return width
+    return None
+
+
+def _blas_trainer(sizes, trials, dtype, optimizer, arch):
+    """The BLAS trainer, its update by the kernel built for ``arch`` where
+    that builds (numpy's otherwise)."""
+    from . import cpu_kernel
+    from .blas_trainer import BlasTrainer
+
+    return BlasTrainer(sizes, trials, dtype, optimizer, arch if cpu_kernel.available(arch) else None)
 
 
 def _fused_asked(choice: paths.TrainingPath) -> bool:

@@ -1,0 +1,164 @@
+"""The wide networks' CPU trainer: each step's products handed to numpy's
+BLAS, Adadelta's update by the C++ kernel (numpy's where it cannot be built).
+
+Where a layer's weights and a batch's activations outgrow a core's cache
+(width 500: about 1 MB a layer per trial), the kernel's unblocked products
+fall to half the machine's matmul rate, while a BLAS blocks them for the
+cache (benchmarks/README.md). The arithmetic is the kernel's and Keras':
+the loss is each trial's own MSE (over its real samples where a mask
+marks padding), its gradients by backpropagation, Adadelta as Keras'
+``update_step`` (tested against the formula in float64). Nothing here
+imports TensorFlow, Keras or JAX.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import cpu_kernel
+from .backend import cpu_threads
+from .kernel_trainer import NumpyEvaluation
+from .minibatch import BatchPlan, packed_batch_masks, trial_batches
+from .networks import Weights
+from .trainer import AdadeltaSettings, Trainer
+
+NAME = "numpy BLAS"
+
+
+class BlasTrainer(NumpyEvaluation, Trainer):
+    """A chunk of trials as per-layer ``(trials, fan_in, fan_out)`` kernels and
+    ``(trials, fan_out)`` biases; ``arch``: the kernel build whose Adadelta
+    update it uses (None: numpy's)."""
+
+    gradient_path = NAME
+    INDEX_BLOCK = 1 << 24  # batch positions drawn ahead at a time (4 bytes each)
+
+    def __init__(self, sizes, trials: int, dtype: str = "float32", optimizer: AdadeltaSettings = AdadeltaSettings(), arch: str | None = None):
+        self.sizes, self.trials, self.dtype = list(sizes), int(trials), dtype
+        self.optimizer = optimizer
+        self.kernel_arch = arch
+        self._lib = None if arch is None else cpu_kernel.library(arch)
+        shapes = [s for a, b in zip(self.sizes[:-1], self.sizes[1:]) for s in ((self.trials, a, b), (self.trials, b))]
+        self.params = [np.zeros(s, dtype) for s in shapes]
+        self.grad_acc = [np.zeros(s, dtype) for s in shapes]
+        self.delta_acc = [np.zeros(s, dtype) for s in shapes]
+        self.iterations = 0
+
+    # -- state ----------------------------------------------------------------
+    def _fit(self, arrays, what: str) -> list[np.ndarray]:
+        arrays = [np.ascontiguousarray(a, self.dtype) for a in arrays]
+        want, got = [p.shape for p in self.params], [a.shape for a in arrays]
+        if got != want:
+            raise ValueError(f"{what} of shapes {got} do not fit {self.trials} trials of layer sizes {self.sizes} ({want})")
+        return [a.copy() for a in arrays]
+
+    def set_weights(self, weights: Weights) -> None:
+        self.params = self._fit([a for pair in weights for a in pair], "weights")
+
+    def get_weights(self) -> Weights:
+        return [(self.params[i].copy(), self.params[i + 1].copy()) for i in range(0, len(self.params), 2)]
+
+    def get_state(self) -> list[np.ndarray]:
+        counters = [np.array(self.iterations, np.int64), np.array(self.optimizer.learning_rate, np.float32)]
+        slots = [a.copy() for pair in zip(self.grad_acc, self.delta_acc) for a in pair]
+        return [*(p.copy() for p in self.params), *counters, *slots]
+
+    def set_state(self, state: list[np.ndarray]) -> None:
+        count = len(self.params)
+        if len(state) != 3 * count + 2:
+            raise ValueError(f"a state of {len(state)} arrays is not one of this trainer's ({3 * count + 2})")
+        weights, (iterations, _), slots = state[:count], state[count : count + 2], state[count + 2 :]
+        self.params = self._fit(weights, "state weights")
+        self.grad_acc = self._fit(slots[0::2], "state accumulators")
+        self.delta_acc = self._fit(slots[1::2], "state accumulators")
+        self.iterations = int(iterations)
+
+    # -- work -----------------------------------------------------------------
+    def cast(self, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, self.dtype)
+
+    def _gradients(self, x, y, mask) -> list[np.ndarray]:
+        """Each trial's gradients of its own MSE on ``x (T,m,i)``, ``y (T,m,1)``
+        (``mask (T,m)`` or ``(m,)``: 1 on real samples), Keras' order."""
+        acts, layers = [x], len(self.params) // 2
+        for i in range(layers):
+            z = np.matmul(acts[-1], self.params[2 * i])
+            z += self.params[2 * i + 1][:, None, :]
+            if i < layers - 1:
+                np.maximum(z, 0, out=z)
+            acts.append(z)
+        delta = acts[-1] - y
+        if mask is None:
+            delta *= 2 / x.shape[1]
+        else:
+            mask = np.broadcast_to(mask, x.shape[:2])
+            delta *= (2 * mask / mask.sum(axis=1, keepdims=True))[..., None].astype(self.dtype)
+        grads = [None] * len(self.params)
+        for i in reversed(range(layers)):
+            grads[2 * i] = np.matmul(acts[i].transpose(0, 2, 1), delta)
+            grads[2 * i + 1] = delta.sum(axis=1)
+            if i:
+                delta = np.matmul(delta, self.params[2 * i].transpose(0, 2, 1))
+                delta *= acts[i] > 0
+        return grads
+
+    def _update(self, grads) -> None:
+        for w, ag, ad, g in zip(self.params, self.grad_acc, self.delta_acc, grads):
+            g = np.ascontiguousarray(g, self.dtype)
+            if self._lib is not None:
+                cpu_kernel.adadelta(self._lib, w, ag, ad, g, self.optimizer)
+            else:
+                _numpy_adadelta(w, ag, ad, g, self.optimizer)
+        self.iterations += 1
+
+    def _check_data(self, x, y) -> None:
+        if np.shape(x)[0] != self.trials or np.shape(y)[:2] != np.shape(x)[:2] or np.shape(x)[2] != self.sizes[0]:
+            raise ValueError(f"data x {np.shape(x)}, y {np.shape(y)} do not fit {self.trials} trials of {self.sizes[0]} inputs")
+
+    def train_full(self, x, y, steps: int, mask=None) -> None:
+        self._check_data(x, y)
+        mask = None if mask is None else self.cast(mask)
+        with _blas_threads():
+            for _ in range(int(steps)):
+                self._update(self._gradients(x, y, mask))
+
+    def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int, lengths=None) -> None:
+        """On the batches of the shuffles' numpy reference, as the kernel's
+        trainer draws them (:meth:`KernelTrainer.train_batches`)."""
+        self._check_data(x, y)
+        keys = np.asarray(keys, np.int32)
+        lengths = None if lengths is None else np.asarray(lengths)
+        if lengths is None:
+            masks = plan.mask(self.dtype)[:, None, :]  # (steps, 1, width): every trial's
+        else:
+            masks = packed_batch_masks(plan, lengths).astype(self.dtype)  # (steps, trials, width)
+        per_epoch = plan.steps_per_epoch
+        block = max(1, self.INDEX_BLOCK // (per_epoch * plan.width * self.trials))
+        rows = np.arange(self.trials)[:, None]
+        with _blas_threads():
+            for start in range(first_epoch, first_epoch + epochs, block):
+                count = min(block, first_epoch + epochs - start)
+                batches = trial_batches(plan, keys, start, count, lengths)  # (trials, count x steps, width)
+                for s in range(batches.shape[1]):
+                    index, mask = batches[:, s, :], masks[s % per_epoch]
+                    self._update(self._gradients(x[rows, index], y[rows, index], None if mask.all() else mask))
+
+
+def _blas_threads():
+    """numpy's BLAS limited to the job's cores (``--threads``): numpy was
+    loaded before the job's setting, so its environment variables came too late."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=cpu_threads(), user_api="blas")
+
+
+def _numpy_adadelta(w, ag, ad, g, optimizer: AdadeltaSettings) -> None:
+    """Keras' ``update_step`` in numpy, in place (where the kernel cannot be built)."""
+    lr, rho, eps = optimizer.as_keras_applies()
+    g = g * g.dtype.type(optimizer.loss_scale)
+    ag *= rho
+    ag += (1 - rho) * g * g
+    delta = -(np.sqrt(ad + eps) * g) / np.sqrt(ag + eps)
+    ad *= rho
+    ad += (1 - rho) * delta * delta
+    w += w.dtype.type(lr) * delta
