@@ -77,39 +77,26 @@ class BlasTrainer(NumpyEvaluation, Trainer):
     def cast(self, a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a, self.dtype)
 
-    def _gradients(self, x, y, mask) -> list[np.ndarray]:
-        """Each trial's gradients of its own MSE on ``x (T,m,i)``, ``y (T,m,1)``
-        (``mask (T,m)`` or ``(m,)``: 1 on real samples), Keras' order."""
-        acts, layers = [x], len(self.params) // 2
-        for i in range(layers):
-            z = np.matmul(acts[-1], self.params[2 * i])
-            z += self.params[2 * i + 1][:, None, :]
-            if i < layers - 1:
-                np.maximum(z, 0, out=z)
-            acts.append(z)
-        delta = acts[-1] - y
-        if mask is None:
-            delta *= 2 / x.shape[1]
-        else:
-            mask = np.broadcast_to(mask, x.shape[:2])
-            delta *= (2 * mask / mask.sum(axis=1, keepdims=True))[..., None].astype(self.dtype)
-        grads = [None] * len(self.params)
-        for i in reversed(range(layers)):
-            grads[2 * i] = np.matmul(acts[i].transpose(0, 2, 1), delta)
-            grads[2 * i + 1] = delta.sum(axis=1)
-            if i:
-                delta = np.matmul(delta, self.params[2 * i].transpose(0, 2, 1))
-                delta *= acts[i] > 0
-        return grads
-
-    def _update(self, grads) -> None:
-        for w, ag, ad, g in zip(self.params, self.grad_acc, self.delta_acc, grads):
+    def _step(self, own: slice, x, y, mask) -> None:
+        """One step of the trials ``own`` on their data ``x``, ``y`` (and
+        ``mask``, or None: every sample real)."""
+        params = [p[own] for p in self.params]
+        grads = _gradients(params, x, y, mask)
+        for w, ag, ad, g in zip(params, (a[own] for a in self.grad_acc), (a[own] for a in self.delta_acc), grads):
             g = np.ascontiguousarray(g, self.dtype)
             if self._lib is not None:
                 cpu_kernel.adadelta(self._lib, w, ag, ad, g, self.optimizer)
             else:
                 _numpy_adadelta(w, ag, ad, g, self.optimizer)
-        self.iterations += 1
+
+    def _each_thread(self, train) -> None:
+        """``train(own)`` on a contiguous range of trials per thread, each
+        thread's BLAS on one core: BLAS threads inside one 500 x 500 product
+        wait for each other, and numpy's element-wise work then runs side by side."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            cpu_kernel.split_trials(self.trials, cpu_threads(), lambda lo, hi: train(slice(lo, hi)))
 
     def _check_data(self, x, y) -> None:
         if np.shape(x)[0] != self.trials or np.shape(y)[:2] != np.shape(x)[:2] or np.shape(x)[2] != self.sizes[0]:
@@ -117,39 +104,65 @@ class BlasTrainer(NumpyEvaluation, Trainer):
 
     def train_full(self, x, y, steps: int, mask=None) -> None:
         self._check_data(x, y)
-        mask = None if mask is None else self.cast(mask)
-        with _blas_threads():
+        mask = None if mask is None else np.broadcast_to(self.cast(mask), np.shape(x)[:2])
+
+        def own_trials(own):
             for _ in range(int(steps)):
-                self._update(self._gradients(x, y, mask))
+                self._step(own, x[own], y[own], None if mask is None else mask[own])
+
+        self._each_thread(own_trials)
+        self.iterations += int(steps)
 
     def train_batches(self, x, y, plan: BatchPlan, keys: np.ndarray, first_epoch: int, epochs: int, lengths=None) -> None:
         """On the batches of the shuffles' numpy reference, as the kernel's
-        trainer draws them (:meth:`KernelTrainer.train_batches`)."""
+        trainer draws them (:meth:`KernelTrainer.train_batches`), each thread
+        its own trials'."""
         self._check_data(x, y)
         keys = np.asarray(keys, np.int32)
         lengths = None if lengths is None else np.asarray(lengths)
         if lengths is None:
-            masks = plan.mask(self.dtype)[:, None, :]  # (steps, 1, width): every trial's
+            masks = np.broadcast_to(plan.mask(self.dtype)[:, None, :], (plan.steps_per_epoch, self.trials, plan.width))
         else:
             masks = packed_batch_masks(plan, lengths).astype(self.dtype)  # (steps, trials, width)
         per_epoch = plan.steps_per_epoch
         block = max(1, self.INDEX_BLOCK // (per_epoch * plan.width * self.trials))
-        rows = np.arange(self.trials)[:, None]
-        with _blas_threads():
+
+        def own_trials(own):
+            rows = np.arange(own.start, own.stop)[:, None]
             for start in range(first_epoch, first_epoch + epochs, block):
                 count = min(block, first_epoch + epochs - start)
-                batches = trial_batches(plan, keys, start, count, lengths)  # (trials, count x steps, width)
+                batches = trial_batches(plan, keys[own], start, count, None if lengths is None else lengths[own])
                 for s in range(batches.shape[1]):
-                    index, mask = batches[:, s, :], masks[s % per_epoch]
-                    self._update(self._gradients(x[rows, index], y[rows, index], None if mask.all() else mask))
+                    index, mask = batches[:, s, :], masks[s % per_epoch, own]
+                    self._step(own, x[rows, index], y[rows, index], None if mask.all() else mask)
+
+        self._each_thread(own_trials)
+        self.iterations += int(epochs) * per_epoch
 
 
-def _blas_threads():
-    """numpy's BLAS limited to the job's cores (``--threads``): numpy was
-    loaded before the job's setting, so its environment variables came too late."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=cpu_threads(), user_api="blas")
+def _gradients(params, x, y, mask) -> list[np.ndarray]:
+    """Each trial's gradients of its own MSE on ``x (T,m,i)``, ``y (T,m,1)``
+    (``mask (T,m)``: 1 on real samples; None: all), Keras' order."""
+    acts, layers = [x], len(params) // 2
+    for i in range(layers):
+        z = np.matmul(acts[-1], params[2 * i])
+        z += params[2 * i + 1][:, None, :]
+        if i < layers - 1:
+            np.maximum(z, 0, out=z)
+        acts.append(z)
+    delta = acts[-1] - y
+    if mask is None:
+        delta *= 2 / x.shape[1]
+    else:
+        delta *= (2 * mask / mask.sum(axis=1, keepdims=True))[..., None].astype(delta.dtype)
+    grads = [None] * len(params)
+    for i in reversed(range(layers)):
+        grads[2 * i] = np.matmul(acts[i].transpose(0, 2, 1), delta)
+        grads[2 * i + 1] = delta.sum(axis=1)
+        if i:
+            delta = np.matmul(delta, params[2 * i].transpose(0, 2, 1))
+            delta *= acts[i] > 0
+    return grads
 
 
 def _numpy_adadelta(w, ag, ad, g, optimizer: AdadeltaSettings) -> None:
