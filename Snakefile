@@ -43,6 +43,13 @@ del _name  # rules files must not late-bind to the loop's last experiment
 include: "workflow/rules/reproduction.smk"
 
 
+# A failed run's last lines: each job that failed on every attempt (a cluster
+# resubmits per the profile's retries), its rule, output and log.
+onerror:
+    for _line in failure_summary(log):
+        print(_line, file=sys.stderr)
+
+
 rule all:
     default_target: True
     input:

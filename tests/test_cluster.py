@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,145 @@ def test_memory_requests_are_within_2x_of_the_jobs_measured_peak(experiment, spe
     assert peak <= request <= 2 * peak, (request, peak)
     if path == "kernel" and spec["trials"] == 8:
         assert peak <= 300  # a small job without TensorFlow (the graph path's peaked at 820 MB)
+
+
+def _one_job_config(workdir, name, **cluster):
+    """TINY's E2 as one float64 training job (its two sizes packed, one chunk)
+    of 2,000 epochs, a checkpoint every 500: caught mid-way on any CPU by
+    the stop-after-checkpoint hook."""
+    cfg = yaml.safe_load(yaml.safe_dump(TINY))
+    cfg["dtype"] = "float64"
+    cfg["size"].update(depths=[2], trials=2, trials_per_job=2, epochs=2000, record_every=500)
+    cfg["cluster"] = {"min_runtime": 5, **cluster}
+    (workdir / "config" / name).write_text(yaml.safe_dump(cfg))
+    return "config/" + name
+
+
+def _slurm_run(workdir, config, on_first_checkpoint, timeout=900):
+    """Snakemake on the cluster with the job stopping itself at its first
+    checkpoint (a resumed job does not stop); ``on_first_checkpoint(job ids)``
+    once the checkpoint is on disk. Returns Snakemake's output; fails on a
+    non-zero exit."""
+    from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
+
+    cmd = [
+        sys.executable, "-m", "snakemake", "results/data/size.nc", "--profile", "profiles/slurm", "--configfile", config,
+        "--default-resources", "slurm_partition=debug", "mem_mb=500", "--slurm-status-command", "squeue",
+        "--slurm-init-seconds-before-status-checks", "2", "--jobs", "1", "--latency-wait", "5", "--retries", "1",
+    ]  # fmt: skip
+    env = {**os.environ, STOP_AFTER_CHECKPOINT: "1"}
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env)
+    checkpoints = workdir / "results/checkpoints/size"
+    deadline = time.time() + 300
+    while not list(checkpoints.rglob("*.npz")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    try:
+        assert list(checkpoints.rglob("*.npz")), "no checkpoint was written"
+        on_first_checkpoint(subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True, check=True).stdout.split())
+        out, _ = proc.communicate(timeout=timeout)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGINT)  # Snakemake ignores SIGTERM while waiting on SLURM
+        out, _ = proc.communicate(timeout=60)
+        pytest.fail(f"snakemake on SLURM did not finish:\n{out[-3000:]}")
+    assert proc.returncode == 0, out[-4000:]
+    return out
+
+
+def _uninterrupted(workdir, config, tmp_path) -> xr.Dataset:
+    """The same config run locally without a stop: the numbers to match."""
+    import shutil
+
+    from conftest import snakemake
+
+    clean = tmp_path / "uninterrupted"
+    shutil.copytree(workdir, clean, ignore=shutil.ignore_patterns("results", ".snakemake"))
+    snakemake(clean, "results/data/size.nc", "--configfile", config)
+    return xr.load_dataset(clean / "results/data/size.nc")
+
+
+def _jobs_since(slurm, before: int) -> list[dict]:
+    """SLURM's completion records (JobState, TimeLimit...) of the jobs after the first ``before``."""
+    lines = (slurm / "log" / "jobcomp.txt").read_text().splitlines()
+    return [dict(re.findall(r"(\w+)=(\S*)", line)) for line in lines if "JobId=" in line][before:]
+
+
+def _count(slurm) -> int:
+    comp = slurm / "log" / "jobcomp.txt"
+    return comp.read_text().count("JobId=") if comp.exists() else 0
+
+
+def _same_numbers(ours: xr.Dataset, clean: xr.Dataset) -> None:
+    from empirical_size.compare import differences
+
+    assert ours.mse.dtype == "float64"
+    assert not [d for d in differences(ours, clean) if "attribute" not in d]
+
+
+def test_a_job_cancelled_mid_way_is_resubmitted_and_resumes_with_the_same_numbers(slurm, workdir, tmp_path):
+    """Preemption: scancel once the job has a checkpoint; Snakemake resubmits
+    it (the profile's retries), it resumes from the checkpoint, and the
+    merged data set equals an uninterrupted run's, bit for bit."""
+    config = _one_job_config(workdir, "cancel.yaml")
+    before = _count(slurm)
+    _slurm_run(workdir, config, lambda ids: subprocess.run(["scancel", *ids], check=True))
+    log = next((workdir / "results/logs/size").rglob("trials*.log")).read_text()
+    resumed = re.search(r"resumed from \S+ at epoch (\d+)", log)
+    assert resumed and 0 < int(resumed[1]) < 2000, log[-2000:]  # mid-way, from its checkpoint
+    states = [j.get("JobState") for j in _jobs_since(slurm, before)]
+    assert states == ["CANCELLED", "COMPLETED"], states
+    _same_numbers(xr.load_dataset(workdir / "results/data/size.nc"), _uninterrupted(workdir, config, tmp_path))
+
+
+def test_a_job_at_its_time_limit_comes_back_with_a_longer_one_and_resumes(slurm, workdir, tmp_path):
+    """A job whose runtime request is too short (here: it stops itself past
+    its first checkpoint) is killed at its limit and resubmitted with
+    cluster.runtime_growth times the runtime; it resumes and finishes."""
+    config = _one_job_config(workdir, "timeout.yaml", min_runtime=1, gflops=1e9, safety=1, runtime_growth=3)
+    before = _count(slurm)
+    _slurm_run(workdir, config, lambda ids: None, timeout=600)
+    jobs = _jobs_since(slurm, before)
+    assert [j.get("JobState") for j in jobs] == ["TIMEOUT", "COMPLETED"], jobs
+    limits = [j.get("TimeLimit") for j in jobs]
+    assert limits == ["2", "6"], limits  # minutes: the estimate's floor (2), then 3 x 2
+    log = next((workdir / "results/logs/size").rglob("trials*.log")).read_text()
+    assert re.search(r"resumed from \S+ at epoch \d+", log), log[-2000:]
+    _same_numbers(xr.load_dataset(workdir / "results/data/size.nc"), _uninterrupted(workdir, config, tmp_path))
+
+
+def test_requests_grow_with_the_attempt(workdir):
+    """Attempt 1 is what a dry run shows; each resubmission asks for
+    cluster.runtime_growth and cluster.memory_growth times more."""
+    from conftest import snakemake
+
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config["cluster"].update(runtime_growth=2, memory_growth=1.5)
+    wildcards = {"depth": "2", "n": "1-256", "first": "0", "last": "7"}
+    first = grid.resources("size", config, wildcards, attempt=1)
+    second = grid.resources("size", config, wildcards, attempt=2)
+    third = grid.resources("size", config, wildcards, attempt=3)
+    assert second["runtime"] == 2 * first["runtime"] and third["runtime"] == 4 * first["runtime"]
+    assert second["mem_mb"] == -(-first["mem_mb"] * 3 // 2) and third["mem_mb"] >= 2 * first["mem_mb"]
+    out = snakemake(workdir, "-n", "results/jobs/size/depth2/n1-256/trials0-7.nc").stdout
+    assert f"runtime={first['runtime']}," in out and f"mem_mb={first['mem_mb']}," in out
+
+
+def test_a_failed_run_ends_with_one_line_per_job_naming_its_log(tmp_path):
+    """When a job's retries run out, Snakemake's log holds an ``Error in rule``
+    block per attempt; the workflow's onerror prints one line per job."""
+    from empirical_size import failures
+
+    block = (
+        "Error in rule size_train:\n    message: SLURM-job '7' failed, SLURM status is: 'CANCELLED'\n    jobid: 1\n"
+        "    output: results/jobs/size/depth2/n1-256/trials0-1.nc\n"
+        "    log: results/logs/size/depth2/n1-256/trials0-1.log (check log file(s) for error details)\n    shell:\n        python ...\n\n"
+    )
+    other = "Error in rule fig1:\n    jobid: 4\n    output: results/fig1.png\n\n"
+    log = tmp_path / "run.snakemake.log"
+    log.write_text("Select jobs to execute...\n" + block + "Trying to restart job 1.\n" + block + other)
+    assert failures.summary([str(log)]) == [
+        "empirical-size: size_train results/jobs/size/depth2/n1-256/trials0-1.nc failed (2 attempts); its log: results/logs/size/depth2/n1-256/trials0-1.log",
+        "empirical-size: fig1 results/fig1.png failed (1 attempt)",
+    ]
+    assert failures.summary(tmp_path / "missing.log") == []
+    snakefile = (Path(__file__).parents[1] / "Snakefile").read_text()
+    assert "onerror:" in snakefile and "failure_summary(log)" in snakefile

@@ -10,7 +10,8 @@ renamed, so a kill while writing leaves the previous one.
 For tests of kill and resume, ``EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT=1``
 makes a job stop itself (SIGSTOP) once its first checkpoint is on disk, so
 that a test kills it mid-way on any CPU, however fast, without a job long
-enough to outlast a polling loop.
+enough to outlast a polling loop; a job that resumed from a checkpoint does
+not stop (a resubmitted cluster job finishes).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ STOP_AFTER_CHECKPOINT = "EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT"
 
 class Checkpoint:
     _stopped = False  # this process stopped itself once (STOP_AFTER_CHECKPOINT)
+    resumed = False  # this job went on from a checkpoint of an earlier run
 
     def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1):
         self.path = Path(path)
@@ -60,7 +62,8 @@ class Checkpoint:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        if os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP") and not Checkpoint._stopped:
+        stop = os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP")
+        if stop and not Checkpoint._stopped and not self.resumed:
             Checkpoint._stopped = True
             log.warning("stopping this process after its first checkpoint, as %s=1 asks (a test's hook)", STOP_AFTER_CHECKPOINT)
             os.kill(os.getpid(), signal.SIGSTOP)  # a test's kill finds the job here, its checkpoint complete
@@ -80,6 +83,7 @@ class Checkpoint:
         except Exception as err:  # noqa: BLE001 - a damaged checkpoint only costs a restart
             log.warning("ignoring unreadable checkpoint %s: %s", self.path, err)
             return None
+        self.resumed = True
         return meta["done"], state, records
 
     def remove(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
 import pkgutil
 
 from . import experiments, paths
@@ -83,17 +84,25 @@ def checkpoints(experiment: str, wildcards: dict) -> bool:
     return EXPERIMENTS[e.kind(wildcards)].checkpoints if e.trained_by else e.checkpoints
 
 
-def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0) -> dict:
+def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0, attempt: int = 1) -> dict:
     """A training job's cluster requests, from its spec and its record's
     work; its memory for the path it will take
     (:func:`empirical_size.paths.likely_keras`: Keras' with ``gpus`` asked
-    for or a Keras path set, else the CPU kernel's)."""
+    for or a Keras path set, else the CPU kernel's). A job resubmitted
+    after a failure (its ``attempt`` 2, 3, ...: killed at its time limit, out
+    of memory, preempted) asks for ``cluster.runtime_growth`` and
+    ``cluster.memory_growth`` times more at each attempt."""
     e = EXPERIMENTS[experiment]
     spec = e.spec(config, **wildcards)
     work = e.work or job_work
     keras = paths.likely_keras(paths.resolve(), gpus)
+    c = config["cluster"]
+    grow = lambda key: c.get(key, 1) ** (max(int(attempt), 1) - 1)  # noqa: E731 - the schema's defaults where validated
     try:
-        return {"runtime": runtime_minutes(spec, config["cluster"], work), "mem_mb": mem_mb(spec, keras, work)}
+        return {
+            "runtime": int(math.ceil(runtime_minutes(spec, c, work) * grow("runtime_growth"))),
+            "mem_mb": int(math.ceil(mem_mb(spec, keras, work) * grow("memory_growth"))),
+        }
     except KeyError as err:
         if e.work:
             raise

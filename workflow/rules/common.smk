@@ -18,6 +18,7 @@ sys.path.insert(0, str(SRC))
 from snakemake.utils import validate
 from empirical_size import grid
 from empirical_size.config_check import schema_error
+from empirical_size.failures import summary as failure_summary
 
 # One line naming the key and the closest valid one, and nothing else (the
 # validator's own message dumps the schema, a WorkflowError adds a traceback);
@@ -122,16 +123,20 @@ def table_code(name):
 
 
 def runtime_of(name):
-    """Cluster runtime request (minutes) of a training job, from its spec."""
-    return lambda wildcards: grid.resources(name, config, dict(wildcards))["runtime"]
+    """Cluster runtime request (minutes) of a training job, from its spec,
+    longer at each resubmission (``attempt``: the profile's ``retries``)."""
+    return lambda wildcards, attempt: grid.resources(
+        name, config, dict(wildcards), attempt=attempt
+    )["runtime"]
 
 
 def mem_mb_of(name):
-    """Memory request (MB) of a training job, from its spec and its path."""
+    """Memory request (MB) of a training job, from its spec and its path,
+    larger at each resubmission."""
     gpus = gpus_of(name)
 
-    def mem_mb(wildcards):
-        return grid.resources(name, config, dict(wildcards), gpus)["mem_mb"]
+    def mem_mb(wildcards, attempt):
+        return grid.resources(name, config, dict(wildcards), gpus, attempt)["mem_mb"]
 
     return mem_mb
 
