@@ -268,6 +268,8 @@ def test_requests_grow_with_the_attempt(workdir):
     third = grid.resources("size", config, wildcards, attempt=3)
     assert second["runtime"] == 2 * first["runtime"] and third["runtime"] == 4 * first["runtime"]
     assert second["mem_mb"] == -(-first["mem_mb"] * 3 // 2) and third["mem_mb"] >= 2 * first["mem_mb"]
+    config["cluster"]["max_runtime"] = 3 * first["runtime"]  # the partition's MaxTime: a grown request stops there
+    assert grid.resources("size", config, wildcards, attempt=3)["runtime"] == 3 * first["runtime"]
     out = snakemake(workdir, "-n", "results/jobs/size/depth2/n1-256/trials0-7.nc").stdout
     assert f"runtime={first['runtime']}," in out and f"mem_mb={first['mem_mb']}," in out
 
@@ -283,8 +285,12 @@ def test_a_failed_run_ends_with_one_line_per_job_naming_its_log(tmp_path):
         "    log: results/logs/size/depth2/n1-256/trials0-1.log (check log file(s) for error details)\n    shell:\n        python ...\n\n"
     )
     other = "Error in rule fig1:\n    jobid: 4\n    output: results/fig1.png\n\n"
+    recovered = block.replace("jobid: 1", "jobid: 2").replace("trials0-1", "trials2-3")  # failed once, then finished
     log = tmp_path / "run.snakemake.log"
-    log.write_text("Select jobs to execute...\n" + block + "Trying to restart job 1.\n" + block + other)
+    log.write_text(
+        "Select jobs to execute...\n" + block + recovered + "Trying to restart job 1.\nTrying to restart job 2.\n"
+        + "Finished jobid: 2 (Rule: size_train)\n" + block + other
+    )  # fmt: skip
     assert failures.summary([str(log)]) == [
         "empirical-size: size_train results/jobs/size/depth2/n1-256/trials0-1.nc failed (2 attempts); its log: results/logs/size/depth2/n1-256/trials0-1.log",
         "empirical-size: fig1 results/fig1.png failed (1 attempt)",

@@ -428,3 +428,45 @@ def test_the_kernel_trainer_refuses_arrays_of_another_shape():
     with pytest.raises(ValueError, match="do not fit 3 trials"):
         trainer.train_full(trainer.cast(x[:2]), trainer.cast(y[:2]), 1)
 
+
+
+def test_the_blas_trainer_gives_every_trial_the_same_numbers_in_any_split_and_with_numpy_s_update(monkeypatch):
+    """Trials split over threads (each its own rows of every array) train
+    bit for bit as on one thread; where the kernel cannot be built, numpy's
+    update (the loss scale too) is the kernel's to rounding (float64)."""
+    from empirical_size import blas_trainer, cpu_kernel
+
+    if not cpu_kernel.available("native"):
+        pytest.skip("no C++ compiler here: the kernel's update cannot be built")
+    sizes, weights, x, y = small_problem(trials=5, n=30, sizes=(3, 12, 12, 1), seed=3)
+    settings = AdadeltaSettings(loss_scale=0.25)
+
+    def trained(threads, arch="native"):
+        monkeypatch.setattr(blas_trainer, "cpu_threads", lambda: threads)
+        trainer = blas_trainer.BlasTrainer(sizes, 5, "float64", settings, arch)
+        trainer.set_weights(weights)
+        trainer.train_full(trainer.cast(x), trainer.cast(y), 8)
+        return [a for pair in trainer.get_weights() for a in pair]
+
+    one = trained(1)
+    for a, b in zip(one, trained(3)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(one, trained(2, arch=None)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    want = numpy_adadelta([(k[4], b[4]) for k, b in weights], x[4], y[4], steps=8, scale=0.25)
+    np.testing.assert_allclose(one[0][4], want[0][0], rtol=0, atol=1e-12)
+
+
+def test_a_reset_comes_before_the_checkpoint_so_a_resumed_job_resets_as_an_unbroken_one(tmp_path):
+    from empirical_size.checkpoint import Checkpoint
+
+    sizes, weights, x, y = small_problem(trials=2, n=20, sizes=(3, 8, 1))
+    trainer = make_trainer(sizes, 2, "float64", PAPER)
+    trainer.set_weights(weights)
+    checkpoint = Checkpoint(tmp_path / "job.npz", {"test": 1})
+    train_and_record(trainer, x, y, epochs=30, record_every=10, checkpoint=checkpoint, reset_at_records=True)
+    done, state, records = checkpoint.load()  # saved at epoch 20, after that record's reset
+    weights_count = 2 * (len(sizes) - 1)
+    assert done == 20 and int(state[weights_count]) == 0 and float(state[weights_count + 1]) == 1.0
+    assert all(not a.any() for a in state[weights_count + 2 :])  # every accumulator zero
+    assert np.abs(state[0] - weights[0][0]).max() > 1e-6  # and the weights trained

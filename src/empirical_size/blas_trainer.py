@@ -91,12 +91,14 @@ class BlasTrainer(NumpyEvaluation, Trainer):
 
     def _each_thread(self, train) -> None:
         """``train(own)`` on a contiguous range of trials per thread, each
-        thread's BLAS on one core: BLAS threads inside one 500 x 500 product
-        wait for each other, and numpy's element-wise work then runs side by side."""
+        thread's BLAS on its share of the cores (one where there are as many
+        trials as threads): BLAS threads inside one 500 x 500 product wait
+        for each other, and numpy's element-wise work then runs side by side."""
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1, user_api="blas"):
-            cpu_kernel.split_trials(self.trials, cpu_threads(), lambda lo, hi: train(slice(lo, hi)))
+        threads = cpu_threads()
+        with threadpool_limits(limits=max(1, threads // min(threads, self.trials)), user_api="blas"):
+            cpu_kernel.split_trials(self.trials, threads, lambda lo, hi: train(slice(lo, hi)))
 
     def _check_data(self, x, y) -> None:
         if np.shape(x)[0] != self.trials or np.shape(y)[:2] != np.shape(x)[:2] or np.shape(x)[2] != self.sizes[0]:

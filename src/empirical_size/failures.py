@@ -1,23 +1,29 @@
 """What a failed run says last: one line per job that failed on every
 attempt, naming its rule, its output and its log, read from Snakemake's
-log (its ``Error in rule`` blocks, one per failed attempt)."""
+log (an ``Error in rule`` block per failed attempt, ``Finished jobid: N``
+when an attempt succeeds)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-BLOCK = re.compile(r"^Error in rule (\S+):\n((?:[ \t]+.*\n?)*)", re.M)
+EVENT = re.compile(r"^Error in rule (\S+):\n((?:[ \t]+.*\n?)*)|^Finished jobid: (\d+)", re.M)
 
 
 def failed_jobs(text: str) -> list[dict]:
-    """Each failed job once (by its output, in the order they first failed):
-    ``rule``, ``output``, ``log`` (None where the rule has none) and
-    ``attempts`` (its failed attempts in this log)."""
+    """Each job whose last attempt in ``text`` failed, once (in the order
+    they first failed): ``rule``, ``output``, ``log`` (None where the rule
+    has none) and ``attempts`` (its failed attempts). A job that failed and
+    then finished on a later attempt is not among them."""
     jobs: dict[str, dict] = {}
-    for rule, body in BLOCK.findall(text):
-        fields = dict(re.findall(r"^[ \t]+(output|log): (.*?)(?: \(check log file\(s\) for error details\))?$", body, re.M))
-        key = fields.get("output", rule)
+    for m in EVENT.finditer(text):
+        rule, body, finished = m.groups()
+        if finished is not None:
+            jobs.pop(finished, None)
+            continue
+        fields = dict(re.findall(r"^[ \t]+(jobid|output|log): (.*?)(?: \(check log file\(s\) for error details\))?$", body, re.M))
+        key = fields.get("jobid", fields.get("output", rule))
         job = jobs.setdefault(key, {"rule": rule, "output": fields.get("output"), "log": fields.get("log"), "attempts": 0})
         job["attempts"] += 1
     return list(jobs.values())
@@ -32,5 +38,6 @@ def summary(logs) -> list[str]:
     for job in failed_jobs(text):
         tries = f"{job['attempts']} attempt{'s' if job['attempts'] != 1 else ''}"
         where = f"; its log: {job['log']}" if job["log"] else ""
-        lines.append(f"empirical-size: {job['rule']} {job['output'] or ''} failed ({tries}){where}".replace("  ", " "))
+        output = f" {job['output']}" if job["output"] else ""
+        lines.append(f"empirical-size: {job['rule']}{output} failed ({tries}){where}")
     return lines

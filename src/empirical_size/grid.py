@@ -96,12 +96,12 @@ def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0, att
     spec = e.spec(config, **wildcards)
     work = e.work or job_work
     keras = paths.likely_keras(paths.resolve(), gpus)
-    c = config["cluster"]
-    grow = lambda key: c.get(key, 1) ** (max(int(attempt), 1) - 1)  # noqa: E731 - the schema's defaults where validated
+    c, again = config["cluster"], max(int(attempt), 1) - 1
     try:
+        runtime = int(math.ceil(runtime_minutes(spec, c, work) * c["runtime_growth"] ** again))
         return {
-            "runtime": int(math.ceil(runtime_minutes(spec, c, work) * grow("runtime_growth"))),
-            "mem_mb": int(math.ceil(mem_mb(spec, keras, work) * grow("memory_growth"))),
+            "runtime": min(runtime, c["max_runtime"]) if c.get("max_runtime") else runtime,
+            "mem_mb": int(math.ceil(mem_mb(spec, keras, work) * c["memory_growth"] ** again)),
         }
     except KeyError as err:
         if e.work:

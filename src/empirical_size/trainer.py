@@ -179,8 +179,9 @@ def make_trainer(
 
 # From this hidden width on, ``auto`` trains on a CPU with the BLAS trainer:
 # a layer's weights and a batch's activations outgrow a core's cache and the
-# kernel's unblocked products fall behind a BLAS (measured per shape by
-# ``python -m empirical_size.bench --shapes``; benchmarks/README.md).
+# kernel's unblocked products fall behind a BLAS. Measured on one CPU (an AMD
+# EPYC, AVX2: benchmarks/README.md), at n = 64 and batches of 500 alike, by
+# ``python benchmarks/crossover.py``, which prints this machine's crossing.
 BLAS_FROM_WIDTH = 256
 
 
@@ -207,7 +208,11 @@ def _blas_trainer(sizes, trials, dtype, optimizer, arch):
     from . import cpu_kernel
     from .blas_trainer import BlasTrainer
 
-    return BlasTrainer(sizes, trials, dtype, optimizer, arch if cpu_kernel.available(arch) else None)
+    try:
+        cpu_kernel.library(arch)
+    except cpu_kernel.KernelUnavailable:
+        arch = None
+    return BlasTrainer(sizes, trials, dtype, optimizer, arch)
 
 
 def _fused_asked(choice: paths.TrainingPath) -> bool:
