@@ -551,10 +551,11 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     resets = [i for i, k in enumerate(knobs) if k == {"optimizer_reset"}]
     top, top_se = largest_mean_size(ds)
     dead, dead_se = mean_se(e1_dead(ds), "e1_trial")
-    panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d))) for d in ds.depth.values]
-    panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band))
+    panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d)), resets) for d in ds.depth.values]
+    # E1's five steps hold no record: the reset leaves E1 as it is, no cross there
+    panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band, []))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), dpi=dpi, layout="constrained", squeeze=False)
-    for ax, (title, mean, se, trials, band) in zip(axes[0], panels):
+    for ax, (title, mean, se, trials, band, resets) in zip(axes[0], panels):
         for k, (r, idx) in enumerate(lines.items()):
             ax.errorbar(scale[idx], mean[idx], yerr=half(trials) * se[idx], fmt="o-", color=OKABE_ITO[k % len(OKABE_ITO)], capsize=3, label=f"learning rate {r:g}")
         for i in resets:
