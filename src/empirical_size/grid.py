@@ -97,11 +97,15 @@ def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0, att
     work = e.work or job_work
     keras = paths.likely_keras(paths.resolve(), gpus)
     c, again = config["cluster"], max(int(attempt), 1) - 1
+
+    def grown(value, key):  # a first attempt needs no growth keys (a config built by hand)
+        return int(math.ceil(value * c[key] ** again)) if again else value
+
     try:
-        runtime = int(math.ceil(runtime_minutes(spec, c, work) * c["runtime_growth"] ** again))
+        runtime = grown(runtime_minutes(spec, c, work), "runtime_growth")
         return {
             "runtime": min(runtime, c["max_runtime"]) if c.get("max_runtime") else runtime,
-            "mem_mb": int(math.ceil(mem_mb(spec, keras, work) * c["memory_growth"] ** again)),
+            "mem_mb": grown(mem_mb(spec, keras, work), "memory_growth"),
         }
     except KeyError as err:
         if e.work:
