@@ -59,19 +59,13 @@ class BlasTrainer(NumpyEvaluation, Trainer):
         return [(self.params[i].copy(), self.params[i + 1].copy()) for i in range(0, len(self.params), 2)]
 
     def get_state(self) -> list[np.ndarray]:
-        counters = [np.array(self.iterations, np.int64), np.array(self.optimizer.learning_rate, np.float32)]
-        slots = [a.copy() for pair in zip(self.grad_acc, self.delta_acc) for a in pair]
-        return [*(p.copy() for p in self.params), *counters, *slots]
+        return self._numpy_state(self.params, self.grad_acc, self.delta_acc)
 
     def set_state(self, state: list[np.ndarray]) -> None:
-        count = len(self.params)
-        if len(state) != 3 * count + 2:
-            raise ValueError(f"a state of {len(state)} arrays is not one of this trainer's ({3 * count + 2})")
-        weights, (iterations, _), slots = state[:count], state[count : count + 2], state[count + 2 :]
+        weights, self.iterations, grads, deltas = self._state_parts(state, len(self.params))
         self.params = self._fit(weights, "state weights")
-        self.grad_acc = self._fit(slots[0::2], "state accumulators")
-        self.delta_acc = self._fit(slots[1::2], "state accumulators")
-        self.iterations = int(iterations)
+        self.grad_acc = self._fit(grads, "state accumulators")
+        self.delta_acc = self._fit(deltas, "state accumulators")
 
     # -- work -----------------------------------------------------------------
     def cast(self, a: np.ndarray) -> np.ndarray:

@@ -86,20 +86,14 @@ class KernelTrainer(NumpyEvaluation, Trainer):
         return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
     def get_state(self) -> list[np.ndarray]:
-        grads, deltas = self.layout.unpack(self.grad_acc), self.layout.unpack(self.delta_acc)
-        slots = [np.array(a) for pair in zip(grads, deltas) for a in pair]
-        counters = [np.array(self.iterations, np.int64), np.array(self.optimizer.learning_rate, np.float32)]
-        return [*(np.array(a) for a in self.layout.unpack(self.params)), *counters, *slots]
+        unpack = self.layout.unpack
+        return self._numpy_state(unpack(self.params), unpack(self.grad_acc), unpack(self.delta_acc))
 
     def set_state(self, state: list[np.ndarray]) -> None:
-        count = len(self.layout.slots)
-        if len(state) != 3 * count + 2:
-            raise ValueError(f"a state of {len(state)} arrays is not one of this trainer's ({3 * count + 2})")
-        weights, (iterations, _), slots = state[:count], state[count : count + 2], state[count + 2 :]
+        weights, self.iterations, grads, deltas = self._state_parts(state, len(self.layout.slots))
         self.params = self._packed(weights, "state weights")
-        self.grad_acc = self._packed(slots[0::2], "state accumulators")
-        self.delta_acc = self._packed(slots[1::2], "state accumulators")
-        self.iterations = int(iterations)
+        self.grad_acc = self._packed(grads, "state accumulators")
+        self.delta_acc = self._packed(deltas, "state accumulators")
 
     # -- work -----------------------------------------------------------------
     def cast(self, a: np.ndarray) -> np.ndarray:

@@ -105,6 +105,20 @@ class Trainer:
     def set_state(self, state: list[np.ndarray]) -> None:
         raise NotImplementedError
 
+    def _numpy_state(self, weights, grads, deltas) -> list[np.ndarray]:
+        """A state in the order above from numpy arrays (copies): the CPU trainers'."""
+        counters = [np.array(self.iterations, np.int64), np.array(self.optimizer.learning_rate, np.float32)]
+        return [*(np.array(a) for a in weights), *counters, *(np.array(a) for pair in zip(grads, deltas) for a in pair)]
+
+    @staticmethod
+    def _state_parts(state: list[np.ndarray], variables: int) -> tuple[list, int, list, list]:
+        """``(weights, iterations, grads, deltas)`` of a state of ``variables``
+        variables, after checking its length."""
+        if len(state) != 3 * variables + 2:
+            raise ValueError(f"a state of {len(state)} arrays is not one of this trainer's ({3 * variables + 2})")
+        slots = state[variables + 2 :]
+        return state[:variables], int(state[variables]), slots[0::2], slots[1::2]
+
     def reset_optimizer(self) -> None:
         """A fresh optimizer on the same weights: the iteration count and
         every accumulator zero, the learning rate kept (a state's order:
