@@ -71,11 +71,11 @@ class BlasTrainer(NumpyEvaluation, Trainer):
     def cast(self, a: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(a, self.dtype)
 
-    def _step(self, own: slice, x, y, mask) -> None:
+    def _step(self, own: slice, x, y, weight) -> None:
         """One step of the trials ``own`` on their data ``x``, ``y`` (and
-        ``mask``, or None: every sample real)."""
+        ``weight`` (:func:`_loss_weights`, or None: every sample real)."""
         params = [p[own] for p in self.params]
-        grads = _gradients(params, x, y, mask)
+        grads = _gradients(params, x, y, weight)
         for w, ag, ad, g in zip(params, (a[own] for a in self.grad_acc), (a[own] for a in self.delta_acc), grads):
             g = np.ascontiguousarray(g, self.dtype)
             if self._lib is not None:
@@ -100,11 +100,11 @@ class BlasTrainer(NumpyEvaluation, Trainer):
 
     def train_full(self, x, y, steps: int, mask=None) -> None:
         self._check_data(x, y)
-        mask = None if mask is None else np.broadcast_to(self.cast(mask), np.shape(x)[:2])
+        weight = _loss_weights(None if mask is None else np.broadcast_to(self.cast(mask), np.shape(x)[:2]))
 
         def own_trials(own):
             for _ in range(int(steps)):
-                self._step(own, x[own], y[own], None if mask is None else mask[own])
+                self._step(own, x[own], y[own], None if weight is None else weight[own])
 
         self._each_thread(own_trials)
         self.iterations += int(steps)
@@ -122,6 +122,7 @@ class BlasTrainer(NumpyEvaluation, Trainer):
             masks = packed_batch_masks(plan, lengths).astype(self.dtype)  # (steps, trials, width)
         per_epoch = plan.steps_per_epoch
         block = max(1, self.INDEX_BLOCK // (per_epoch * plan.width * self.trials))
+        weights = [_loss_weights(m) for m in masks]  # each step of an epoch's, once
 
         def own_trials(own):
             rows = np.arange(own.start, own.stop)[:, None]
@@ -129,16 +130,25 @@ class BlasTrainer(NumpyEvaluation, Trainer):
                 count = min(block, first_epoch + epochs - start)
                 batches = trial_batches(plan, keys[own], start, count, None if lengths is None else lengths[own])
                 for s in range(batches.shape[1]):
-                    index, mask = batches[:, s, :], masks[s % per_epoch, own]
-                    self._step(own, x[rows, index], y[rows, index], None if mask.all() else mask)
+                    index, weight = batches[:, s, :], weights[s % per_epoch]
+                    self._step(own, x[rows, index], y[rows, index], None if weight is None else weight[own])
 
         self._each_thread(own_trials)
         self.iterations += int(epochs) * per_epoch
 
 
-def _gradients(params, x, y, mask) -> list[np.ndarray]:
+def _loss_weights(mask):
+    """Each sample's factor in its trial's MSE gradient, ``2 mask / (its
+    trial's real samples)`` as ``(T,m,1)``, from ``mask (T,m)`` (1 on real
+    samples); None where every sample is real (the factor is then 2 / m)."""
+    if mask is None or mask.all():
+        return None
+    return (2 * mask / mask.sum(axis=-1, keepdims=True))[..., None].astype(mask.dtype)
+
+
+def _gradients(params, x, y, weight) -> list[np.ndarray]:
     """Each trial's gradients of its own MSE on ``x (T,m,i)``, ``y (T,m,1)``
-    (``mask (T,m)``: 1 on real samples; None: all), Keras' order."""
+    (``weight``: :func:`_loss_weights`), Keras' order."""
     acts, layers = [x], len(params) // 2
     for i in range(layers):
         z = np.matmul(acts[-1], params[2 * i])
@@ -147,10 +157,10 @@ def _gradients(params, x, y, mask) -> list[np.ndarray]:
             np.maximum(z, 0, out=z)
         acts.append(z)
     delta = acts[-1] - y
-    if mask is None:
+    if weight is None:
         delta *= 2 / x.shape[1]
     else:
-        delta *= (2 * mask / mask.sum(axis=1, keepdims=True))[..., None].astype(delta.dtype)
+        delta *= weight
     grads = [None] * len(params)
     for i in reversed(range(layers)):
         grads[2 * i] = np.matmul(acts[i].transpose(0, 2, 1), delta)
