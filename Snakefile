@@ -53,5 +53,5 @@ onerror:
 rule all:
     default_target: True
     input:
-        grid.targets(),
+        registry.targets(),
     localrule: True

@@ -10,12 +10,13 @@ which the BLAS trainer is at least as fast at every wider one
 import argparse
 import types
 
-from empirical_size import backend
+from empirical_size.engine import backend
 
 backend.select("tensorflow")
 
-from empirical_size import bench, networks  # noqa: E402  (after the backend is selected)
-from empirical_size.trainer import BLAS_FROM_WIDTH, crossover_width  # noqa: E402
+from empirical_size.tools import bench
+from empirical_size.science import networks
+from empirical_size.engine.trainer import BLAS_FROM_WIDTH, crossover_width
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seconds", type=float, default=1.5, help="target seconds per timed measurement")

@@ -14,5 +14,5 @@ export XLA_PYTHON_CLIENT_MEM_FRACTION=0.4
 out=${OUT:-.}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/bench.log"
 python3 -c "import jax, keras; print('jax', jax.__version__, 'keras', keras.__version__, jax.devices())" 2>&1 | tee -a "$out/bench.log"
-python3 -m empirical_size.bench --backend jax --seconds 1 --precision float32 tensorfloat32 \
+python3 -m empirical_size.tools.bench --backend jax --seconds 1 --precision float32 tensorfloat32 \
     --estimate config/paper.yaml "$@" 2>&1 | tee -a "$out/bench.log"

@@ -10,11 +10,11 @@ fi
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=jax PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_MEM_FRACTION=0.4
 out=${OUT:-.}
 python3 - <<'PY' 2>&1 | tee "$out/e3.log"
-from empirical_size import backend
+from empirical_size.engine import backend
 backend.select("jax")
-from empirical_size.bench import matmul_gflops
-from empirical_size.minibatch import BatchPlan
-from empirical_size.estimate import time_shape
+from empirical_size.tools.bench import matmul_gflops
+from empirical_size.engine.minibatch import BatchPlan
+from empirical_size.tools.estimate import time_shape
 print("device:", backend.device())
 for p in ("float32", "tensorfloat32"):
     backend.set_matmul_precision(p)
@@ -26,5 +26,5 @@ for trials in (128, 1024, 7552):
     print(f"mini-batch keep, depth 4, n 2500, {trials} trials: {t.epoch_seconds * 1e3:.3f} ms/epoch "
           f"({t.epoch_seconds / 10 * 1e6:.1f} us/step), compile {t.compile_seconds:.1f} s", flush=True)
 PY
-python3 -m empirical_size.bench --backend jax --no-check --no-table --seconds 0.5 \
+python3 -m empirical_size.tools.bench --backend jax --no-check --no-table --seconds 0.5 \
     --estimate config/paper.yaml --parts "E3 mini-batch" "$@" 2>&1 | tee -a "$out/e3.log"

@@ -24,8 +24,8 @@ for precision in tensorfloat32 float32; do
     [ -n "$best" ] || continue
     echo "$precision: tiling $best (float64 check exit status $f64)" | tee -a "$log"
     # no float64 check here: the best tiling may not fit float64's shared memory
-    EMPIRICAL_SIZE_FUSED=$best timeout 100 python3 -m empirical_size.bench --backend jax --seconds 0.4 \
+    EMPIRICAL_SIZE_FUSED=$best timeout 100 python3 -m empirical_size.tools.bench --backend jax --seconds 0.4 \
         --depths 4 2 --sizes 2500 500 20 --precision "$precision" --no-check 2>&1 | tee -a "$out/bench.log"
-    [ -z "$ESTIMATE" ] || EMPIRICAL_SIZE_FUSED=$best python3 -m empirical_size.bench --backend jax --no-check --no-table \
+    [ -z "$ESTIMATE" ] || EMPIRICAL_SIZE_FUSED=$best python3 -m empirical_size.tools.bench --backend jax --no-check --no-table \
         --seconds 0.3 --precision "$precision" --estimate config/paper.yaml 2>&1 | tee -a "$out/estimate.log"
 done

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from empirical_size import backend
+from empirical_size.engine import backend
 
 # Triton stages a tile's products in shared memory: 128 samples at width 64
 # in IEEE float32 asked for 238 KB at depth 4 (H200: 227 KB). Measured on an
@@ -33,8 +33,8 @@ SECTION = {"inputs": 3, "width": 64}
 def trained_weights(depth, n, trials, setting, dtype, steps):
     import numpy as np
 
-    from empirical_size import networks
-    from empirical_size.trainer import make_trainer
+    from empirical_size.science import networks
+    from empirical_size.engine.trainer import make_trainer
 
     os.environ["EMPIRICAL_SIZE_PATH"] = "jax" if setting == "0" else f"fused:{setting}"
     rng = np.random.default_rng(1)
@@ -61,8 +61,9 @@ def gradient_check():
     import jax
     import numpy as np
 
-    from empirical_size import fused, networks
-    from empirical_size.engine import build_model, per_trial_mse
+    from empirical_size.engine import fused
+    from empirical_size.science import networks
+    from empirical_size.engine.keras_trainer import build_model, per_trial_mse
 
     rng = np.random.default_rng(0)
     trials, n = 128, 2500
@@ -85,8 +86,8 @@ def gradient_check():
 
 
 def sweep(seconds):
-    from empirical_size.minibatch import BatchPlan
-    from empirical_size.estimate import time_shape
+    from empirical_size.engine.minibatch import BatchPlan
+    from empirical_size.tools.estimate import time_shape
 
     def rate(setting, depth, n, trials, plan=None):
         os.environ["EMPIRICAL_SIZE_PATH"] = "jax" if setting == "0" else f"fused:{setting}"

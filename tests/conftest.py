@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 # In-process tests train on TensorFlow unless the environment says otherwise;
 # cross-backend tests run each backend in its own subprocess.
-from empirical_size import backend  # noqa: E402
+from empirical_size.engine import backend
 
 backend.select(os.environ.get("KERAS_BACKEND", "tensorflow"), "float64")
 

@@ -12,7 +12,6 @@ import textwrap
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import snakemake
 
 TOY_SCHEMA = {
@@ -28,7 +27,7 @@ TOY_SCHEMA = {
 FILES = {
     "__init__.py": '"""E9, a toy: each trial draws k normal numbers and keeps their mean."""\n',
     "record.py": '''
-        from ...record import ConfigError, Experiment, Merge, common_spec
+        from ...plan.record import ConfigError, Experiment, Merge, common_spec
 
         JOB = "results/jobs/toy/k{k}.nc"
 
@@ -63,7 +62,7 @@ FILES = {
         import numpy as np
         import xarray as xr
 
-        from ... import seeding
+        from ...science import seeding
         from ..common import JobSpec
 
 
@@ -208,15 +207,15 @@ def test_changing_a_new_experiments_setting_reruns_only_its_jobs(workdir):
 
 
 def test_a_record_without_a_work_estimate_that_the_generic_one_cannot_read_says_so(monkeypatch):
-    from empirical_size import grid
-    from empirical_size.record import Experiment
+    from empirical_size.plan import registry, resources
+    from empirical_size.plan.record import Experiment
 
     toy = Experiment("toy", "E9", "results/jobs/toy/k{k}.nc", lambda config: [], lambda config, k: {"k": int(k)})
-    monkeypatch.setitem(grid.EXPERIMENTS, "toy", toy)
+    monkeypatch.setitem(registry.EXPERIMENTS, "toy", toy)
     config = {"cluster": {"gflops": 10, "safety": 2, "min_runtime": 5}}
-    with pytest.raises(grid.ConfigError, match=r"E9 toy: .*no 'depth'.*give its record a work function"):
-        grid.resources("toy", config, {"k": "3"})
-    monkeypatch.setitem(grid.EXPERIMENTS, "toy", Experiment(**{**toy.__dict__, "work": lambda spec: (6e12, 2**30)}))
-    asked = grid.resources("toy", config, {"k": "3"})
+    with pytest.raises(registry.ConfigError, match=r"E9 toy: .*no 'depth'.*give its record a work function"):
+        registry.resources("toy", config, {"k": "3"})
+    monkeypatch.setitem(registry.EXPERIMENTS, "toy", Experiment(**{**toy.__dict__, "work": lambda spec: (6e12, 2**30)}))
+    asked = registry.resources("toy", config, {"k": "3"})
     assert asked["runtime"] == 22  # 10 min at 10 GFLOP/s, twice, + 2
-    assert asked["mem_mb"] in {int(grid.PROCESS_MB[p] + grid.ARRAY_FACTOR[p] * 1024) for p in ("kernel", "keras")}  # 1 GiB of arrays
+    assert asked["mem_mb"] in {int(resources.PROCESS_MB[p] + resources.ARRAY_FACTOR[p] * 1024) for p in ("kernel", "keras")}  # 1 GiB of arrays

@@ -8,12 +8,12 @@ import sys
 
 from conftest import ROOT
 
-from empirical_size import cpu_kernel
+from empirical_size.engine import cpu_kernel
 
 
 def test_benchmark_smoke_run_prints_ratios():
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-m", "empirical_size.bench", "--quick"], capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run([sys.executable, "-m", "empirical_size.tools.bench", "--quick"], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert re.search(r"max \|MSE difference\| = (\d\.\d\de-(1\d|[2-9]\d)|0\.00e\+00)", out), out  # below 1e-9
@@ -49,7 +49,7 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
         " full_batch_below: 300, batch_size: 128, variants: [keep, resample]}\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "empirical_size.bench", "--no-table", "--seconds", "0.05", "--estimate", str(config)]
+    cmd = [sys.executable, "-m", "empirical_size.tools.bench", "--no-table", "--seconds", "0.05", "--estimate", str(config)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
@@ -67,7 +67,7 @@ def test_estimate_times_every_job_shape_of_a_config(tmp_path):
 
 
 def test_the_paper_shapes_are_each_experiments_network_and_batches():
-    from empirical_size import bench
+    from empirical_size.tools import bench
 
     rows = {s.name: s for s in bench.shapes(bench.parse(["--shapes", "paper"]))}
     assert list(rows) == ["E2", "E3", "E4", "E5", "E8", "E8 500"]

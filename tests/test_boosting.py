@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size.experiments.boosting import job as boosting
 from empirical_size.experiments.boosting import analysis
+from empirical_size.experiments.boosting import job as boosting
 
 TINY = dict(width=8, trials=3, checkpoints=(5, 20), grid_points=50, dtype="float64", keep_outputs=True)
 
@@ -23,7 +23,7 @@ def test_amplitude_zero_is_plain_training_exactly_for_every_low_function(jobs):
         np.testing.assert_array_equal(plain.output.sel(low=low).values, plain.output.isel(low=0).values)
         np.testing.assert_array_equal(plain.train_error.sel(low=low).values, plain.train_error.isel(low=0).values)
     # and the same networks trained alone on t, without boosting's machinery
-    from empirical_size.trainer import AdadeltaSettings, make_trainer
+    from empirical_size.engine.trainer import AdadeltaSettings, make_trainer
 
     job = boosting.Job(amplitude=0.0, **TINY)
     x, grid = job.inputs()

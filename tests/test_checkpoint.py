@@ -11,10 +11,9 @@ import time
 import numpy as np
 import pytest
 import xarray as xr
-
 from conftest import ROOT
 
-from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
+from empirical_size.training.checkpoint import STOP_AFTER_CHECKPOINT
 
 # the killed run stops itself after its first checkpoint (2 records: 400 epochs), so it is caught mid-way on any CPU
 SPEC = {"depth": 2, "n": 300, "first_trial": 0, "trials": 4, "epochs": 2000, "record_every": 200, "width": 32}
@@ -69,7 +68,7 @@ def test_killed_job_resumes_to_the_same_numbers(tmp_path, job, spec, variables):
 
 
 def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
-    from empirical_size.checkpoint import Checkpoint
+    from empirical_size.training.checkpoint import Checkpoint
 
     ckpt = Checkpoint(tmp_path / "c.npz", {"epochs": 10})
     ckpt.save(5, [np.zeros(3)], {"mse": [np.ones(2)]})
@@ -80,7 +79,7 @@ def test_a_checkpoint_of_another_spec_is_ignored(tmp_path):
 
 
 def test_a_checkpoint_of_an_engine_that_trained_differently_is_ignored(tmp_path, monkeypatch):
-    from empirical_size import checkpoint
+    from empirical_size.training import checkpoint
 
     checkpoint.Checkpoint(tmp_path / "c.npz", {"epochs": 10}).save(5, [np.zeros(3)], {"mse": [np.ones(2)]})
     monkeypatch.setattr(checkpoint, "TRAINING_FORMAT", checkpoint.TRAINING_FORMAT + 1)

@@ -8,8 +8,12 @@ import pytest
 import xarray as xr
 import yaml
 
-from empirical_size import claims, reproduction
-from empirical_size.claims import batching, knots, linearity, minima, size
+from empirical_size.analysis import claims, reproduction
+from empirical_size.experiments.batching import claims as batching
+from empirical_size.experiments.knots import claims as knots
+from empirical_size.experiments.linearity import claims as linearity
+from empirical_size.experiments.minima import claims as minima
+from empirical_size.experiments.size import claims as size
 
 SETTINGS, CLAIMS = reproduction.load_reference()
 BY_ID = {c.id: c for c in CLAIMS}
@@ -543,7 +547,7 @@ def test_pairing_tells_what_the_unpaired_test_cannot():
 def test_the_trials_that_would_settle_an_inconclusive_verdict():
     """Spread 1 between trials, mean 1 from the edge: n = 7 is the first
     where t(n - 1) / sqrt(n) < 1 (2.447 / 2.646 = 0.92; at 6, 1.05)."""
-    from empirical_size.stats import trials_to_settle
+    from empirical_size.analysis.stats import trials_to_settle
 
     assert trials_to_settle(1.0, 0.5, 4, 0.0) == 7  # s.e. 0.5 on 4 trials: spread 1
     assert trials_to_settle(0.0, 0.5, 4, 0.0) is None  # on the edge: no number of trials
@@ -555,7 +559,7 @@ def test_the_trials_that_would_settle_an_inconclusive_verdict():
 
 
 def test_holm_keeps_the_rejections_that_stand_across_the_family():
-    from empirical_size.stats import holm
+    from empirical_size.analysis.stats import holm
 
     assert holm([0.01, 0.04, 0.03, None], family=3) == [True, False, False, None]  # 0.01 <= 0.05/3; 0.03 > 0.05/2 stops
     assert holm([0.001, 0.02], family=2) == [True, True]

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 import xarray as xr
 import yaml
-
 from test_workflow import TINY
 
-from empirical_size import grid
+from empirical_size.plan import registry, resources
 
 HERE = Path(__file__).parent / "cluster"
 BASE = Path("/tmp/empirical-size-slurm")
@@ -96,8 +95,8 @@ def test_gpus_come_from_the_cluster_profile_only(workdir):
     cluster = cluster.stdout + cluster.stderr
     jobs = [block for block in re.split(r"\n(?:local)?rule ", cluster)[1:] if "resources:" in block]
     asking = {b.split(":")[0] for b in jobs if "gpu=1" in b}
-    trains = {f"{name}_train" for name in grid.EXPERIMENTS}
-    gpu = {f"{name}_train" for name, e in grid.EXPERIMENTS.items() if e.gpu}
+    trains = {f"{name}_train" for name in registry.EXPERIMENTS}
+    gpu = {f"{name}_train" for name, e in registry.EXPERIMENTS.items() if e.gpu}
     assert gpu == trains - {"knots_train"}  # E6's counts: numpy and a few steps of tiny networks
     # every rule a job of this run asks a GPU, but E6's training: default-resources,
     # read by Snakemake for local rules too, which it never submits
@@ -106,7 +105,7 @@ def test_gpus_come_from_the_cluster_profile_only(workdir):
     assert {r.name for r in rules} - local_rules == trains  # submitted: the training rules alone
     # memory for the path each will take: the CPU kernel's here, Keras' on a GPU
     local_mb, cluster_mb = (max(int(m) for m in re.findall(r"size_train:.*?mem_mb=(\d+)", out, re.S)) for out in (local, cluster))
-    assert local_mb < grid.PROCESS_MB["keras"] <= cluster_mb
+    assert local_mb < resources.PROCESS_MB["keras"] <= cluster_mb
     knots_mb = [max(int(m) for m in re.findall(r"knots_train:.*?mem_mb=(\d+)", out, re.S)) for out in (local, cluster)]
     assert knots_mb[0] == knots_mb[1]  # no GPU asked: the kernel's path either way
 
@@ -146,7 +145,7 @@ def test_memory_requests_are_within_2x_of_the_jobs_measured_peak(experiment, spe
     proc = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     peak = float(proc.stdout.split()[-1])
-    request = grid.mem_mb(spec, keras=path != "kernel")
+    request = resources.mem_mb(spec, keras=path != "kernel")
     assert peak <= request <= 2 * peak, (request, peak)
     if path == "kernel" and spec["trials"] == 8:
         assert peak <= 300  # a small job without TensorFlow (the graph path's peaked at 820 MB)
@@ -169,7 +168,7 @@ def _slurm_run(workdir, config, on_first_checkpoint, timeout=900):
     checkpoint (a resumed job does not stop); ``on_first_checkpoint(job ids)``
     once the checkpoint is on disk. Returns Snakemake's output; fails on a
     non-zero exit."""
-    from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
+    from empirical_size.training.checkpoint import STOP_AFTER_CHECKPOINT
 
     cmd = [
         sys.executable, "-m", "snakemake", "results/data/size.nc", "--profile", "profiles/slurm", "--configfile", config,
@@ -218,7 +217,7 @@ def _count(slurm) -> int:
 
 
 def _same_numbers(ours: xr.Dataset, clean: xr.Dataset) -> None:
-    from empirical_size.compare import differences
+    from empirical_size.analysis.compare import differences
 
     assert ours.mse.dtype == "float64"
     assert not [d for d in differences(ours, clean) if "attribute" not in d]
@@ -263,13 +262,13 @@ def test_requests_grow_with_the_attempt(workdir):
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     config["cluster"].update(runtime_growth=2, memory_growth=1.5)
     wildcards = {"depth": "2", "n": "1-256", "first": "0", "last": "7"}
-    first = grid.resources("size", config, wildcards, attempt=1)
-    second = grid.resources("size", config, wildcards, attempt=2)
-    third = grid.resources("size", config, wildcards, attempt=3)
+    first = registry.resources("size", config, wildcards, attempt=1)
+    second = registry.resources("size", config, wildcards, attempt=2)
+    third = registry.resources("size", config, wildcards, attempt=3)
     assert second["runtime"] == 2 * first["runtime"] and third["runtime"] == 4 * first["runtime"]
     assert second["mem_mb"] == -(-first["mem_mb"] * 3 // 2) and third["mem_mb"] >= 2 * first["mem_mb"]
     config["cluster"]["max_runtime"] = 3 * first["runtime"]  # the partition's MaxTime: a grown request stops there
-    assert grid.resources("size", config, wildcards, attempt=3)["runtime"] == 3 * first["runtime"]
+    assert registry.resources("size", config, wildcards, attempt=3)["runtime"] == 3 * first["runtime"]
     out = snakemake(workdir, "-n", "results/jobs/size/depth2/n1-256/trials0-7.nc").stdout
     assert f"runtime={first['runtime']}," in out and f"mem_mb={first['mem_mb']}," in out
 
@@ -277,7 +276,7 @@ def test_requests_grow_with_the_attempt(workdir):
 def test_a_failed_run_ends_with_one_line_per_job_naming_its_log(tmp_path):
     """When a job's retries run out, Snakemake's log holds an ``Error in rule``
     block per attempt; the workflow's onerror prints one line per job."""
-    from empirical_size import failures
+    from empirical_size.plan import failures
 
     block = (
         "Error in rule size_train:\n    message: SLURM-job '7' failed, SLURM status is: 'CANCELLED'\n    jobid: 1\n"

@@ -7,22 +7,23 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
-from empirical_size import grid
+from empirical_size.plan import registry
 
 pytest.importorskip("snakemake")
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.utils import validate  # noqa: E402
-from empirical_size.experiments.degenerate import record as e1
-from empirical_size.experiments.size import record as e2
+
 from empirical_size.experiments.batching import record as e3
-from empirical_size.experiments.minima import record as e4
-from empirical_size.experiments.linearity import record as e5
+from empirical_size.experiments.degenerate import record as e1
 from empirical_size.experiments.knots import record as e6
+from empirical_size.experiments.linearity import record as e5
+from empirical_size.experiments.minima import record as e4
 from empirical_size.experiments.sensitivity import record as e7
+from empirical_size.experiments.size import record as e2
 
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -47,7 +48,7 @@ typo = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10)
 
 def expand(config):
     """What the workflow does with a config before any job starts."""
-    grid.check(config)
+    registry.check(config)
     from empirical_size.experiments.degenerate import job as degenerate
     from empirical_size.experiments.knots import job as knots
     from empirical_size.experiments.linearity import job as linearity
@@ -91,7 +92,7 @@ def test_random_config_is_accepted_or_refused_naming_the_key(path, value, misspe
     try:
         validate(config, SCHEMA)
         expand(config)
-    except (WorkflowError, grid.ConfigError, ValueError) as err:
+    except (WorkflowError, registry.ConfigError, ValueError) as err:
         message = str(err)
         assert key in message or path[-1] in message, f"{path} -> {value!r}: message does not name the key:\n{message[:600]}"
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from test_engine import PAPER, numpy_adadelta, small_problem
 
-from empirical_size import cpu_kernel
+from empirical_size.engine import cpu_kernel
 
 ARCHES = ["native", *cpu_kernel.VARIANTS]
 
@@ -96,9 +96,9 @@ def test_threads_split_trials_without_changing_a_bit():
 def test_threads_drawing_their_own_trials_batches_change_no_bit(monkeypatch):
     """The engine's mini-batches on the kernel: each thread draws its own
     trials' shuffles (packed sizes, one epoch a block) and trains them."""
-    from empirical_size import kernel_trainer
-    from empirical_size.minibatch import BatchPlan, trial_keys
-    from empirical_size.trainer import make_trainer
+    from empirical_size.engine import kernel_trainer
+    from empirical_size.engine.minibatch import BatchPlan, trial_keys
+    from empirical_size.engine.trainer import make_trainer
 
     sizes, weights, x, y = small_problem(trials=5, n=48)
     lengths = np.array([48, 33, 36, 48, 40])  # three batches of 16 an epoch each
@@ -118,7 +118,7 @@ def test_threads_drawing_their_own_trials_batches_change_no_bit(monkeypatch):
 
 
 def test_without_a_compiler_auto_falls_back_and_a_forced_kernel_fails(monkeypatch):
-    from empirical_size.trainer import make_trainer
+    from empirical_size.engine.trainer import make_trainer
 
     def unavailable(arch=None):
         raise cpu_kernel.KernelUnavailable("no C++ compiler found")
@@ -176,7 +176,7 @@ def test_a_batch_trains_on_its_real_positions_only(arch):
 def test_jobs_record_the_compiler_that_built_the_kernel(arch, monkeypatch):
     """For every build this CPU runs: what a job records names the build,
     the instruction set it reports and its flags."""
-    from empirical_size import backend
+    from empirical_size.engine import backend
 
     monkeypatch.setattr(cpu_kernel, "_USED", {})
     cpu_kernel.Layout([3, 8, 1], "float32", arch)  # computing with a build records it
@@ -192,7 +192,7 @@ def test_jobs_record_the_compiler_that_built_the_kernel(arch, monkeypatch):
 def test_dead_neuron_counts_equal_numpys_on_every_variant(arch, dtype):
     """E1's counts by the kernel's fused pass equal the numpy definition's,
     at a width that is not whole vectors, over 2 row blocks, with NaN rows."""
-    from empirical_size.measures import dead_neurons
+    from empirical_size.experiments.degenerate.measures import dead_neurons
 
     rng = np.random.default_rng(3)
     sizes = [3, 13, 13, 13, 1]
@@ -226,7 +226,7 @@ def test_each_variant_builds_for_its_own_instruction_set(arch):
 
 
 def test_an_unknown_variant_fails_naming_the_setting(monkeypatch):
-    from empirical_size.trainer import make_trainer
+    from empirical_size.engine.trainer import make_trainer
 
     monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "kernel:x86-64-v9")
     with pytest.raises(ValueError, match="EMPIRICAL_SIZE_PATH='kernel:x86-64-v9'.*no kernel build"):
@@ -266,7 +266,7 @@ def test_auto_trains_with_the_backend_where_a_variant_is_slower(monkeypatch, cap
     assert cpu_kernel.choose("jax.grad", "x86-64") == "x86-64"  # it beat JAX's XLA loop
     assert cpu_kernel.describe(cpu_kernel.library("x86-64")) not in (cpu_kernel.built_with() or "")  # loaded, not used
     # and TensorFlow's trainer, choosing once, takes its graph
-    from empirical_size.trainer import make_trainer
+    from empirical_size.engine.trainer import make_trainer
 
     assert make_trainer([3, 8, 1], 2, "float64").kernel_arch is None
     monkeypatch.setenv("EMPIRICAL_SIZE_PATH", "kernel")  # forced: the alias's build

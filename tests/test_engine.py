@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from empirical_size import networks
-from empirical_size.minibatch import BatchPlan
-from empirical_size.trainer import AdadeltaSettings, make_trainer
+from empirical_size.engine.minibatch import BatchPlan
+from empirical_size.engine.trainer import AdadeltaSettings, make_trainer
 from empirical_size.experiments.size.job import SizeJob, run
-from empirical_size.training import train_and_record
+from empirical_size.science import networks
+from empirical_size.training.loop import train_and_record
 
 PAPER = AdadeltaSettings(learning_rate=1.0, rho=0.95, epsilon=1e-8)
 
@@ -158,19 +158,19 @@ def loop(request, monkeypatch):
     every way must give the same numbers."""
     import keras
 
-    from empirical_size import paths
+    from empirical_size.engine import path_setting
 
     if (request.param == "jax") != (keras.backend.backend() == "jax") and request.param not in ("kernel", "blas"):
         pytest.skip(f"the {request.param} loop is another backend's")
-    monkeypatch.setenv(paths.SETTING, request.param)
+    monkeypatch.setenv(path_setting.SETTING, request.param)
     return request.param
 
 
 def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
-    from empirical_size import steps
+    from empirical_size.engine import keras_steps
 
     # lanes of 5 trials on the graph path: 26 lanes, the last of 3
-    monkeypatch.setattr(steps.TensorFlowSteps, "LANE_SAMPLES", 5 * 60)
+    monkeypatch.setattr(keras_steps.TensorFlowSteps, "LANE_SAMPLES", 5 * 60)
     chunk = run(job(trials=128))
     for t in (0, 4, 5, 64, 127):  # lane edges and the last, short lane
         alone = run(job(first_trial=t, trials=1))
@@ -181,7 +181,7 @@ def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
 
 
 def test_cpu_lanes_cover_every_trial_once_within_the_sample_budget():
-    from empirical_size.backend import cpu_threads
+    from empirical_size.engine.backend import cpu_threads
 
     trainer = make_trainer([3, 8, 1], 37, path="graph")
     threads = cpu_threads()
@@ -253,9 +253,9 @@ def test_records_fall_every_record_every_epochs():
 @pytest.mark.parametrize("mode", ["keep", "resample"])
 def test_mini_batch_trial_in_a_chunk_equals_the_trial_alone_float64(mode, monkeypatch):
     """Also through the padded, multi-epoch compiled calls."""
-    from empirical_size import training
+    from empirical_size.training import loop
 
-    monkeypatch.setattr(training, "TARGET_CALL_SECONDS", 1e6)  # blocks as long as a record interval
+    monkeypatch.setattr(loop, "TARGET_CALL_SECONDS", 1e6)  # blocks as long as a record interval
     spec = dict(n=50, batch_size=16, batch_mode=mode, epochs=30, record_every=10)
     chunk = run(job(trials=4, **spec))
     alone = run(job(first_trial=2, trials=1, **spec))
@@ -266,7 +266,7 @@ def test_mini_batch_trial_in_a_chunk_equals_the_trial_alone_float64(mode, monkey
 
 
 def test_a_diverging_trial_is_flagged_and_leaves_its_chunk_alone():
-    from empirical_size.training import divergence
+    from empirical_size.training.loop import divergence
 
     sizes, weights, x, y = small_problem(trials=3, n=30)
     y_bad = y.copy()
@@ -286,7 +286,7 @@ def test_a_diverging_trial_is_flagged_and_leaves_its_chunk_alone():
 
 
 def test_divergence_flags_the_first_bad_record():
-    from empirical_size.training import divergence
+    from empirical_size.training.loop import divergence
 
     mse = np.array([[1.0, 0.5, 0.4], [1.0, np.nan, np.nan], [1.0, 0.9, np.inf]])
     size = np.ones_like(mse)
@@ -299,8 +299,8 @@ def test_device_batches_are_the_reference_batches(mode, shuffle):
     """The shuffles drawn inside the compiled loop equal BatchPlan.indices."""
     from keras import ops
 
-    from empirical_size.minibatch import trial_keys
-    from empirical_size.trial_ops import epoch_batches, resample_batch
+    from empirical_size.engine.minibatch import trial_keys
+    from empirical_size.engine.trial_ops import epoch_batches, resample_batch
 
     plan = BatchPlan(n=1100, batch_size=256, mode=mode, shuffle=shuffle)
     keys = trial_keys([np.random.default_rng(s) for s in (1, 2, 3)])
@@ -325,7 +325,7 @@ def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, sizes,
     the batches of BatchPlan.indices (float64): each step is one batch's
     gradient, the remainder batch averaging over its own samples; and E4's
     network (4 x 500, 2 batches of 500), the wide shape."""
-    from empirical_size.minibatch import trial_keys
+    from empirical_size.engine.minibatch import trial_keys
 
     sizes, weights, x, y = small_problem(trials=2, n=n, sizes=sizes, seed=5)
     plan = BatchPlan(n=n, batch_size=batch, mode=mode)
@@ -387,7 +387,7 @@ def test_packed_mini_batch_sizes_train_as_each_size_alone_float64(mode, loop):
 
 
 def test_sizes_with_different_steps_an_epoch_refuse_to_share_a_call():
-    from empirical_size.minibatch import packed_batch_masks
+    from empirical_size.engine.minibatch import packed_batch_masks
 
     with pytest.raises(ValueError, match="n=33 takes 3 of 16, n=50 4 of 16"):
         packed_batch_masks(BatchPlan(50, 16, "keep"), [50, 50, 33])
@@ -434,7 +434,7 @@ def test_the_blas_trainer_gives_every_trial_the_same_numbers_in_any_split_and_wi
     """Trials split over threads (each its own rows of every array) train
     bit for bit as on one thread; where the kernel cannot be built, numpy's
     update (the loss scale too) is the kernel's to rounding (float64)."""
-    from empirical_size import blas_trainer, cpu_kernel
+    from empirical_size.engine import blas_trainer, cpu_kernel
 
     if not cpu_kernel.available("native"):
         pytest.skip("no C++ compiler here: the kernel's update cannot be built")
@@ -458,7 +458,7 @@ def test_the_blas_trainer_gives_every_trial_the_same_numbers_in_any_split_and_wi
 
 
 def test_a_reset_comes_before_the_checkpoint_so_a_resumed_job_resets_as_an_unbroken_one(tmp_path):
-    from empirical_size.checkpoint import Checkpoint
+    from empirical_size.training.checkpoint import Checkpoint
 
     sizes, weights, x, y = small_problem(trials=2, n=20, sizes=(3, 8, 1))
     trainer = make_trainer(sizes, 2, "float64", PAPER)

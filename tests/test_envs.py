@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
-from empirical_size import grid
+from empirical_size.plan import registry
 
 
 def pins(requirements):
@@ -44,7 +43,7 @@ def test_every_rule_names_an_existing_env():
     from conftest import workflow_rules
 
     rules, _ = workflow_rules()
-    assert len(rules) > 2 * len(grid.EXPERIMENTS)
+    assert len(rules) > 2 * len(registry.EXPERIMENTS)
     for rule in rules:
         if rule.name == "all":
             continue

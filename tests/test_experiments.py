@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size import cpu_kernel, targets
-from empirical_size.minibatch import BatchPlan, trial_keys
+from empirical_size.engine import cpu_kernel
+from empirical_size.engine.minibatch import BatchPlan, trial_keys
 from empirical_size.experiments.degenerate import analysis as degenerate_analysis
-from empirical_size.experiments.linearity import job as linearity
+from empirical_size.experiments.degenerate.measures import dead_neurons
 from empirical_size.experiments.linearity import analysis as linearity_analysis
-from empirical_size.measures import dead_neurons
+from empirical_size.experiments.linearity import job as linearity
+from empirical_size.science import targets
 
 
 def stacked(layers):

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size import plots
+from empirical_size.analysis import plots
+from empirical_size.experiments.batching import figure as batching_figure
+from empirical_size.experiments.degenerate import figure as degenerate_figure
+from empirical_size.experiments.knots import figure as knots_figure
+from empirical_size.experiments.linearity import figure as linearity_figure
+from empirical_size.experiments.minima import figure as minima_figure
+from empirical_size.experiments.size import figure as size_figure
 
 rng = np.random.default_rng(0)
 
@@ -29,7 +35,7 @@ def batching():
 
 
 def test_figure2_one_mse_map_per_depth(batching):
-    fig = plots.figure2(batching, "keep")
+    fig = batching_figure.figure2(batching, "keep")
     ax = panels(fig)
     assert [a.get_title() for a in ax] == ["depth 2: training MSE", "depth 4: training MSE"]
     # one colour means one MSE in every panel: one scale, one colour bar
@@ -39,7 +45,7 @@ def test_figure2_one_mse_map_per_depth(batching):
 
 
 def test_figure2_compare_shares_one_colour_scale(batching):
-    fig = plots.figure2_compare(batching)
+    fig = batching_figure.figure2_compare(batching)
     ax = panels(fig)
     assert len(ax) == 6
     assert [a.get_title() for a in ax[:3]] == ["keep, depth 2", "drop, depth 2", "resample, depth 2"]
@@ -61,7 +67,7 @@ def test_figure3_targets_and_two_trials_per_checkpoint():
         },
         coords={"variant": ["uniform", "zero"], "trial": [0, 1], "epoch": [8, 16, 20], "x": x},
     )
-    fig = plots.figure3(ds)
+    fig = minima_figure.figure3(ds)
     ax = panels(fig)
     assert len(ax) == 6
     assert ax[0].get_title() == "zero biases, epoch 8" and ax[3].get_title() == "uniform biases, epoch 8"
@@ -91,9 +97,9 @@ def linearity():
 
 
 def test_figure4_four_rows_by_checkpoints(linearity):
-    fig = plots.figure4(linearity)
+    fig = linearity_figure.figure4(linearity)
     ax = np.array(panels(fig)).reshape(4, 3)
-    assert [a.get_ylabel() for a in ax[:, 0]] == [plots.ROW_LABELS[k] for k in ("X+N", "X", "N", "diff")]
+    assert [a.get_ylabel() for a in ax[:, 0]] == [linearity_figure.ROW_LABELS[k] for k in ("X+N", "X", "N", "diff")]
     assert [a.get_title() for a in ax[0]] == ["epoch 20", "epoch 60", "epoch 80"]
     diff_line = ax[3, 1].get_lines()[1].get_ydata()  # trial 0 at epoch 60
     want = linearity.output.sel(set="X+N", trial=0, epoch=60) - linearity.output.sel(set="X", epoch=60).mean("trial")
@@ -102,7 +108,7 @@ def test_figure4_four_rows_by_checkpoints(linearity):
 
 
 def test_figure5_pure_and_diff_at_the_mse_epochs(linearity):
-    fig = plots.figure5(linearity)
+    fig = linearity_figure.figure5(linearity)
     (ax,) = panels(fig)
     assert ax.get_xlabel() == "epoch" and "MSE against N" in ax.get_ylabel()
     lines = [line for line in ax.get_lines() if "mean" in line.get_label()]  # the ranges are outlines beside them
@@ -120,7 +126,7 @@ def test_degenerate_figure_marks_the_papers_layers():
     ds = xr.Dataset({"dead": (("stage", "sample", "trial", "layer"), dead)},
                     coords={"stage": ["init", "trained"], "sample": ["data", "fresh"], "trial": range(3), "layer": range(1, 21)},
                     attrs={"width": 8})
-    fig = plots.degenerate_figure(ds, marked=(3, 10, 20), paper={3: (0.05, 0.025, 0.075), 10: (0.2, 0.175, 0.225), 30: (0.3, 0.275, 0.325)})
+    fig = degenerate_figure.degenerate_figure(ds, marked=(3, 10, 20), paper={3: (0.05, 0.025, 0.075), 10: (0.2, 0.175, 0.225), 30: (0.3, 0.275, 0.325)})
     (ax,) = panels(fig)
     assert ax.get_xlabel() == "hidden layer (from the input)" and ax.get_ylabel() == "fraction of neurons dead"
     assert [t.get_text() for t in ax.texts] == ["layer 3", "layer 10", "layer 20"]
@@ -140,7 +146,7 @@ def test_knots_figure_has_references_and_training_panels():
         },
         coords={"width": [4, 8], "depth": [1, 2], "trial": range(3), "minima_variant": ["zero", "uniform"], "minima_trial": [0, 1], "minima_epoch": [5, 10, 15]},
     )
-    fig = plots.knots_figure(ds)
+    fig = knots_figure.knots_figure(ds)
     left, right = panels(fig)
     assert left.get_xlabel() == "N (neurons per layer)" and left.get_yscale() == "log"
     labels = left.get_legend_handles_labels()[1]
@@ -166,20 +172,20 @@ def test_figure1_leaves_out_diverged_trials_and_says_so():
     )
     ds["mse"][0, 1, 2] = [1e6, np.nan]
     ds["diverged"][0, 1, 2] = 1
-    fig = plots.figure1(ds)
+    fig = size_figure.figure1(ds)
     assert "1 of 6 trial runs diverged" in fig._suptitle.get_text()
     mesh = panels(fig)[0].collections[0]
     np.testing.assert_allclose(mesh.get_array().reshape(2, 2), 1.0)  # the diverged trial is not in the mean
 
 
 def test_figures_name_the_settings_that_are_not_the_papers():
-    from empirical_size import reproduction
+    from empirical_size.analysis import reproduction
 
     paper = {"size": {"depths": [2, 3, 4], "width": 64, "epochs": 50000, "trials_per_job": 128}}
     run = {"size": {"depths": [2, 3, 4], "width": 64, "epochs": 2000, "trials_per_job": 8}, "dtype": "float32", "optimizer": {"learning_rate": 0.1, "rho": 0.95, "epsilon": 1e-8}}
     said = reproduction.paper_differences(run, paper, "size")
     assert said == ["epochs 2,000 (paper 50,000)", "Adadelta learning_rate 0.1 (paper 1)"]  # speed-only keys are not named
-    fig = plots.figure5(linearity_set())
+    fig = linearity_figure.figure5(linearity_set())
     plots.footer(fig, said)
     assert any("Not the paper's settings: epochs 2,000" in t.get_text() for t in fig.texts)
     assert reproduction.paper_differences({**run, "size": paper["size"], "optimizer": {}}, paper, "size") == []
@@ -187,7 +193,6 @@ def test_figures_name_the_settings_that_are_not_the_papers():
 
 def test_the_default_colour_map_is_colour_blind_safe():
     import yaml
-
     from conftest import ROOT
 
     assert plots.DEFAULT_CMAP == yaml.safe_load((ROOT / "config/config.yaml").read_text())["plot"]["cmap"] == "viridis"

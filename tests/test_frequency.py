@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import ROOT, snakemake
 
-from empirical_size import grid
+from empirical_size.experiments.linearity import figure as linearity_figure
 from empirical_size.experiments.linearity import job as linearity
 from empirical_size.experiments.linearity import record as e5
+from empirical_size.plan import registry, resources
 
 TINY = {"width": 4, "n": 16, "trials": 3, "frequency_epochs": 40, "frequency_record_every": 10, "dtype": "float64"}
 
@@ -38,13 +38,13 @@ def test_the_specs_hold_only_what_their_numbers_depend_on():
     changed["linearity"].update(checkpoints=[10, 20], noise_scale=0.5, knots=3, mse_times=2, frequencies=[4, 16])
     assert e5.spec(changed, "frequency4") == spec  # E5's own keys and the other frequencies do not touch it
     assert e5.spec(changed, "all") != main
-    with pytest.raises(grid.ConfigError, match="not in linearity.frequencies"):
+    with pytest.raises(registry.ConfigError, match="not in linearity.frequencies"):
         e5.spec(config, "frequency3")
-    with pytest.raises(grid.ConfigError, match="parts are"):
+    with pytest.raises(registry.ConfigError, match="parts are"):
         e5.spec(config, "frequency04")
-    flops, memory = grid.job_work(spec)
+    flops, memory = resources.job_work(spec)
     assert flops == 6.0 * 3265 * 64 * 4000 * 5  # per parameter (1-32-32-32-32-1), sample, epoch and trial
-    assert 0 < memory < 2**20 and grid.resources("linearity", config, {"part": "frequency4"})["runtime"] >= 1
+    assert 0 < memory < 2**20 and registry.resources("linearity", config, {"part": "frequency4"})["runtime"] >= 1
     config["linearity"]["frequencies"] = []
     assert e5.jobs(config) == ["results/jobs/linearity/all.nc"]
 
@@ -61,8 +61,8 @@ def test_the_specs_hold_only_what_their_numbers_depend_on():
 def test_bad_sweeps_are_refused_naming_the_key(change, message):
     config = default_config()
     config["linearity"].update(change)
-    with pytest.raises(grid.ConfigError, match=message):
-        grid.check(config)
+    with pytest.raises(registry.ConfigError, match=message):
+        registry.check(config)
 
 
 def test_targets_have_their_frequency_and_each_trial_one_phase_at_every_frequency():
@@ -88,7 +88,7 @@ def test_targets_have_their_frequency_and_each_trial_one_phase_at_every_frequenc
 def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
     """The weights a frequency job sets are those E5's own job starts each
     training set's trial from (shared_init), at every frequency."""
-    from empirical_size import trainer as trainers
+    from empirical_size.engine import trainer as trainers
 
     seen = []
     make = trainers.make_trainer
@@ -114,7 +114,7 @@ def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
 
 
 def test_a_frequency_job_records_its_mse_and_resumes_to_the_same_numbers(tmp_path):
-    from empirical_size.checkpoint import Checkpoint
+    from empirical_size.training.checkpoint import Checkpoint
 
     job = linearity.FrequencyJob(frequency=2, **TINY)
     whole = linearity.run(job)
@@ -162,7 +162,7 @@ def sweep_set(epochs_to_half, last=100, trials=3):
 def test_epochs_to_learn_half_the_variance():
     ds = sweep_set({1: [10, 20, 30], 2: [40, None, 100]})
     ds["freq_mse"][1, 2, 0] = np.nan  # a diverged trial
-    from empirical_size.claims.linearity import epochs_to_learn
+    from empirical_size.experiments.linearity.claims import epochs_to_learn
 
     epochs, reached = epochs_to_learn(ds)
     assert epochs.dims == ("frequency", "trial")
@@ -173,7 +173,6 @@ def test_epochs_to_learn_half_the_variance():
 
 
 def test_figure5_has_the_frequency_panel_beside_the_papers():
-    from empirical_size import plots
 
     rng = np.random.default_rng(0)
     ds = xr.Dataset(
@@ -184,9 +183,9 @@ def test_figure5_has_the_frequency_panel_beside_the_papers():
         coords={"set": ["X+N", "X", "N"], "trial": range(3), "epoch": [40, 80]},
         attrs={"mse_epochs": [40, 80]},
     )
-    alone = plots.figure5(ds)
+    alone = linearity_figure.figure5(ds)
     assert len(alone.axes) == 1
-    fig = plots.figure5(xr.merge([ds, sweep_set({1: [10, 20, 30], 2: [40, 60, 50], 4: [90, None, 100]})]))
+    fig = linearity_figure.figure5(xr.merge([ds, sweep_set({1: [10, 20, 30], 2: [40, 60, 50], 4: [90, None, 100]})]))
     left, right = fig.axes
     assert left.get_xlabel() == "epoch" and "Is the noise learned" in left.get_title()
     assert right.get_xscale() == right.get_yscale() == "log" and "frequency" in right.get_xlabel()
@@ -207,8 +206,9 @@ def test_a_frequency_jobs_derived_code_holds_every_module_it_runs(tmp_path):
     import subprocess
     import sys
 
-    from empirical_size import code
     from test_layout import LOADED
+
+    from empirical_size.plan import code
 
     spec = {**TINY, "frequency": 1}
     proc = subprocess.run(
@@ -217,7 +217,7 @@ def test_a_frequency_jobs_derived_code_holds_every_module_it_runs(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
-    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS["linearity"].job_module())}
+    watched = {str(p) for p in code.files("empirical_size.training.job", registry.EXPERIMENTS["linearity"].job_module())}
     assert loaded and loaded <= watched, sorted(loaded - watched)
 
 

@@ -43,7 +43,7 @@ def reference_gradients(variables, x, y, mask):
 def test_fused_gradients_equal_jax_grad_float64(x64, masking, tiling):
     import jax.numpy as jnp
 
-    from empirical_size import fused
+    from empirical_size.engine import fused
 
     rng = np.random.default_rng(3)
     trials, n, sizes = 3, 70, [3, 16, 16, 16, 1]  # n pads to whole programs; relu kills some units
@@ -66,10 +66,10 @@ def test_fused_gradients_equal_jax_grad_float64(x64, masking, tiling):
 
 
 def test_fused_kernel_is_off_unless_asked_and_bad_settings_name_the_variable(monkeypatch):
-    from empirical_size import fused, paths
+    from empirical_size.engine import fused, path_setting
 
     def tiling(**environ):
-        return fused.Tiling.parse(paths.resolve(environ=environ).tiling)
+        return fused.Tiling.parse(path_setting.resolve(environ=environ).tiling)
 
     assert tiling() is None
     assert tiling(EMPIRICAL_SIZE_PATH="fused") == tiling(EMPIRICAL_SIZE_FUSED="1") == fused.Tiling()
@@ -83,7 +83,7 @@ def test_fused_kernel_is_off_unless_asked_and_bad_settings_name_the_variable(mon
 
 
 def test_tiling_shrinks_to_small_n_but_never_below_a_triton_product():
-    from empirical_size.fused import Tiling
+    from empirical_size.engine.fused import Tiling
 
     assert Tiling(64, 4, 4).fit(2500) == Tiling(64, 4, 4)
     assert Tiling(64, 4, 4).fit(100) == Tiling(64, 1, 4)  # two tiles of 64 would be mostly padding
@@ -92,7 +92,7 @@ def test_tiling_shrinks_to_small_n_but_never_below_a_triton_product():
 
 
 def test_supported_shapes():
-    from empirical_size.fused import supports
+    from empirical_size.engine.fused import supports
 
     assert supports([3, 64, 64, 64, 64, 1], "float32")
     assert not supports([3, 500, 1], "float32")  # not a power of two
@@ -110,10 +110,10 @@ def test_a_tiling_too_large_for_the_gpu_says_what_to_set(tmp_path):
     from conftest import ROOT
 
     code = """
-from empirical_size import backend
+from empirical_size.engine import backend
 backend.select("jax")
 import jax, numpy as np
-from empirical_size import fused, trainer as trainers
+from empirical_size.engine import fused, trainer as trainers
 def too_large(*args, **kwargs):
     raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Shared memory size limit exceeded: requested 237568")
 fused.gradients = too_large

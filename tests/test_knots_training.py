@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import ROOT, snakemake
 
-from empirical_size import grid, networks
-from empirical_size.experiments.knots import job as knots
-from empirical_size.experiments.knots import analysis as knots_analysis
 from empirical_size.experiments.common import glorot_trials
-from empirical_size.pieces import count_pieces
+from empirical_size.experiments.knots import analysis as knots_analysis
+from empirical_size.experiments.knots import figure as knots_figure
+from empirical_size.experiments.knots import job as knots
 from empirical_size.experiments.knots import record as e6
+from empirical_size.plan import registry, resources
+from empirical_size.science import networks
+from empirical_size.science.pieces import count_pieces
 
 SPEC = {
     "seed": 0, "namespace": "knots", "widths": [4, 16], "depths": [1, 3], "trials": 2, "steps": [0, 1, 3],
@@ -47,7 +48,7 @@ def test_step_zero_has_at_most_two_pieces_and_training_adds_kinks(trained):
 def test_counts_are_those_of_the_trainers_weights(trained):
     """The job's counts after training equal count_pieces of a trainer made,
     started and trained the same way, by hand (3 steps in one call)."""
-    from empirical_size.trainer import AdadeltaSettings, make_trainer
+    from empirical_size.engine.trainer import AdadeltaSettings, make_trainer
 
     job = knots.Job.from_dict(SPEC)
     x, y = job.data()
@@ -90,9 +91,8 @@ def test_summarise_adds_the_trained_counts_and_leaves_them_out_without_steps(tra
     np.testing.assert_array_equal(merged.pieces, init.pieces)
     assert merged.pieces_trained.attrs["description"].startswith("linear pieces on the data's domain")
     assert "pieces_trained" not in knots_analysis.summarise(init, None, None)
-    from empirical_size import plots
 
-    fig = plots.knots_figure(merged)
+    fig = knots_figure.knots_figure(merged)
     left, right = fig.axes
     assert right.get_xscale() == right.get_yscale() == "log" and right.get_title().startswith("After 3 full-batch steps")
     labels = right.get_legend_handles_labels()[1]
@@ -124,7 +124,7 @@ def test_specs_hold_what_their_numbers_depend_on():
     assert e6.jobs(c) == ["results/jobs/knots/init.nc", "results/jobs/knots/trained.nc"]
     c["knots"]["steps"] = []
     assert e6.jobs(c) == ["results/jobs/knots/init.nc"]
-    with pytest.raises(grid.ConfigError, match="knots.steps"):
+    with pytest.raises(registry.ConfigError, match="knots.steps"):
         e6.spec(c, "trained")
 
 
@@ -132,8 +132,8 @@ def test_specs_hold_what_their_numbers_depend_on():
 def test_steps_must_be_distinct_and_increasing(steps):
     c = config()
     c["knots"]["steps"] = steps
-    with pytest.raises(grid.ConfigError, match=r"config key knots.steps"):
-        grid.check(c)
+    with pytest.raises(registry.ConfigError, match=r"config key knots.steps"):
+        registry.check(c)
 
 
 def test_work_and_resources_follow_the_grid():
@@ -144,8 +144,8 @@ def test_work_and_resources_follow_the_grid():
     params = sum(networks.parameter_count(networks.layer_sizes(1, w, d)) for w in c["knots"]["widths"] for d in c["knots"]["depths"])
     assert flops == 6.0 * params * 64 * 25 * c["knots"]["trials"]
     for part in ("init", "trained"):
-        r = grid.resources("knots", c, {"part": part})
-        assert r["runtime"] >= 1 and r["mem_mb"] > grid.PROCESS_MB["kernel"]
+        r = registry.resources("knots", c, {"part": part})
+        assert r["runtime"] >= 1 and r["mem_mb"] > resources.PROCESS_MB["kernel"]
 
 
 @pytest.mark.workflow
@@ -178,8 +178,8 @@ def test_the_training_jobs_code_trigger_watches_the_engine():
     """Both E6 jobs run experiments/knots/job.py: its code trigger holds what the
     training imports (inside functions too), so editing the engine reruns it;
     its analysis (the merge's) is not among them."""
-    from empirical_size import code
+    from empirical_size.plan import code
 
-    watched = {p.name for p in code.files("empirical_size.job", grid.EXPERIMENTS["knots"].job_module())}
-    assert {"engine.py", "training.py", "steps.py", "cpu_kernel.cpp", "targets.py", "pieces.py"} <= watched
+    watched = {p.name for p in code.files("empirical_size.training.job", registry.EXPERIMENTS["knots"].job_module())}
+    assert {"keras_trainer.py", "loop.py", "keras_steps.py", "cpu_kernel.cpp", "targets.py", "pieces.py"} <= watched
     assert not watched & {"plots.py", "reproduction.py", "cli.py", "analysis.py"}

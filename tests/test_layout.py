@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import ROOT
 
-from empirical_size import code, grid, paper, stats
+from empirical_size import paper
+from empirical_size.analysis import stats
+from empirical_size.plan import code, registry
 
 TINY_SPECS = {
     "size": {"depth": 2, "n": 12, "first_trial": 0, "trials": 2, "epochs": 4, "record_every": 2, "width": 4, "dtype": "float64"},
@@ -26,7 +27,7 @@ TINY_SPECS = {
 }
 LOADED = """
 import json, sys
-from empirical_size import job
+from empirical_size.training import job
 job.train(sys.argv[1], json.loads(sys.argv[2]), sys.argv[3])
 print(json.dumps(sorted(getattr(m, "__file__", None) or "" for name, m in sys.modules.items() if name.startswith("empirical_size"))))
 """
@@ -37,7 +38,7 @@ def test_each_experiment_has_one_name_everywhere():
     figure), rules file, rules, data set, job and log folders."""
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    for name, e in grid.EXPERIMENTS.items():
+    for name, e in registry.EXPERIMENTS.items():
         package = ROOT / "src/empirical_size/experiments" / name
         assert (package / "record.py").is_file() and not package.with_suffix(".py").exists()
         assert (package / "job.py").is_file() == (e.trained_by is None)  # E7's jobs are E1's and E2's
@@ -46,15 +47,15 @@ def test_each_experiment_has_one_name_everywhere():
         assert name in config and name in schema["properties"]
         assert e.data == f"results/data/{name}.nc"
         assert e.job.startswith(f"results/jobs/{name}/") and e.train_log.startswith(f"results/logs/{name}/")
-    assert [e.paper for e in grid.EXPERIMENTS.values()] == [f"E{i}" for i in range(1, len(grid.EXPERIMENTS) + 1)]
+    assert [e.paper for e in registry.EXPERIMENTS.values()] == [f"E{i}" for i in range(1, len(registry.EXPERIMENTS) + 1)]
 
 
 def test_the_tests_lists_cover_every_experiment():
     """A new experiment cannot miss the code-trigger test or the tiny workflow run silently."""
     from test_workflow import TINY
 
-    assert set(TINY_SPECS) == {name for name, e in grid.EXPERIMENTS.items() if e.trained_by is None}
-    assert set(grid.EXPERIMENTS) <= set(TINY)
+    assert set(TINY_SPECS) == {name for name, e in registry.EXPERIMENTS.items() if e.trained_by is None}
+    assert set(registry.EXPERIMENTS) <= set(TINY)
 
 
 def test_each_experiments_analysis_and_figure_modules_are_under_a_rules_code_trigger(monkeypatch):
@@ -68,7 +69,7 @@ def test_each_experiments_analysis_and_figure_modules_are_under_a_rules_code_tri
     monkeypatch.setattr(code, "fingerprint", lambda *modules: asked.append(modules) or fingerprint(*modules))
     workflow_rules()
     watched = {path for modules in asked for path in code.files(*modules)}
-    for name in grid.EXPERIMENTS:
+    for name in registry.EXPERIMENTS:
         for module in ("analysis", "figure"):
             path = code.PACKAGE / "experiments" / name / f"{module}.py"
             assert not path.exists() or path in watched, f"no rule's code trigger watches experiments/{name}/{module}.py"
@@ -78,7 +79,7 @@ def test_each_records_figures_and_tables_are_its_packages():
     """The CLI's choices are the records'; each is drawn or made by its package."""
     import importlib
 
-    for e in grid.EXPERIMENTS.values():
+    for e in registry.EXPERIMENTS.values():
         if e.figures:
             assert set(importlib.import_module(f"{e.package}.figure").FIGURES) == set(e.figures)
         if e.tables:
@@ -88,7 +89,7 @@ def test_each_records_figures_and_tables_are_its_packages():
 
 def test_the_workflow_imports_no_training_or_analysis_code_to_plan():
     """Planning a run reads the records alone: no job, analysis or figure module, no numpy-heavy library."""
-    code = "import sys; from empirical_size import grid; print(sorted(m for m in sys.modules if m.startswith(('empirical_size', 'xarray', 'matplotlib', 'tensorflow', 'keras'))))"
+    code = "import sys; from empirical_size.plan import registry; print(sorted(m for m in sys.modules if m.startswith(('empirical_size', 'xarray', 'matplotlib', 'tensorflow', 'keras'))))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     loaded = proc.stdout
     assert proc.returncode == 0 and ".record" in loaded, proc.stderr
@@ -106,11 +107,11 @@ def test_a_jobs_derived_code_holds_every_module_it_runs(experiment, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = {p for p in json.loads(proc.stdout.splitlines()[-1]) if p}
-    watched = {str(p) for p in code.files("empirical_size.job", grid.EXPERIMENTS[experiment].job_module())}
+    watched = {str(p) for p in code.files("empirical_size.training.job", registry.EXPERIMENTS[experiment].job_module())}
     assert loaded and loaded <= watched, sorted(loaded - watched)
     assert not any(p.endswith(("plots.py", "reproduction.py", "cli.py", "analysis.py", "figure.py")) for p in watched)  # analysis: never training's
     if experiment != "knots":  # E6 counts pieces in numpy
-        assert str(code.PACKAGE / "cpu_kernel.cpp") in watched  # a data file the kernel builds from
+        assert str(code.PACKAGE / "engine" / "cpu_kernel.cpp") in watched  # a data file the kernel builds from
     assert xr.load_dataset(tmp_path / "job.nc").attrs["config"]
 
 
@@ -121,12 +122,12 @@ def test_the_fingerprint_follows_the_content_of_every_watched_file(tmp_path, mon
     shutil.copytree(code.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(code, "PACKAGE", copy)
     code.files.cache_clear()
-    roots = ("empirical_size.job", "empirical_size.experiments.size.job")
+    roots = ("empirical_size.training.job", "empirical_size.experiments.size.job")
     before = code.fingerprint(*roots)
-    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# edited\n")
+    (copy / "analysis/plots.py").write_text((copy / "analysis/plots.py").read_text() + "\n# edited\n")
     code.files.cache_clear()
     assert code.fingerprint(*roots) == before
-    for name in ("engine.py", "cpu_kernel.cpp", "experiments/common.py"):
+    for name in ("engine/keras_trainer.py", "engine/cpu_kernel.cpp", "experiments/common.py"):
         (copy / name).write_text((copy / name).read_text() + "\n// edited\n" if name.endswith(".cpp") else (copy / name).read_text() + "\n# edited\n")
         code.files.cache_clear()
         assert code.fingerprint(*roots) != before, name
@@ -135,24 +136,24 @@ def test_the_fingerprint_follows_the_content_of_every_watched_file(tmp_path, mon
 
 
 def test_a_trainer_takes_its_steps_one_way_chosen_once(monkeypatch):
-    from empirical_size import engine, paths, steps
-    from empirical_size.trainer import make_trainer
+    from empirical_size.engine import keras_steps, keras_trainer, path_setting
+    from empirical_size.engine.trainer import make_trainer
 
     assert make_trainer([3, 4, 1], 2, "float64", path="graph").gradient_path == "tensorflow graph"
     assert make_trainer([3, 4, 1], 2, "float64", path="xla").gradient_path == "tensorflow xla"
-    monkeypatch.setenv(paths.SETTING, "graph")
+    monkeypatch.setenv(path_setting.SETTING, "graph")
     trainer = make_trainer([3, 4, 1], 2, "float64")
-    assert isinstance(trainer.steps, steps.TensorFlowSteps) and trainer.kernel_arch is None
-    monkeypatch.setenv(paths.SETTING, "threads")
+    assert isinstance(trainer.steps, keras_steps.TensorFlowSteps) and trainer.kernel_arch is None
+    monkeypatch.setenv(path_setting.SETTING, "threads")
     with pytest.raises(ValueError, match="EMPIRICAL_SIZE_PATH"):
         make_trainer([3, 4, 1], 2, "float64")
     with pytest.raises(ValueError, match="jax backend"):
         make_trainer([3, 4, 1], 2, "float64", path="jax")
-    assert not hasattr(engine, "GRADIENT_PATHS")
+    assert not hasattr(keras_trainer, "GRADIENT_PATHS")
 
 
 def test_the_papers_settings_live_in_one_place():
-    from empirical_size.trainer import AdadeltaSettings
+    from empirical_size.engine.trainer import AdadeltaSettings
     from empirical_size.experiments.size.job import SizeJob
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size import plots
-from empirical_size.merge import merge_jobs
-from empirical_size.storage import write_atomic
+from empirical_size.analysis.merge import merge_jobs
+from empirical_size.experiments.size import figure as size_figure
+from empirical_size.training.storage import write_atomic
 
 REQUIRED = ("mse", "size", "sum_y2")
 
@@ -77,7 +77,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
 
 def test_figure1_has_heat_maps_and_final_size_panels(job_files):
     merged = merge_jobs(job_files, ("depth", "n"), REQUIRED, "size")
-    fig = plots.figure1(merged, cmap="coolwarm")
+    fig = size_figure.figure1(merged, cmap="coolwarm")
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
     assert len(panels) == 3 * 2 and len(bars) == 2  # 2 depths x (MSE, size, final); one bar per quantity, its scale shared by the depths

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from empirical_size.minibatch import BatchPlan, mix32, sort_keys, trial_keys
+from empirical_size.engine.minibatch import BatchPlan, mix32, sort_keys, trial_keys
 
 
 def keys(*seeds):

@@ -3,8 +3,8 @@ errors naming the variable, and where a GPU could be."""
 
 import pytest
 
-from empirical_size import cpu_kernel, paths
-from empirical_size.paths import TrainingPath, resolve
+from empirical_size.engine import cpu_kernel, path_setting
+from empirical_size.engine.path_setting import TrainingPath, resolve
 
 
 def test_the_setting_and_make_trainers_path():
@@ -12,7 +12,7 @@ def test_the_setting_and_make_trainers_path():
     assert resolve(environ={"EMPIRICAL_SIZE_PATH": "kernel:x86-64-v3"}) == TrainingPath("kernel", arch="x86-64-v3")
     assert resolve(environ={"EMPIRICAL_SIZE_PATH": "fused:interpret:16,2,1"}).tiling == "interpret:16,2,1"
     assert resolve("graph", environ={"EMPIRICAL_SIZE_PATH": "kernel"}).kind == "graph"  # the argument wins
-    assert paths.ARCHES == ("native", *cpu_kernel.VARIANTS)
+    assert path_setting.ARCHES == ("native", *cpu_kernel.VARIANTS)
     for bad, named in (("threads", "no path"), ("kernel:x86-64-v9", "no kernel build"), ("graph:2", "graph takes no option"), ("fused:64,1", "a fused tiling")):
         with pytest.raises(ValueError, match=f"EMPIRICAL_SIZE_PATH='{bad}': {named}"):
             resolve(environ={"EMPIRICAL_SIZE_PATH": bad})
@@ -36,21 +36,21 @@ def test_the_old_variables_keep_their_meanings_as_aliases():
 def test_a_gpu_is_possible_only_where_a_device_can_be_opened(tmp_path):
     dev = tmp_path / "dev"
     dev.mkdir()
-    assert not paths.gpu_possible({}, dev)  # no device file: the CPU, no backend asked
+    assert not path_setting.gpu_possible({}, dev)  # no device file: the CPU, no backend asked
     (dev / "nvidia0").write_text("")
-    assert paths.gpu_possible({}, dev)
-    assert not paths.gpu_possible({"CUDA_VISIBLE_DEVICES": ""}, dev)
-    assert not paths.gpu_possible({"SLURM_JOB_ID": "7"}, dev)  # a SLURM job given no GPU on a GPU node
-    assert paths.gpu_possible({"SLURM_JOB_ID": "7", "SLURM_JOB_GPUS": "0"}, dev)
+    assert path_setting.gpu_possible({}, dev)
+    assert not path_setting.gpu_possible({"CUDA_VISIBLE_DEVICES": ""}, dev)
+    assert not path_setting.gpu_possible({"SLURM_JOB_ID": "7"}, dev)  # a SLURM job given no GPU on a GPU node
+    assert path_setting.gpu_possible({"SLURM_JOB_ID": "7", "SLURM_JOB_GPUS": "0"}, dev)
     (dev / "nvidia0").chmod(0)
     import os
 
     if os.geteuid() != 0:  # root opens anything
-        assert not paths.gpu_possible({}, dev)
+        assert not path_setting.gpu_possible({}, dev)
 
 
 def test_auto_chooses_the_cpu_path_by_width_and_the_crossover_comes_from_a_timing_table():
-    from empirical_size.trainer import BLAS_FROM_WIDTH, cpu_path_for, crossover_width
+    from empirical_size.engine.trainer import BLAS_FROM_WIDTH, cpu_path_for, crossover_width
 
     assert resolve(environ={"EMPIRICAL_SIZE_PATH": "blas"}) == TrainingPath("blas", arch="native")
     assert cpu_path_for([3, 64, 64, 1]) == "kernel" and cpu_path_for([1, 500, 500, 500, 500, 1]) == "blas"
@@ -64,11 +64,11 @@ def test_auto_chooses_the_cpu_path_by_width_and_the_crossover_comes_from_a_timin
 
 
 def test_make_trainer_takes_the_blas_trainer_for_wide_networks_on_auto(monkeypatch):
-    from empirical_size import trainer as trainers
+    from empirical_size.engine import trainer as trainers
 
     if cpu_kernel.choose() is None:
         pytest.skip("auto takes the backend's own loop on this CPU (no kernel)")
-    monkeypatch.delenv(paths.SETTING, raising=False)
+    monkeypatch.delenv(path_setting.SETTING, raising=False)
     monkeypatch.setattr(trainers, "_on_gpu", lambda: False)
     assert trainers.make_trainer([3, 64, 1], 2).gradient_path == cpu_kernel.NAME
     wide = trainers.make_trainer([1, trainers.BLAS_FROM_WIDTH, 1], 2)

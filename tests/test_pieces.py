@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import train_job
 
-from empirical_size import networks
-from empirical_size.pieces import count_pieces, pieces
+from empirical_size.science import networks
+from empirical_size.science.pieces import count_pieces, pieces
 
 
 def tent(depth):

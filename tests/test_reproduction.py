@@ -9,12 +9,16 @@ import xarray as xr
 import yaml
 from conftest import ROOT
 
-from empirical_size import claims, grid, plots, reproduction
-from empirical_size.experiments.sensitivity import analysis as sensitivity
-from empirical_size.storage import write_atomic
+from empirical_size.analysis import claims, reproduction
 from empirical_size.experiments.degenerate import record as e1
-from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.linearity import claims as linearity_claims
+from empirical_size.experiments.sensitivity import analysis as sensitivity
+from empirical_size.experiments.sensitivity import figure as sensitivity_figure
 from empirical_size.experiments.sensitivity import record as e7
+from empirical_size.experiments.size import claims as size_claims
+from empirical_size.experiments.size import record as e2
+from empirical_size.plan import registry
+from empirical_size.training.storage import write_atomic
 
 PAPER_SETTINGS, CLAIMS = reproduction.load_reference()
 E1 = {c.args["layer"]: c for c in CLAIMS if c.measure == "dead_fraction"}
@@ -46,7 +50,7 @@ def test_the_reference_file_is_complete_and_each_claim_has_an_interval():
     assert {c.experiment for c in CLAIMS} == {"degenerate", "size", "batching", "minima", "linearity", "knots"}
     assert sorted(E1) == [3, 10, 20]
     for c in CLAIMS:
-        assert c.low < c.high and c.source and c.measure in claims.MEASURES
+        assert c.low < c.high and c.source and c.measure in claims.measures()
         if c.value is not None:
             assert c.low < c.value < c.high
 
@@ -118,22 +122,22 @@ def size_set(sizes=(20, 2500), epochs=50000, diverge_last=False):
 
 def test_e2_measures_on_a_hand_built_map():
     ds = size_set()
-    e = claims.size.max_mean_size(ds, depth=4)
+    e = size_claims.max_mean_size(ds, depth=4)
     assert e.value == pytest.approx(600.0) and e.se == pytest.approx(np.std([600, 610, 590, 600], ddof=1) / 2)
-    assert claims.size.perfect_fit_size(ds).value == pytest.approx(2500)
+    assert size_claims.perfect_fit_size(ds).value == pytest.approx(2500)
     last = ds.size.sel(n=2500).isel(epoch=-1) / 2500
-    assert claims.size.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
+    assert size_claims.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
     # of the depths, the one whose interval reaches highest: here a wide one with the lower mean
     wide = ds.copy(deep=True)
     top = int(last.mean("trial").argmax())
     other = (top + 1) % 3
     spread = float(last.isel(depth=top).mean()) * np.array([0.1, 0.2, 1.5, 1.9]) * 2500
     wide["size"][other, -1, :, -1] = spread[: wide.sizes["trial"]]
-    picked = claims.size.fitted_fraction(wide)
+    picked = size_claims.fitted_fraction(wide)
     assert picked.value == pytest.approx(spread[: wide.sizes["trial"]].mean() / 2500)
     assert picked.value < float(last.isel(depth=top).mean())
     # a diverged trial is left out, as in the figures
-    assert claims.size.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
+    assert size_claims.max_mean_size(size_set(diverge_last=True), depth=4).value == pytest.approx(600.0)
     frame = reproduction.table({"size": ("size.nc", size_set(diverge_last=True))})
     assert row(frame, "E2_max_size_depth4").rests_on == "3 trials; sizes 20, 2500; 50000 epochs"  # the diverged one left out
 
@@ -151,7 +155,7 @@ def test_range_claims_from_a_custom_reference(tmp_path):
     ref["claims"] = [c for c in ref["claims"] if c["measure"] == "fitted_fraction"]
     path = tmp_path / "ref.yaml"
     ds = size_set()
-    ours = claims.size.fitted_fraction(ds)
+    ours = size_claims.fitted_fraction(ds)
     for low, high, expected in ((0.0, ours.value + 0.01, reproduction.REPRODUCED), (ours.value + 10 * ours.se + 0.1, 5.0, reproduction.CONTRADICTED)):
         ref["claims"][0]["range"] = [low, high]
         path.write_text(yaml.safe_dump(ref))
@@ -170,7 +174,7 @@ def test_noise_rate_ratio_is_the_mse_ratio_of_diff_to_pure():
         coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [100]},
         attrs={"mse_epochs": [100]},
     )
-    e = claims.linearity.noise_rate_ratio(ds)
+    e = linearity_claims.noise_rate_ratio(ds)
     assert e.value == pytest.approx(4.0) and e.trials == 2 and e.method == claims.PAIRED_T
     # over training: at a later point diff and pure agree (ratio 1); the geometric mean of 4 and 1 is 2
     later = out.copy()
@@ -180,8 +184,8 @@ def test_noise_rate_ratio_is_the_mse_ratio_of_diff_to_pure():
         coords={"set": ["X+N", "X", "N"], "trial": [0, 1], "epoch": [100, 200]},
         attrs={"mse_epochs": [100, 200]},
     )
-    assert claims.linearity.noise_rate_ratio(both).value == pytest.approx(1.0)  # the last point alone
-    assert claims.linearity.noise_rate_ratio(both, over="all").value == pytest.approx(2.0)
+    assert linearity_claims.noise_rate_ratio(both).value == pytest.approx(1.0)  # the last point alone
+    assert linearity_claims.noise_rate_ratio(both, over="all").value == pytest.approx(2.0)
 
 
 # -- E7 ------------------------------------------------------------------------
@@ -220,7 +224,7 @@ def test_sensitivity_settings_change_one_knob_each_and_skip_the_baseline():
     assert e7.spec(cfg, "baseline", part) == e2.spec(cfg, depth, p["n"], 0, p["trials"] - 1)
     cfg["sensitivity"]["size"]["n"] = 123  # not on E2's grid: its own job
     assert e7.job(cfg, "baseline", part) == f"results/jobs/sensitivity/baseline/{part}.nc"
-    with pytest.raises(grid.ConfigError, match="settings and their parts"):
+    with pytest.raises(registry.ConfigError, match="settings and their parts"):
         e7.spec(cfg, "epsilon_1e-09", part)
 
 
@@ -240,22 +244,22 @@ def test_sensitivity_depths_and_extra_settings_expand_into_their_jobs():
     assert len(e7.jobs_of(cfg, "degenerate")) == len(settings)
     spec = e7.spec(cfg, "learning_rate_0.5", "size_depth4")
     assert (spec["depth"], spec["n"], spec["epochs"], spec["optimizer"]["learning_rate"]) == (4, 2500, cfg["size"]["epochs"], 0.5)
-    with pytest.raises(grid.ConfigError, match="learning_rate_0.1"):
+    with pytest.raises(registry.ConfigError, match="learning_rate_0.1"):
         e7.spec(cfg, "learning_rate_0.1", "size_depth3")  # depth 2 only
     cfg["optimizer"]["learning_rate"] = 0.5  # learning_rate_0.5 is now the baseline itself: extra names it
     assert e7.depths(cfg, "baseline") == [2, 3, 4] and "learning_rate_1" in e7.settings(cfg)
     cfg["optimizer"]["learning_rate"] = 1.0
     cfg["sensitivity"]["learning_rate"] = [0.1, 0.1000001]
-    with pytest.raises(grid.ConfigError, match=r"sensitivity\.learning_rate has values that print alike"):
-        grid.check(cfg)
+    with pytest.raises(registry.ConfigError, match=r"sensitivity\.learning_rate has values that print alike"):
+        registry.check(cfg)
     cfg["sensitivity"]["learning_rate"] = [1.0, 0.5, 0.1]
     cfg["degenerate"]["input_distribution"] = "uniform_positive"
-    with pytest.raises(grid.ConfigError, match=r"degenerate\.input_distribution and size\.input_distribution differ"):
-        grid.check(cfg)
+    with pytest.raises(registry.ConfigError, match=r"degenerate\.input_distribution and size\.input_distribution differ"):
+        registry.check(cfg)
     cfg["degenerate"]["input_distribution"] = "normal"
     cfg["sensitivity"]["size"]["extra"]["settings"] = ["learning_rate_05"]
-    with pytest.raises(grid.ConfigError, match=r"sensitivity\.size\.extra\.settings.*did you mean 'learning_rate_0.5'"):
-        grid.check(cfg)
+    with pytest.raises(registry.ConfigError, match=r"sensitivity\.size\.extra\.settings.*did you mean 'learning_rate_0.5'"):
+        registry.check(cfg)
 
 
 def test_a_float64_run_makes_float32_the_varied_precision():
@@ -308,9 +312,9 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
     np.testing.assert_allclose(t["e2_depth2_largest_mean_size"], 11 * ks + 2)  # epoch 10
     np.testing.assert_allclose(t["e2_depth2_largest_mean_size_se"], ks * 1.0)
     assert t["e2_depth4_size"].tolist()[0] == 10 and t["e2_depth4_size"].isna().tolist() == [False, True, True]
-    fig = plots.sensitivity_figure(ds, paper_band=(0.2, 0.3), dpi=40)
+    fig = sensitivity_figure.sensitivity_figure(ds, paper_band=(0.2, 0.3), dpi=40)
     assert [tick.get_text() for tick in fig.axes[0].get_xticklabels()] == ["baseline", "learning_rate=0.1", "dtype=float64"]
-    fig = plots.learning_rate_figure(ds, e2_bands={2: (300, 400)}, e1_band=(0.25, 0.35), dpi=40)
+    fig = sensitivity_figure.learning_rate_figure(ds, e2_bands={2: (300, 400)}, e1_band=(0.25, 0.35), dpi=40)
     left = fig.axes[0]
     assert "learning rate" in left.get_xlabel() and left.get_xscale() == "log"
     assert {t.get_text() for t in left.get_legend().get_texts()} == {"depth 2", "paper, depth 2", "depth 4"}
@@ -364,7 +368,7 @@ def test_the_report_page_renders_every_claim_without_markup_warnings():
 
     from docutils.core import publish_string
 
-    from empirical_size import report
+    from empirical_size.analysis import report
 
     frame = reproduction.table({})
     frame.loc[0, "statement"] = "error at |x| < 1/2 before N*K_ pieces `here`"
@@ -382,7 +386,7 @@ def test_the_report_states_the_family_and_what_holm_would_change():
 
     from docutils.core import publish_string
 
-    from empirical_size import report
+    from empirical_size.analysis import report
 
     frame = reproduction.table({}).head(4).copy()
     frame["verdict"] = [reproduction.REPRODUCED, reproduction.CONTRADICTED, reproduction.INCONCLUSIVE, reproduction.NOT_COMPARABLE]
@@ -408,7 +412,7 @@ def test_the_first_page_carries_the_forest_plot_above_the_table(tmp_path):
 
     from docutils.core import publish_string
 
-    from empirical_size import report, reproduction_figure
+    from empirical_size.analysis import report, reproduction_figure
 
     frame = reproduction.table({})
     frame.to_csv(tmp_path / "r.csv", index=False)
@@ -442,7 +446,7 @@ def test_the_forest_plot_draws_each_claim_as_the_table_says():
     word where it is not comparable. Read back from the drawing's artists."""
     import matplotlib.colors
 
-    from empirical_size import reproduction_figure as rf
+    from empirical_size.analysis import reproduction_figure as rf
 
     frame = reproduction.table({}).head(5).copy()
     frame["verdict"] = [reproduction.REPRODUCED, reproduction.CONTRADICTED, reproduction.INCONCLUSIVE, reproduction.NOT_COMPARABLE, reproduction.NOT_COMPARABLE]

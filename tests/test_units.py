@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from empirical_size import grid, networks, seeding
-from empirical_size.experiments.size.job import SizeJob
-from empirical_size.progress import Progress
-from empirical_size.experiments.degenerate import record as e1
-from empirical_size.experiments.size import record as e2
 from empirical_size.experiments.batching import record as e3
-from empirical_size.experiments.minima import record as e4
+from empirical_size.experiments.degenerate import record as e1
 from empirical_size.experiments.linearity import record as e5
+from empirical_size.experiments.minima import record as e4
 from empirical_size.experiments.sensitivity import record as e7
+from empirical_size.experiments.size import record as e2
+from empirical_size.experiments.size.job import SizeJob
+from empirical_size.plan import registry
+from empirical_size.science import networks, seeding
+from empirical_size.training.progress import Progress
 
 
 def test_streams_depend_only_on_their_key():
@@ -128,9 +129,9 @@ def test_progress_reports_elapsed_and_time_left_at_its_interval():
 
 
 def test_trial_chunks_add_chunks_without_changing_old_ones():
-    assert grid.trial_chunks(4, 2) == [(0, 1), (2, 3)]
-    assert grid.trial_chunks(6, 2) == [(0, 1), (2, 3), (4, 5)]
-    assert grid.trial_chunks(5, 8) == [(0, 4)]
+    assert registry.trial_chunks(4, 2) == [(0, 1), (2, 3)]
+    assert registry.trial_chunks(6, 2) == [(0, 1), (2, 3), (4, 5)]
+    assert registry.trial_chunks(5, 8) == [(0, 4)]
 
 
 def test_size_spec_holds_only_what_the_job_depends_on():
@@ -152,7 +153,6 @@ def test_size_spec_holds_only_what_the_job_depends_on():
 
 def paper_like_config():
     import yaml
-
     from conftest import ROOT
 
     return yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
@@ -174,12 +174,12 @@ def test_batching_full_batch_points_are_shared_with_e2_or_between_variants():
     assert "batch_size" not in full and "variant" not in full
     mini = e3.spec(config, "drop", 2, 2500, 0, 127)
     assert (mini["batch_size"], mini["batch_mode"], mini["variant"]) == (256, "drop", "drop")
-    with pytest.raises(grid.ConfigError):
+    with pytest.raises(registry.ConfigError):
         e3.spec(config, "keep", 2, 20, 0, 127)
 
 
 def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
-    from empirical_size.minibatch import BatchPlan
+    from empirical_size.engine.minibatch import BatchPlan
 
     config = paper_like_config()
     assert [e3.bucket(n, 256, "keep") for n in (1024, 1025, 1280)] == [(769, 1024), (1025, 1280), (1025, 1280)]
@@ -195,7 +195,7 @@ def test_e3_packs_the_sizes_taking_the_same_steps_an_epoch():
         packed |= {(variant, depth, m) for m in spec["ns"]}
     e3_sizes = [m for m in config["batching"]["sizes"] if m >= 1024]
     assert packed == {(v, d, m) for v in ("keep", "drop", "resample") for d in (2, 3, 4) for m in e3_sizes}
-    with pytest.raises(grid.ConfigError, match="not a bucket"):
+    with pytest.raises(registry.ConfigError, match="not a bucket"):
         e3.spec(config, "drop", 2, "1025-1280", 0, 127)  # keep's bucket, not drop's
     config["batching"]["pack"] = False
     assert len([j for j in e3.jobs(config) if "/batching/" in j and "/keep_b" not in j]) == 3 * 3 * len(e3_sizes)
@@ -218,7 +218,7 @@ def test_the_batch_size_sweep_trains_the_keep_variant_on_the_same_trials_at_othe
     }
     size_experiment.Job.from_dict(one)
     assert e3.sweep_batch_size("keep_b512") == 512 and e3.sweep_batch_size("keep") is None and e3.sweep_batch_size("keep_b05") is None
-    with pytest.raises(grid.ConfigError, match="sweep_batch_sizes"):
+    with pytest.raises(registry.ConfigError, match="sweep_batch_sizes"):
         e3.spec(config, "keep_b64", 3, 2500, 0, 127)  # not a batch size of the sweep
     for change, key in (
         ({"sweep_batch_sizes": [256]}, "batching.sweep_batch_sizes"),
@@ -228,7 +228,7 @@ def test_the_batch_size_sweep_trains_the_keep_variant_on_the_same_trials_at_othe
     ):
         bad = paper_like_config()
         bad["batching"].update({"sweep_batch_sizes": [128, 512], "sweep_sizes": [1498], **change})
-        with pytest.raises(grid.ConfigError, match=key.replace(".", r"\.")):
+        with pytest.raises(registry.ConfigError, match=key.replace(".", r"\.")):
             e3.check(bad)
 
 
@@ -250,7 +250,7 @@ def test_every_spec_is_one_its_job_accepts():
     degenerate.Job.from_dict(e1.spec(config))
     linearity.Job.from_dict(e5.spec(config))
     size_experiment.Job.from_dict(e3.spec(config, "resample", 4, 2500, 0, 127))
-    merged = grid.merge_config(config, "degenerate")
+    merged = registry.merge_config(config, "degenerate")
     assert "report_layers" not in merged["degenerate"] and merged["optimizer"]["epsilon"] == 1e-8
 
 
@@ -275,14 +275,14 @@ def test_sizes_pack_into_fixed_buckets_and_a_bucket_job_names_its_sizes():
     assert [p.split("/")[4] for p in e2.jobs(config) if "depth2/" in p] == ["n1-256", "n257-512", "n513-768"]
     spec = e2.spec(config, 2, "1-256", 0, 3)
     assert spec["ns"] == [20, 256] and "n" not in spec
-    with pytest.raises(grid.ConfigError, match="pack_width"):
+    with pytest.raises(registry.ConfigError, match="pack_width"):
         e2.spec(config, 2, "1-300", 0, 3)  # not a bucket of width 256
     config["size"]["pack_width"] = 0
     assert [p.split("/")[4] for p in e2.jobs(config) if "depth2/" in p] == ["n20", "n256", "n257", "n600"]
 
 
 def test_a_packed_job_file_merges_into_its_points(tmp_path):
-    from empirical_size.merge import merge_jobs
+    from empirical_size.analysis.merge import merge_jobs
 
     def job(ns, first):
         trial = np.arange(first, first + 2)
@@ -330,7 +330,7 @@ def test_a_job_log_leaves_out_tensorflows_start_up_notices_unless_the_user_set_a
 def test_compare_tells_identical_close_and_different_numbers():
     import xarray as xr
 
-    from empirical_size.compare import differences
+    from empirical_size.analysis.compare import differences
 
     a = xr.Dataset({"mse": ("trial", np.array([1.0, 0.5, np.nan]))})
     assert differences(a, a.copy(deep=True)) == []
@@ -362,6 +362,6 @@ def test_e7_loss_scale_and_optimizer_reset_are_settings_changed_alone_or_with_a_
     # E1's five steps hold no records: the reset leaves E1 as it is, and E7 reads E1's own job
     assert e7.job(config, "optimizer_reset_True", "degenerate") == e1.JOB
     assert e7.job(config, "loss_scale_0.125", "degenerate") == e7.JOB.format(setting="loss_scale_0.125", part="degenerate")
-    from empirical_size.trainer import AdadeltaSettings
+    from empirical_size.engine.trainer import AdadeltaSettings
 
     AdadeltaSettings(**scaled), AdadeltaSettings(**e7.spec(config, "optimizer_reset_True", "size_depth4")["optimizer"])

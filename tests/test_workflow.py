@@ -10,12 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-
 from conftest import ROOT, copy_workflow, snakemake
 
-from empirical_size import grid
-from empirical_size.experiments.size import record as e2
 from empirical_size.experiments.sensitivity import record as e7
+from empirical_size.experiments.size import record as e2
+from empirical_size.plan import registry
 
 TINY = {
     "size": {
@@ -62,7 +61,7 @@ TINY = {
     "boosting": {"widths": [4], "trials": 2, "amplitudes": [0, 1], "checkpoints": [5, 10], "grid_points": 20, "lows": ["spline", "sine"]},
 }
 
-FIGURES = [p.removesuffix(".png") for e in grid.EXPERIMENTS.values() for p in e.products if p.endswith(".png")]
+FIGURES = [p.removesuffix(".png") for e in registry.EXPERIMENTS.values() for p in e.products if p.endswith(".png")]
 assert {"fig1", "fig2", "fig3", "fig4", "fig5", "degenerate", "knots", "sensitivity", "boosting"} <= set(FIGURES)  # the paper's and ours
 
 
@@ -125,7 +124,7 @@ def test_tiny_config_runs_every_target(tiny):
     workdir = tiny.workdir
     for fig in FIGURES:
         assert (workdir / f"results/{fig}.png").stat().st_size > 5_000, fig
-    assert (workdir / grid.REPRODUCTION_FIGURE).stat().st_size > 20_000  # the claims at a glance
+    assert (workdir / registry.REPRODUCTION_FIGURE).stat().st_size > 20_000  # the claims at a glance
     table = (workdir / "results/degenerate.csv").read_text().splitlines()
     assert table[0].startswith("layer,init_data_mean,init_data_sem") and len(table) == 1 + 4
     batching = xr.load_dataset(workdir / "results/data/batching.nc")
@@ -191,7 +190,7 @@ def test_tiny_config_runs_every_target(tiny):
     summary = answer[(answer["low"] == "all") & (answer.fit == "boosted")]
     assert summary.family.tolist() == ["noise", "high", "high+noise"] and summary.verdict.isin(["improves", "no difference", "worse"]).all()
     # the reproduction table: one row per claim; a tiny run is comparable with none
-    from empirical_size import reproduction
+    from empirical_size.analysis import reproduction
 
     repro = pd.read_csv(workdir / "results/reproduction.csv")
     assert len(repro) == len(reproduction.load_reference()[1])
@@ -217,7 +216,7 @@ def test_tiny_config_runs_every_target(tiny):
 
 @pytest.mark.workflow
 def test_the_report_embeds_every_figure_and_a_browser_shows_its_tables(tiny):
-    from empirical_size import reproduction
+    from empirical_size.analysis import reproduction
 
     workdir, cfg = tiny.workdir, tiny.cfg
     snakemake(workdir, "--configfile", cfg, "--report", "results/report.html")
@@ -292,8 +291,8 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     # once (a superset of editing any one): no training job, and not E5's merge (its job module's);
     # then every record: no training job either (a spec unchanged), only what reads one (E7's merge)
     for modules in (("analysis", "figure"), ("record",)):
-        paths = [p for name in grid.EXPERIMENTS for m in modules if (p := workdir / f"src/empirical_size/experiments/{name}/{m}.py").exists()]
-        assert len(paths) >= len(grid.EXPERIMENTS)
+        paths = [p for name in registry.EXPERIMENTS for m in modules if (p := workdir / f"src/empirical_size/experiments/{name}/{m}.py").exists()]
+        assert len(paths) >= len(registry.EXPERIMENTS)
         for path in paths:
             path.write_text(path.read_text() + "\n# edited\n")
         replanned = planned([])
@@ -303,13 +302,13 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
             path.write_text(path.read_text().removesuffix("\n# edited\n"))
 
     # the forest plot is drawn from the reproduction table alone: editing how redraws it (and the page carrying it), nothing else
-    forest = workdir / "src/empirical_size/reproduction_figure.py"
+    forest = workdir / "src/empirical_size/analysis/reproduction_figure.py"
     forest.write_text(forest.read_text() + "\n# edited\n")
     assert planned([]) == {"reproduction_plot": "1", "report_text": "1", "all": "1", "total": "3"}
     forest.write_text(forest.read_text().removesuffix("\n# edited\n"))
 
     # the code trigger: editing a module that figures import redraws figures only
-    plots, engine = workdir / "src/empirical_size/plots.py", workdir / "src/empirical_size/engine.py"
+    plots, engine = workdir / "src/empirical_size/analysis/plots.py", workdir / "src/empirical_size/engine/keras_trainer.py"
     request.addfinalizer(lambda: [p.write_text(p.read_text().removesuffix("\n# edited\n")) for p in (plots, engine)])
     plots.write_text(plots.read_text() + "\n# edited\n")
     assert set(planned([])) == figures  # E8's too: plots.py saves every figure
@@ -386,7 +385,7 @@ def test_paper_config_expands_to_the_full_grid(workdir):
 def test_paper_cpu_configs_expand_to_the_papers_shape(workdir):
     """config/paper-cpu.yaml: E2 at the paper's largest n and epochs (every E2
     claim comparable); with config/sensitivity-cpu.yaml, E7 at that point."""
-    from empirical_size import reproduction
+    from empirical_size.analysis import reproduction
 
     cpu = yaml.safe_load((ROOT / "config/paper-cpu.yaml").read_text())["size"]
     settings, claims = reproduction.load_reference()
@@ -426,7 +425,7 @@ def test_default_config_has_the_papers_settings_at_smaller_scale():
     for key in ("backend", "dtype", "optimizer"):
         assert default[key] == paper[key]
     # the optimizer's settings come from config.yaml alone: one without them is refused, naming them
-    from empirical_size.config_check import schema_error
+    from empirical_size.plan.config_check import schema_error
 
     bare = {**default, "optimizer": {}}
     assert "optimizer" in (schema_error(bare, ROOT / "workflow/schemas/config.schema.yaml") or "")
@@ -468,8 +467,8 @@ def test_snakemake_killed_mid_job_recovers_as_the_readme_says(workdir, tmp_path)
     import subprocess
     import sys
 
-    from empirical_size.checkpoint import STOP_AFTER_CHECKPOINT
-    from empirical_size.compare import differences
+    from empirical_size.analysis.compare import differences
+    from empirical_size.training.checkpoint import STOP_AFTER_CHECKPOINT
 
     cfg = yaml.safe_load(yaml.safe_dump(TINY))
     # one job, which stops itself at its first checkpoint (500 of 2,000 epochs): caught mid-way on any CPU

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .grid import EXPERIMENTS, FIGURES, TABLES
+from .plan.registry import EXPERIMENTS, FIGURES, TABLES
 
 log = logging.getLogger("empirical_size")
 
@@ -44,7 +44,7 @@ def _spec(text: str) -> dict:
 
 
 def _train(args) -> None:
-    from .job import train
+    from .training.job import train
 
     train(
         args.job, _spec(args.spec), args.out, args.backend, args.threads, args.progress_every,
@@ -53,8 +53,8 @@ def _train(args) -> None:
 
 
 def _merge(args) -> None:
-    from .merge import merge_jobs
-    from .storage import write_atomic
+    from .analysis.merge import merge_jobs
+    from .training.storage import write_atomic
 
     broadcast = {}
     for item in args.broadcast or []:
@@ -80,8 +80,8 @@ def _merge(args) -> None:
 
 
 def _plot(args) -> None:
-    from . import plots, reproduction
-    from .storage import load
+    from .analysis import plots, reproduction
+    from .training.storage import load
 
     ds = load(args.data)
     if args.cmap is None:
@@ -110,7 +110,7 @@ def _write_csv(frame, out: str) -> None:
 
 
 def _table(args) -> None:
-    from .storage import load
+    from .training.storage import load
 
     e = TABLES[args.table]
     frame = _own(f"{e.package}.analysis", "TABLES")[args.table](load(args.data, required=e.variables))
@@ -132,8 +132,8 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 
 
 def _reproduce(args) -> None:
-    from . import reproduction
-    from .storage import load
+    from .analysis import reproduction
+    from .training.storage import load
 
     data = {name: (path, load(path)) for name, path in _pairs(args.data, "--data").items()}
     frame = reproduction.table(data)
@@ -145,7 +145,7 @@ def _reproduce(args) -> None:
 def _sensitivity_merge(args) -> None:
     from .experiments.sensitivity.analysis import merge
     from .experiments.sensitivity.record import baseline_knobs
-    from .storage import write_atomic
+    from .training.storage import write_atomic
 
     config = _spec(args.config) if args.config else {}
     n = config.get("sensitivity", {}).get("size", {}).get("n")
@@ -158,14 +158,14 @@ def _sensitivity_merge(args) -> None:
 
 
 def _report_text(args) -> None:
-    from .report import write_landing
+    from .analysis.report import write_landing
 
     write_landing(args.description, _pairs(args.tables, "--tables"), args.out, figure=args.figure)
     log.info("wrote %s", args.out)
 
 
 def _reproduction_plot(args) -> None:
-    from .reproduction_figure import draw
+    from .analysis.reproduction_figure import draw
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     draw(args.table, args.out, dpi=args.dpi)
@@ -174,7 +174,7 @@ def _reproduction_plot(args) -> None:
 
 def _knots(args) -> None:
     from .experiments.knots import analysis as knots
-    from .storage import load, write_atomic
+    from .training.storage import load, write_atomic
 
     init = load(args.init, required=("pieces",))
     minima = load(args.minima, required=("kernel_0",)) if args.minima else None

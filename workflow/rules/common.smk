@@ -1,7 +1,7 @@
 # Shared by every experiment: config checks the schema cannot express, the
 # code trigger, and the helpers of the training and merge rules that
 # experiments.smk generates from each experiment's record (its package's
-# record.py, found by grid.EXPERIMENTS).
+# record.py, found by registry.EXPERIMENTS).
 import json
 import os
 import shlex
@@ -16,9 +16,9 @@ _paths = [p for p in os.getenv("PYTHONPATH", "").split(os.pathsep) if p]
 os.environ.update(PYTHONPATH=os.pathsep.join([str(SRC)] + _paths))
 sys.path.insert(0, str(SRC))
 from snakemake.utils import validate
-from empirical_size import grid
-from empirical_size.config_check import schema_error
-from empirical_size.failures import summary as failure_summary
+from empirical_size.plan import registry
+from empirical_size.plan.config_check import schema_error
+from empirical_size.plan.failures import summary as failure_summary
 
 # One line naming the key and the closest valid one, and nothing else (the
 # validator's own message dumps the schema, a WorkflowError adds a traceback);
@@ -28,8 +28,8 @@ if schema_error(config, SCHEMA):
     sys.exit(schema_error(config, SCHEMA))
 validate(config, str(SCHEMA))
 try:
-    grid.check(config)
-except grid.ConfigError as err:
+    registry.check(config)
+except registry.ConfigError as err:
     sys.exit(str(err))
 
 # Log cadence reaches jobs through the environment, not params: changing it
@@ -39,9 +39,9 @@ os.environ.update(
     EMPIRICAL_SIZE_CHECKPOINT_EVERY=str(config["checkpoint_every"]),
 )
 
-from empirical_size import code
+from empirical_size.plan import code
 
-EXPERIMENTS = grid.EXPERIMENTS
+EXPERIMENTS = registry.EXPERIMENTS
 
 
 def as_json(obj):
@@ -49,7 +49,7 @@ def as_json(obj):
 
 
 # The code trigger: a fingerprint of the library files a step imports
-# (derived from its imports, empirical_size.code), as a parameter, so that
+# (derived from its imports, empirical_size.plan.code), as a parameter, so that
 # editing one reruns the step and Snakemake lists no source files as inputs.
 # The paper's settings, against which each figure's footer names the run's differences
 PAPER_CONFIG = "config/paper.yaml"
@@ -59,8 +59,8 @@ def plot_code(name):
     """A figure rule's code trigger: the plots, the footers' paper values, the
     experiment's figure module and its record (the footers' sections)."""
     return code.fingerprint(
-        "empirical_size.plots",
-        "empirical_size.reproduction",
+        "empirical_size.analysis.plots",
+        "empirical_size.analysis.reproduction",
         f"{EXPERIMENTS[name].package}.figure",
         f"{EXPERIMENTS[name].package}.record",
     )
@@ -89,9 +89,9 @@ def checkpoint_of(name):
     """``--checkpoint PATH`` for the jobs that keep one."""
 
     def option(wildcards, output):
-        if not grid.checkpoints(name, dict(wildcards)):
+        if not registry.checkpoints(name, dict(wildcards)):
             return ""
-        return f"--checkpoint {shlex.quote(grid.checkpoint_path(output[0]))}"
+        return f"--checkpoint {shlex.quote(registry.checkpoint_path(output[0]))}"
 
     return option
 
@@ -125,7 +125,7 @@ def table_code(name):
 def runtime_of(name):
     """Cluster runtime request (minutes) of a training job, from its spec,
     longer at each resubmission (``attempt``: the profile's ``retries``)."""
-    return lambda wildcards, attempt: grid.resources(
+    return lambda wildcards, attempt: registry.resources(
         name, config, dict(wildcards), attempt=attempt
     )["runtime"]
 
@@ -136,7 +136,9 @@ def mem_mb_of(name):
     gpus = gpus_of(name)
 
     def mem_mb(wildcards, attempt):
-        return grid.resources(name, config, dict(wildcards), gpus, attempt)["mem_mb"]
+        return registry.resources(name, config, dict(wildcards), gpus, attempt)[
+            "mem_mb"
+        ]
 
     return mem_mb
 
@@ -155,4 +157,4 @@ def merge_code(merge):
     """The merge's code trigger: the generic merge's, and its own function's
     or finishing step's module."""
     own = [f.split(":")[0] for f in (merge.function, merge.finish) if f]
-    return code.fingerprint("empirical_size.merge", *own)
+    return code.fingerprint("empirical_size.analysis.merge", *own)

@@ -49,7 +49,7 @@ for _e in EXPERIMENTS.values():
             params:
                 experiment=_e.name,
                 options=merge_options(_e.merge),
-                config=as_json(grid.merge_config(config, _e.name)),
+                config=as_json(registry.merge_config(config, _e.name)),
                 code=merge_code(_e.merge),
             shell:
                 "python -m empirical_size merge --experiment {params.experiment} {params.options}"

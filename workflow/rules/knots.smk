@@ -17,7 +17,7 @@ rule knots_merge:
     conda:
         "../../envs/analysis.yaml"
     params:
-        config=as_json(grid.merge_config(config, "knots")),
+        config=as_json(registry.merge_config(config, "knots")),
         code=code.fingerprint("empirical_size.experiments.knots.analysis"),
     shell:
         "python -m empirical_size knots --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"

@@ -2,7 +2,8 @@
 # paper_values.yaml, ours from the merged data sets its claims read (derived
 # from the claims: a new claim needs no edit here; named <experiment>_data,
 # as "size" is reserved), and a verdict for each.
-from empirical_size import reproduction as claims_reference
+from empirical_size.analysis import reproduction as claims_reference
+from empirical_size.analysis.claims import claim_modules
 
 
 rule reproduction:
@@ -15,7 +16,7 @@ rule reproduction:
         ),
     output:
         report(
-            grid.REPRODUCTION,
+            registry.REPRODUCTION,
             caption="../report/reproduction.rst",
             category="Reproduction: the paper against this run",
         ),
@@ -29,7 +30,8 @@ rule reproduction:
             shlex.quote(f"{name.removesuffix('_data')}={path}")
             for name, path in input.items()
         ),
-        code=code.fingerprint("empirical_size.reproduction"),
+        # the verdicts and every experiment's measures (found by name, not imported)
+        code=code.fingerprint("empirical_size.analysis.reproduction", *claim_modules()),
     shell:
         "python -m empirical_size reproduce --data {params.data} --out {output:q} > {log:q} 2>&1"
 
@@ -38,10 +40,10 @@ rule reproduction:
 # plot), drawn from the table alone: editing how it is drawn redraws it only.
 rule reproduction_plot:
     input:
-        grid.REPRODUCTION,
+        registry.REPRODUCTION,
     output:
         report(
-            grid.REPRODUCTION_FIGURE,
+            registry.REPRODUCTION_FIGURE,
             caption="../report/reproduction_plot.rst",
             category="Reproduction: the paper against this run",
         ),
@@ -52,7 +54,7 @@ rule reproduction_plot:
         "../../envs/analysis.yaml"
     params:
         dpi=config["plot"]["dpi"],
-        code=code.fingerprint("empirical_size.reproduction_figure"),
+        code=code.fingerprint("empirical_size.analysis.reproduction_figure"),
     shell:
         "python -m empirical_size reproduction-plot --table {input:q} --dpi {params.dpi} --out {output:q} > {log:q} 2>&1"
 
@@ -60,17 +62,17 @@ rule reproduction_plot:
 # The report's first page: the workflow's description, then the tables
 # (Snakefile's report directive points here): the reproduction table and
 # every experiment's tables (their records'), each as its analysis shows it.
-TABLES = {t: f"results/{t}.csv" for t in grid.TABLES}
+TABLES = {t: f"results/{t}.csv" for t in registry.TABLES}
 
 
 rule report_text:
     input:
         description="workflow/report/workflow.rst",
-        reproduction=grid.REPRODUCTION,
-        figure=grid.REPRODUCTION_FIGURE,
+        reproduction=registry.REPRODUCTION,
+        figure=registry.REPRODUCTION_FIGURE,
         tables=list(TABLES.values()),
     output:
-        grid.REPORT_TEXT,
+        registry.REPORT_TEXT,
     log:
         "results/logs/report_text.log",
     localrule: True
@@ -79,7 +81,7 @@ rule report_text:
     params:
         tables=" ".join(shlex.quote(f"{name}={path}") for name, path in TABLES.items()),
         code=code.fingerprint(
-            "empirical_size.report",
+            "empirical_size.analysis.report",
             *sorted(
                 {f"{e.package}.analysis" for e in EXPERIMENTS.values() if e.tables}
             ),

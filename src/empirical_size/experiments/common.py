@@ -6,14 +6,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import networks, seeding
+from ..science import networks, seeding
 
 
 class JobSpec:
     """Mixin for frozen dataclasses that describe one job."""
 
     # Settings in every spec that the process applies before training (see
-    # ``empirical_size.backend.select``), not fields of a job.
+    # ``empirical_size.engine.backend.select``), not fields of a job.
     PROCESS_KEYS = ("matmul_precision",)
 
     @classmethod

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..minibatch import BatchPlan
-from ..progress import Progress
+from ..engine.minibatch import BatchPlan
+from ..training.progress import Progress
 
 
 def train_functions(trainer, x, y, weights, grid, marks, plan: BatchPlan | None = None, shuffle_rngs=None, progress_every=10.0, checkpoint=None):
@@ -15,7 +15,7 @@ def train_functions(trainer, x, y, weights, grid, marks, plan: BatchPlan | None 
     training inputs and on ``grid (G,)``. Returns ``epoch``, ``mse (T, R)``,
     ``on_data (T, R, n)``, ``on_grid (T, R, G)`` and the weights
     ``kernel_i (T, R, fan_in, fan_out)``, ``bias_i (T, R, fan_out)``."""
-    from ..training import train_and_record
+    from ..training.loop import train_and_record
 
     trials = x.shape[0]
     grid_in = trainer.cast(np.broadcast_to(np.asarray(grid, float)[None, :, None], (trials, len(grid), 1)))

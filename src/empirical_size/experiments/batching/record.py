@@ -1,10 +1,10 @@
 """E3's record: E2's networks and seeds, one job per variant, depth, size
 (or bucket of sizes taking as many steps an epoch) and chunk of trials
-(:mod:`empirical_size.record`); E2's own job where E2 trains the point."""
+(:mod:`empirical_size.plan.record`); E2's own job where E2 trains the point."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, Merge, trial_chunks
+from ...plan.record import ConfigError, Experiment, Merge, trial_chunks
 from ..size import record as size
 
 JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"

@@ -45,7 +45,7 @@ def verdict(ratios, z: float | None = None) -> tuple[float, float, str]:
     quantile on the trials' degrees of freedom): ``improves`` (wholly below
     1), ``worse`` (wholly above), ``no difference`` (across 1: none told);
     ``not comparable`` with fewer than 2 finite trials."""
-    from ...stats import t_quantile
+    from ...analysis.stats import t_quantile
 
     r = np.asarray(ratios, dtype=float).ravel()
     if r.size < 2 or not np.isfinite(r).all():

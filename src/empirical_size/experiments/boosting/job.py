@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import xarray as xr
 
-from ... import seeding, targets
+from ...science import seeding, targets
 from ..common import glorot_trials, per_trial
 from ..curves import train_functions
 from ..linearity.job import E5Network, inputs
@@ -101,9 +101,9 @@ class BoostingJob(E5Network):
 
 
 def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ...storage import provenance
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...training import divergence_variables
+    from ...training.storage import provenance
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import divergence_variables
 
     start = time.perf_counter()
     x, grid = job.inputs()
@@ -179,4 +179,4 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     return ds
 
 
-Job = BoostingJob  # the name every experiment's job module gives its job (empirical_size.job)
+Job = BoostingJob  # the name every experiment's job module gives its job (empirical_size.training.job)

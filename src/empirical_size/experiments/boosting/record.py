@@ -1,9 +1,9 @@
 """E8's record: one job per network width and amplitude, every trial in each
-(the paper's diff averages them) (:mod:`empirical_size.record`)."""
+(the paper's diff averages them) (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, Merge, domain_increasing, increasing, section_spec
+from ...plan.record import ConfigError, Experiment, Merge, domain_increasing, increasing, section_spec
 
 JOB = "results/jobs/boosting/width{width}/amplitude{amplitude}.nc"
 GRID = ("widths", "amplitudes")  # one job per width and amplitude
@@ -40,7 +40,7 @@ def work(spec: dict) -> tuple[float, float]:
     """Each family, known function and trial is a network; as many again for
     the diff's networks trained on the known functions alone. Its records
     are outputs, not weights."""
-    from ...grid import job_work
+    from ...plan.resources import job_work
 
     sets = len(spec["families"]) * len(spec["lows"]) * (2 if spec.get("diff", True) else 1)
     return job_work(spec, networks=spec["trials"] * sets, samples=spec["n"] + spec["grid_points"], weights_recorded=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ...stats import mean_se
+from ...analysis.stats import mean_se
 
 
 def dead_fraction(ds: xr.Dataset) -> xr.DataArray:

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding
+from ...science import networks, seeding
 from ...paper import adadelta
 from ..common import JobSpec, glorot_trials, noise_sets, per_trial
-from ...minibatch import BatchPlan, trial_keys
-from ...measures import dead_neurons
+from ...engine.minibatch import BatchPlan, trial_keys
+from .measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
 
@@ -65,8 +65,8 @@ class DegenerateJob(JobSpec):
 
 
 def run(job: DegenerateJob, progress_every: float = 10.0) -> xr.Dataset:
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...storage import provenance
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.storage import provenance
 
     start = time.perf_counter()
     x, y = job.data()

@@ -1,8 +1,8 @@
-"""E1's record: one job, every trial (:mod:`empirical_size.record`)."""
+"""E1's record: one job, every trial (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, section_spec
+from ...plan.record import ConfigError, Experiment, section_spec
 
 JOB = "results/jobs/degenerate/all.nc"
 PLOT_ONLY = ("report_layers",)  # changing them redraws the figure only

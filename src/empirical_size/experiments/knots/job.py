@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding, targets
+from ...science import networks, seeding, targets
 from ...paper import adadelta
-from ...pieces import count_pieces
+from ...science.pieces import count_pieces
 from ..common import JobSpec, glorot_trials, per_trial
 
 log = logging.getLogger("empirical_size")
@@ -90,7 +90,7 @@ class KnotsTrainingJob(_Networks):
 
 class Job:
     """The job a spec describes: pieces after training where it has ``steps``,
-    else at initialisation (``empirical_size.job.train`` calls ``from_dict``)."""
+    else at initialisation (``empirical_size.training.job.train`` calls ``from_dict``)."""
 
     @staticmethod
     def from_dict(spec: dict) -> KnotsJob | KnotsTrainingJob:
@@ -104,7 +104,7 @@ def run(job: KnotsJob | KnotsTrainingJob, progress_every: float = 10.0) -> xr.Da
 
 
 def run_init(job: KnotsJob) -> xr.Dataset:
-    from ...storage import provenance
+    from ...training.storage import provenance
 
     start = time.perf_counter()
     counts = np.zeros((len(job.widths), len(job.depths), job.trials), dtype=np.int64)
@@ -145,10 +145,10 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     """Every (width, depth): its trials trained from the paper's
     initialisation on one data set, full batch, by the engine; pieces and the
     training MSE after each of ``steps`` steps."""
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...progress import Progress
-    from ...storage import provenance
-    from ...training import train_and_record
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.progress import Progress
+    from ...training.storage import provenance
+    from ...training.loop import train_and_record
 
     start = time.perf_counter()
     x, y = job.data()

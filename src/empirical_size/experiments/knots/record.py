@@ -1,11 +1,11 @@
 """E6's record: the counts at initialisation (``init``) and, when
 ``knots.steps`` lists steps, after training (``trained``)
-(:mod:`empirical_size.record`). Its merge reads E4's and E5's merged data
+(:mod:`empirical_size.plan.record`). Its merge reads E4's and E5's merged data
 sets too: its own rule (workflow/rules/knots.smk)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, common_spec
+from ...plan.record import ConfigError, Experiment, common_spec
 
 JOB = "results/jobs/knots/{part}.nc"  # init: counts at initialisation; trained: after knots.steps steps
 PARTS = ("init", "trained")
@@ -37,7 +37,7 @@ def work(spec: dict) -> tuple[float, float]:
     """E6's work: each network of the grid trained for its largest step on
     ``train_points`` points (none for the initialisation counts); the memory
     of the largest."""
-    from ...grid import job_work
+    from ...plan.resources import job_work
 
     flops, memory = 0.0, 0.0
     for width in spec["widths"]:

@@ -12,7 +12,7 @@ increases with the frequency"): one job per frequency ``k`` trains E5's
 network, from each E5 trial's own initial weights, full batch on E5's
 inputs with the target ``sin(2 pi k (x - lo) / (hi - lo) + phase)``, a
 phase per trial shared by every frequency (paired), recording the training
-MSE; :func:`empirical_size.claims.linearity.epochs_to_learn` reads from it
+MSE; :func:`empirical_size.analysis.claims.linearity.epochs_to_learn` reads from it
 when each trial has learnt half of its target's variance.
 """
 
@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding, targets
-from ...minibatch import BatchPlan
+from ...science import networks, seeding, targets
+from ...engine.minibatch import BatchPlan
 from ...paper import adadelta
 from ..common import JobSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
@@ -96,9 +96,9 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     """E5's job, or a job of its frequency sweep (:func:`run_frequency`)."""
     if isinstance(job, FrequencyJob):
         return run_frequency(job, progress_every, checkpoint)
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...storage import provenance
-    from ...training import divergence_variables
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.storage import provenance
+    from ...training.loop import divergence_variables
 
     start = time.perf_counter()
     x, spline_y, noise, (kx, ky) = job.data()
@@ -184,10 +184,10 @@ def run_frequency(job: FrequencyJob, progress_every: float = 10.0, checkpoint=No
     """Train the job's trials full batch from E5's trials' initial weights
     (``shared_init``'s), recording each trial's training MSE every
     ``frequency_record_every`` epochs."""
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...progress import Progress
-    from ...storage import provenance
-    from ...training import divergence_variables, train_and_record
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.progress import Progress
+    from ...training.storage import provenance
+    from ...training.loop import divergence_variables, train_and_record
 
     start = time.perf_counter()
     x, y = job.data()
@@ -233,7 +233,7 @@ def merge(paths, variables=("output", "output_data", "mse")) -> xr.Dataset:
     frequency job files among ``paths``, the sweep's as ``freq_mse``
     ``(frequency, trial, freq_epoch)``, ``freq_target_variance``
     ``(frequency, trial)``, ``freq_phase``, ``freq_diverged``."""
-    from ...merge import merge_jobs
+    from ...analysis.merge import merge_jobs
 
     def is_sweep(path) -> bool:
         with xr.open_dataset(path) as ds:

@@ -1,9 +1,9 @@
 """E5's record: its own job (``all``), and one job per frequency of its
-sweep (``linearity.frequencies``) (:mod:`empirical_size.record`)."""
+sweep (``linearity.frequencies``) (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, Merge, common_spec, domain_increasing, increasing, section_spec
+from ...plan.record import ConfigError, Experiment, Merge, common_spec, domain_increasing, increasing, section_spec
 
 JOB = "results/jobs/linearity/{part}.nc"  # part: "all" (E5 itself) or "frequency<k>" (its sweep)
 ALL = "all"

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding, targets
-from ...minibatch import BatchPlan
+from ...science import networks, seeding, targets
+from ...engine.minibatch import BatchPlan
 from ...paper import adadelta
 from ..common import JobSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
@@ -65,9 +65,9 @@ class MinimaJob(JobSpec):
 
 
 def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...storage import provenance
-    from ...training import divergence_variables
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.storage import provenance
+    from ...training.loop import divergence_variables
 
     start = time.perf_counter()
     x, y = job.data()

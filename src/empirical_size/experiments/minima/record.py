@@ -1,9 +1,9 @@
 """E4's record: one job per variant of the initial biases, every trial
-(:mod:`empirical_size.record`)."""
+(:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...record import Experiment, Merge, domain_increasing, increasing, section_spec
+from ...plan.record import Experiment, Merge, domain_increasing, increasing, section_spec
 
 JOB = "results/jobs/minima/{variant}.nc"
 

@@ -16,9 +16,9 @@ import json
 import numpy as np
 import xarray as xr
 
-from ...merge import without_diverged
-from ...stats import mean_se
-from ...storage import load
+from ...analysis.merge import without_diverged
+from ...analysis.stats import mean_se
+from ...training.storage import load
 
 E2_VARS = ("mse", "size", "sum_y2", "diverged", "steps_per_epoch")
 
@@ -152,7 +152,7 @@ def paper_distance(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     ours over them (1: all equal), and whether every mean lies in the
     paper's interval (its stated precision). NaN where the run is held to
     none, or a setting lacks one of them (not trained at a depth)."""
-    from ...reproduction import e7_claims
+    from ...analysis.reproduction import e7_claims
 
     claims = e7_claims(ds)
     top = largest_mean_size(ds)[0]

@@ -1,11 +1,11 @@
 """E7's record: E1's job and E2's points under each setting (the run's own,
 the baseline, reuses E1's and E2's jobs), one setting changed at a time
-(:mod:`empirical_size.record`). Its merge reads settings and depths: its own
+(:mod:`empirical_size.plan.record`). Its merge reads settings and depths: its own
 rule (workflow/rules/sensitivity.smk)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, merge_config
+from ...plan.record import ConfigError, Experiment, merge_config
 from ..degenerate import record as degenerate
 from ..size import record as size
 
@@ -110,7 +110,7 @@ def check(config: dict) -> None:
 
 def _apply_knobs(spec: dict, knobs: dict) -> dict:
     """``spec`` with ``knobs`` changed: the optimizer's in its settings
-    (:class:`empirical_size.trainer.AdadeltaSettings`), the others as keys."""
+    (:class:`empirical_size.engine.trainer.AdadeltaSettings`), the others as keys."""
     spec = {**spec, "optimizer": dict(spec["optimizer"])}
     for knob, value in knobs.items():
         if knob in OPTIMIZER_KNOBS:

@@ -1,7 +1,7 @@
 """Fitting noise (E2, and E3 with mini-batches): one job = one grid point,
 a contiguous range of trials; or, packed (:class:`PackedSizeJob`),
 several sizes ``n`` of one depth trained together, each trial exactly as in
-its own job (padded with masks, :mod:`empirical_size.packing`).
+its own job (padded with masks, :mod:`empirical_size.training.packing`).
 
 Each trial draws its data from ``(namespace, "data", n, trial)`` and its
 initial weights from ``(namespace, "init", depth, n, trial)``: networks of
@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ... import networks, seeding
+from ...science import networks, seeding
 from ...paper import adadelta
 from ..common import JobSpec, glorot_trials, noise_sets, per_trial
-from ...minibatch import BatchPlan
-from ...packing import pack
-from ...progress import Progress
+from ...engine.minibatch import BatchPlan
+from ...training.packing import pack
+from ...training.progress import Progress
 
 log = logging.getLogger("empirical_size")
 
@@ -137,10 +137,10 @@ class Job:
 def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``,
     ``epoch``, and ``n`` for a packed job)."""
-    from ...trainer import AdadeltaSettings, make_trainer
-    from ...training import train_and_record
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import train_and_record
 
-    from ...backend import available_memory
+    from ...engine.backend import available_memory
 
     points = job.points() if isinstance(job, PackedSizeJob) else [job]
     widest = max(points, key=lambda p: p.n)
@@ -186,7 +186,7 @@ def _concat_weights(per_point: list[networks.Weights]) -> networks.Weights:
 
 def _dataset(job: SizeJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Dataset:
     """One size's data set from its records (provenance: :func:`_stamp`)."""
-    from ...training import divergence_variables
+    from ...training.loop import divergence_variables
 
     ds = xr.Dataset(
         {
@@ -210,7 +210,7 @@ def _dataset(job: SizeJob, rec: dict, y: np.ndarray, plan: BatchPlan) -> xr.Data
 
 def _stamp(ds: xr.Dataset, job, plan: BatchPlan, wall: float, gradients: str) -> xr.Dataset:
     """Provenance: the job's spec, its seed streams, the machine."""
-    from ...storage import provenance
+    from ...training.storage import provenance
 
     streams = {"data": ("n", "trial"), "init": ("depth", "n", "trial")}
     if not plan.full_batch:

@@ -1,9 +1,9 @@
 """E2's record: one job per depth, size (or bucket of sizes, packed) and
-chunk of trials (:mod:`empirical_size.record`)."""
+chunk of trials (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...record import ConfigError, Experiment, Merge, common_spec, trial_chunks
+from ...plan.record import ConfigError, Experiment, Merge, common_spec, trial_chunks
 
 JOB = "results/jobs/size/depth{depth}/n{n}/trials{first}-{last}.nc"
 KEYS = ("width", "inputs", "input_distribution", "epochs", "record_every")  # of an E2 point's section

@@ -1,0 +1,114 @@
+"""Combining per-job data sets into one data set per experiment."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..training.storage import load
+
+
+def _points(ds: xr.Dataset, grid: Sequence[str]):
+    """A job file's grid points: itself, or, for a packed job whose file has
+    grid dimensions (E2's ``n``), one data set per point along them."""
+    dims = [g for g in grid if g in ds.dims]
+    if not dims:
+        yield ds
+        return
+    for index in itertools.product(*(range(ds.sizes[g]) for g in dims)):
+        yield ds.isel(dict(zip(dims, index)))
+
+
+def merge_jobs(
+    paths: Sequence[str],
+    grid: Sequence[str],
+    required: Sequence[str],
+    experiment: str,
+    broadcast: dict[str, Sequence] | None = None,
+) -> xr.Dataset:
+    """Concatenate job files along ``trial`` and stack them over the ``grid``
+    dimensions (each job holds scalar coordinates for those, or, packed,
+    dimensions that split into points).
+
+    A job file without one of the ``broadcast`` coordinates stands for every
+    listed value of it (E3's full-batch points serve every variant).
+    Attributes shared by every job are kept; those that differ (wall time,
+    host, ...) are summarised. Fails naming the file when one is unreadable,
+    lacks a variable or a grid coordinate, or repeats another's trials, and
+    naming the grid point when points differ in trials or epochs.
+    """
+    broadcast = dict(broadcast or {})
+    if not paths:
+        raise ValueError(f"{experiment}: no job files to merge")
+    parts, seen = [], {}
+    for path, ds in ((p, point) for p in paths for point in _points(load(p, required=tuple(required)), grid)):
+        missing = [g for g in grid if (g not in ds.coords or ds[g].ndim != 0) and g not in broadcast]
+        if missing or "trial" not in ds.dims:
+            raise ValueError(f"{path}: not a {experiment} job file (needs scalar coordinates {list(grid)} and a 'trial' dimension)")
+        options = [[ds[g].item()] if g in ds.coords else list(broadcast[g]) for g in grid]
+        base = ds.drop_vars([g for g in grid if g in ds.coords])
+        for point in itertools.product(*options):
+            for t in ds.trial.values.tolist():
+                if (point, t) in seen:
+                    raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
+                seen[(point, t)] = path
+            parts.append((point, base))
+    wall = sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts)
+    devices = sorted({str(ds.attrs.get("device", "")) for _, ds in parts})
+    # Chunks of one grid point join along trial; points then stack along a
+    # temporary dimension that unstacks into the grid (strings work too).
+    points = {}
+    for point, ds in parts:
+        points.setdefault(point, []).append(ds)
+    joined = [
+        xr.concat(chunks, dim="trial", data_vars="minimal", coords="minimal", compat="equals", combine_attrs="drop_conflicts").sortby("trial")
+        for _, chunks in sorted(points.items())
+    ]
+    first = joined[0]
+    for point, ds in zip(sorted(points), joined):
+        for dim in ("trial", "epoch"):
+            if dim in first.dims and not np.array_equal(ds[dim].values, first[dim].values):
+                raise ValueError(
+                    f"{experiment}: grid point {dict(zip(grid, point))} has {dim}s {ds[dim].values.tolist()}, "
+                    f"another has {first[dim].values.tolist()} (a missing or foreign job file?)"
+                )
+    if grid:
+        # Label the points from Python values: concatenating the jobs' own
+        # scalar string coordinates would truncate longer labels.
+        merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="exact", combine_attrs="drop_conflicts")
+        labels = sorted(points)
+        if len(grid) == 1:
+            merged = merged.assign_coords({grid[0]: ("point", [p[0] for p in labels])}).swap_dims(point=grid[0])
+        else:
+            index = pd.MultiIndex.from_tuples(labels, names=list(grid))
+            merged = merged.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
+        merged = merged.transpose(*grid, "trial", ...).sortby(list(grid) + ["trial"])
+    else:
+        merged = joined[0]
+    merged.attrs.pop("wall_seconds", None)
+    if "diverged" in merged:
+        merged.attrs["diverged_trials"] = int(merged.diverged.fillna(0).sum())
+    merged.attrs.update(
+        experiment=experiment,
+        jobs=len(parts),
+        total_wall_seconds=round(wall, 3),
+        devices=json.dumps(devices),
+    )
+    return merged
+
+
+def without_diverged(ds: xr.Dataset) -> tuple[xr.Dataset, int]:
+    """The data set with diverged trials masked out (NaN), and how many there were."""
+    if "diverged" not in ds:
+        return ds, 0
+    bad = ds.diverged.astype(bool)
+    kept = ds.copy()
+    for var in ("mse", "size", "sum_y2"):
+        if var in kept:
+            kept[var] = kept[var].where(~bad)
+    return kept, int(bad.sum())
