@@ -14,9 +14,9 @@ from empirical_size.engine import backend
 
 backend.select("tensorflow")
 
-from empirical_size.tools import bench
-from empirical_size.science import networks
 from empirical_size.engine.trainer import BLAS_FROM_WIDTH, crossover_width
+from empirical_size.science import networks
+from empirical_size.tools import bench
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seconds", type=float, default=1.5, help="target seconds per timed measurement")

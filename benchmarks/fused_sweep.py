@@ -33,8 +33,8 @@ SECTION = {"inputs": 3, "width": 64}
 def trained_weights(depth, n, trials, setting, dtype, steps):
     import numpy as np
 
-    from empirical_size.science import networks
     from empirical_size.engine.trainer import make_trainer
+    from empirical_size.science import networks
 
     os.environ["EMPIRICAL_SIZE_PATH"] = "jax" if setting == "0" else f"fused:{setting}"
     rng = np.random.default_rng(1)
@@ -62,8 +62,8 @@ def gradient_check():
     import numpy as np
 
     from empirical_size.engine import fused
-    from empirical_size.science import networks
     from empirical_size.engine.keras_trainer import build_model, per_trial_mse
+    from empirical_size.science import networks
 
     rng = np.random.default_rng(0)
     trials, n = 128, 2500

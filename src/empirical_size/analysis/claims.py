@@ -20,7 +20,6 @@ import xarray as xr
 from ..plan.record import experiment_modules
 from .stats import mean_se, t_quantile
 
-
 T_TEST, PAIRED_T = "t", "paired t"  # how an interval is made: Student's t on the trials, or on paired differences
 
 

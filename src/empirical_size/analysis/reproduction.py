@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..paper import SETTINGS
 from .claims import Estimate, NotMeasurable, measures
 from .stats import LEVEL, holm, t_p_value, trials_to_settle
-from ..paper import SETTINGS
 
 REFERENCE = Path(__file__).with_name("paper_values.yaml")
 REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_COMPARABLE = "reproduced", "contradicted", "inconclusive", "not comparable"

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..science.networks import Weights
 from . import cpu_kernel
 from .backend import cpu_threads
+from .base import AdadeltaSettings, Trainer
 from .kernel_trainer import NumpyEvaluation
 from .minibatch import BatchPlan, packed_batch_masks, trial_batches
-from ..science.networks import Weights
-from .base import AdadeltaSettings, Trainer
 
 NAME = "numpy BLAS"
 

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..science.networks import Weights
 from . import keras_steps
 from .backend import import_keras, matmul_precision
-from .minibatch import BatchPlan, packed_batch_masks
-from ..science.networks import Weights
-from .path_setting import TrainingPath
 from .base import AdadeltaSettings, Trainer
+from .minibatch import BatchPlan, packed_batch_masks
+from .path_setting import TrainingPath
 from .trial_ops import dense, packed_sizes, per_trial_mse, per_trial_size
 
 keras = import_keras()

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..science.networks import Weights
 from . import cpu_kernel
 from .backend import cpu_threads
-from .minibatch import BatchPlan, packed_batch_masks, trial_batches
-from ..science.networks import Weights
 from .base import AdadeltaSettings, Trainer
+from .minibatch import BatchPlan, packed_batch_masks, trial_batches
 
 
 class NumpyEvaluation:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-
 from . import path_setting
 from .base import AdadeltaSettings, Trainer  # the interface, here too for its users
 

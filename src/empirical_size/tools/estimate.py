@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..science import networks
+from ..engine.minibatch import BatchPlan
 from ..experiments.batching.record import bucket as batch_bucket
 from ..experiments.size.record import buckets as size_buckets
-from ..engine.minibatch import BatchPlan
+from ..science import networks
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .merge import SWEEP_MSE
-from ...analysis.merge import without_diverged
 from ...analysis.claims import PAIRED_T, Estimate, NotMeasurable, measure, per_trial, ratio, recorded_config
+from ...analysis.merge import without_diverged
+from .merge import SWEEP_MSE
 
 MIN_SIZES = 5  # sizes in mini-batches a remainder fit needs (3 coefficients, 2 left over)
 

@@ -101,9 +101,9 @@ class BoostingJob(E5Network):
 
 
 def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ...training.storage import provenance
     from ...engine.trainer import AdadeltaSettings, make_trainer
     from ...training.loop import divergence_variables
+    from ...training.storage import provenance
 
     start = time.perf_counter()
     x, grid = job.inputs()

@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ...science import networks, seeding
-from ...paper import adadelta
-from ..common import JobSpec, glorot_trials, noise_sets, per_trial
 from ...engine.minibatch import BatchPlan, trial_keys
+from ...paper import adadelta
+from ...science import networks, seeding
+from ..common import JobSpec, glorot_trials, noise_sets, per_trial
 from .measures import dead_neurons
 
 log = logging.getLogger("empirical_size")

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ...science import networks, seeding, targets
 from ...paper import adadelta
+from ...science import networks, seeding, targets
 from ...science.pieces import count_pieces
 from ..common import JobSpec, glorot_trials, per_trial
 
@@ -146,9 +146,9 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     initialisation on one data set, full batch, by the engine; pieces and the
     training MSE after each of ``steps`` steps."""
     from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import train_and_record
     from ...training.progress import Progress
     from ...training.storage import provenance
-    from ...training.loop import train_and_record
 
     start = time.perf_counter()
     x, y = job.data()

@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ...science import networks, seeding, targets
 from ...engine.minibatch import BatchPlan
 from ...paper import adadelta
+from ...science import networks, seeding, targets
 from ..common import JobSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
 
@@ -97,8 +97,8 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
     if isinstance(job, FrequencyJob):
         return run_frequency(job, progress_every, checkpoint)
     from ...engine.trainer import AdadeltaSettings, make_trainer
-    from ...training.storage import provenance
     from ...training.loop import divergence_variables
+    from ...training.storage import provenance
 
     start = time.perf_counter()
     x, spline_y, noise, (kx, ky) = job.data()
@@ -185,9 +185,9 @@ def run_frequency(job: FrequencyJob, progress_every: float = 10.0, checkpoint=No
     (``shared_init``'s), recording each trial's training MSE every
     ``frequency_record_every`` epochs."""
     from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import divergence_variables, train_and_record
     from ...training.progress import Progress
     from ...training.storage import provenance
-    from ...training.loop import divergence_variables, train_and_record
 
     start = time.perf_counter()
     x, y = job.data()

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ...science import networks, seeding, targets
 from ...engine.minibatch import BatchPlan
 from ...paper import adadelta
+from ...science import networks, seeding, targets
 from ..common import JobSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
 
@@ -66,8 +66,8 @@ class MinimaJob(JobSpec):
 
 def run(job: MinimaJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     from ...engine.trainer import AdadeltaSettings, make_trainer
-    from ...training.storage import provenance
     from ...training.loop import divergence_variables
+    from ...training.storage import provenance
 
     start = time.perf_counter()
     x, y = job.data()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ...analysis.merge import without_diverged
 from ...analysis.claims import PAIRED_T, Estimate, NotMeasurable, measure, per_trial, ratio
+from ...analysis.merge import without_diverged
 
 
 def _peak(size: xr.DataArray) -> xr.DataArray:

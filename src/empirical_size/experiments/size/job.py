@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from ...science import networks, seeding
-from ...paper import adadelta
-from ..common import JobSpec, glorot_trials, noise_sets, per_trial
 from ...engine.minibatch import BatchPlan
+from ...paper import adadelta
+from ...science import networks, seeding
 from ...training.packing import pack
 from ...training.progress import Progress
+from ..common import JobSpec, glorot_trials, noise_sets, per_trial
 
 log = logging.getLogger("empirical_size")
 
@@ -137,10 +137,9 @@ class Job:
 def run(job: SizeJob | PackedSizeJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
     """Train the job's trials and return its data set (dims ``trial``,
     ``epoch``, and ``n`` for a packed job)."""
+    from ...engine.backend import available_memory
     from ...engine.trainer import AdadeltaSettings, make_trainer
     from ...training.loop import train_and_record
-
-    from ...engine.backend import available_memory
 
     points = job.points() if isinstance(job, PackedSizeJob) else [job]
     widest = max(points, key=lambda p: p.n)
