@@ -143,14 +143,11 @@ def _reproduce(args) -> None:
 
 
 def _sensitivity_merge(args) -> None:
-    from .experiments.sensitivity.analysis import merge
-    from .experiments.sensitivity.record import baseline_knobs
+    from .experiments.sensitivity.merge import from_files
     from .training.storage import write_atomic
 
     config = _spec(args.config) if args.config else {}
-    n = config.get("sensitivity", {}).get("size", {}).get("n")
-    baseline = baseline_knobs(config) if config else None
-    ds = merge(_pairs(args.degenerate, "--degenerate"), _pair_list(args.size, "--size"), _spec(args.settings), n, baseline)
+    ds = from_files(_pairs(args.degenerate, "--degenerate"), _pair_list(args.size, "--size"), _spec(args.settings), config)
     if args.config:
         ds.attrs["config"] = json.dumps(config, sort_keys=True)
     write_atomic(ds, args.out)
@@ -173,16 +170,10 @@ def _reproduction_plot(args) -> None:
 
 
 def _knots(args) -> None:
-    from .experiments.knots import analysis as knots
-    from .training.storage import load, write_atomic
+    from .experiments.knots.merge import from_files
+    from .training.storage import write_atomic
 
-    init = load(args.init, required=("pieces",))
-    minima = load(args.minima, required=("kernel_0",)) if args.minima else None
-    linearity = load(args.linearity, required=("kernel_0",)) if args.linearity else None
-    if len(args.trained) > 1:
-        raise SystemExit(f"--trained takes one file, got {args.trained}")
-    trained = load(args.trained[0], required=("pieces_trained",)) if args.trained else None
-    ds = knots.summarise(init, minima, linearity, trained)
+    ds = from_files(args.init, args.trained, args.minima, args.linearity)
     if args.config:
         ds.attrs["config"] = json.dumps(_spec(args.config), sort_keys=True)
     write_atomic(ds, args.out)

@@ -28,11 +28,8 @@ rule sensitivity_merge:
         ),
         settings=as_json(sensitivity.settings(config)),
         config=as_json(sensitivity.merged_config(config)),
-        # the merge reads the baseline's knobs from its record
-        code=code.fingerprint(
-            "empirical_size.experiments.sensitivity.analysis",
-            "empirical_size.experiments.sensitivity.record",
-        ),
+        # its merge module imports the analysis and the record (the baseline's knobs)
+        code=code.fingerprint("empirical_size.experiments.sensitivity.merge"),
     shell:
         "python -m empirical_size sensitivity-merge --degenerate {params.degenerate} --size {params.sizes}"
         " --settings {params.settings:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"

@@ -350,35 +350,49 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
     return frame
 
 
-# -- the paper's numbers for E7 ------------------------------------------------
-def e7_claims(ds: xr.Dataset) -> dict[tuple[str, int], Claim]:
-    """The paper's E1 dead fractions after training on the data (``("e1",
-    layer)``) and E2 largest mean sizes (``("e2", depth)``) that E7's data set
-    can be held to: those whose settings its run has (E2's n the paper's largest)."""
-    settings, claims = load_reference()
+# -- the paper's numbers on figures, found by claim ---------------------------
+def claims_by_id(ids) -> list[Claim]:
+    """The claims of ``paper_values.yaml`` with these ids, in order; an id
+    it lacks (a claim renamed) stops the figure, naming it."""
+    by_id = {claim.id: claim for claim in load_reference()[1]}
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise KeyError(f"no claim {missing} in paper_values.yaml: renamed? (a figure's PAPER_CLAIMS names them)")
+    return [by_id[i] for i in ids]
+
+
+def e7_claims(ds: xr.Dataset, ids) -> dict[tuple[str, int], Claim]:
+    """Of the claims ``ids`` (E1's dead fractions, E2's largest mean sizes),
+    those E7's data set can be held to, keyed ``("e1", layer)`` and ``("e2",
+    depth)``: those whose settings its run has (E2's n the paper's largest)."""
+    settings = load_reference()[0]
     config = run_config(ds)
     e2 = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
     out = {}
-    for claim in claims:
-        if claim.measure == "dead_fraction" and claim.args.get("stage") == "trained" and claim.args.get("sample") == "data":
-            if not differences(claim, config, settings):
-                out["e1", int(claim.args["layer"])] = claim
-        elif claim.measure == "max_mean_size" and not differences(claim, e2, settings):
+    for claim in claims_by_id(ids):
+        if claim.experiment == "degenerate" and not differences(claim, config, settings):
+            out["e1", int(claim.args["layer"])] = claim
+        elif claim.experiment == "size" and not differences(claim, e2, settings):
             out["e2", int(claim.args["depth"])] = claim
     return out
 
 
-def dead_band(ds: xr.Dataset) -> tuple[float, float] | None:
+def dead_band(ds: xr.Dataset, ids) -> tuple[float, float] | None:
     """The paper's interval for the E1 layer of E7's data set, if the run can
     be compared with it."""
-    claim = e7_claims(ds).get(("e1", int(ds.layer.max())))
+    claim = e7_claims(ds, ids).get(("e1", int(ds.layer.max())))
     return None if claim is None else (claim.low, claim.high)
 
 
-def size_bands(ds: xr.Dataset) -> dict[int, tuple[float, float]]:
+def size_bands(ds: xr.Dataset, ids) -> dict[int, tuple[float, float]]:
     """The paper's interval for E2's largest mean size, per depth, where E7's
     E2 point is at the paper's settings (its n the paper's largest)."""
-    return {depth: (c.low, c.high) for (kind, depth), c in e7_claims(ds).items() if kind == "e2"}
+    return {depth: (c.low, c.high) for (kind, depth), c in e7_claims(ds, ids).items() if kind == "e2"}
+
+
+def dead_points(ids) -> dict[int, tuple[float, float, float]]:
+    """The paper's E1 values of the claims ``ids``, layer -> (value, low, high)."""
+    return {claim.args["layer"]: (claim.value, claim.low, claim.high) for claim in claims_by_id(ids) if claim.value is not None}
 
 
 # -- what a figure's run changed from the paper ----------------------------------
@@ -420,12 +434,3 @@ def paper_differences(run: dict, paper: dict, section: str) -> list[str]:
         if mine is not None and not np.isclose(mine, value, rtol=1e-12, atol=0):
             out.append(f"Adadelta {key} {mine:g} (paper {value:g})")
     return out
-
-
-def dead_points() -> dict[int, tuple[float, float, float]]:
-    """The paper's E1 values, layer -> (value, low, high), for its figure."""
-    return {
-        claim.args["layer"]: (claim.value, claim.low, claim.high)
-        for claim in load_reference()[1]
-        if claim.measure == "dead_fraction" and claim.value is not None
-    }

@@ -46,6 +46,8 @@ def degenerate_figure(ds: xr.Dataset, marked=(3, 10, 20), dpi: int = 120, paper:
     return fig
 
 
+PAPER_CLAIMS = ("E1_dead_layer3", "E1_dead_layer10", "E1_dead_layer20")  # the paper's points, by claim id
+
 FIGURES = {
-    "degenerate": lambda ds, o: degenerate_figure(ds, marked=o.marked, dpi=o.dpi, paper=reproduction.dead_points()),
+    "degenerate": lambda ds, o: degenerate_figure(ds, marked=o.marked, dpi=o.dpi, paper=reproduction.dead_points(PAPER_CLAIMS)),
 }

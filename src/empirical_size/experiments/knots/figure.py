@@ -13,14 +13,13 @@ from matplotlib.lines import Line2D
 from ...analysis.plots import OKABE_ITO
 
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+from .analysis import reference_lines
 
 
 def _pieces_by_width(ax, pieces: xr.DataArray, ylabel: str, title: str, start: xr.DataArray | None = None) -> None:
     """Mean ± s.d. over trials of ``pieces (width, depth, trial)`` against N,
     log-log, a line per K beside N·K (dashed) and N^K (dotted) in its colour;
     ``start``: the counts at step 0, open squares in the same colours."""
-    from .analysis import reference_lines
-
     for i, depth in enumerate(pieces.depth.values):
         p = pieces.sel(depth=depth)
         widths = p.width.values

@@ -12,13 +12,13 @@ from matplotlib.figure import Figure
 from ...analysis.plots import OKABE_ITO, divergence_note
 
 ROW_LABELS = {"X+N": "trained on X + N", "X": "trained on X", "N": "trained on N (pure)", "diff": "X + N minus mean of X (diff)"}
+from .analysis import diff_and_pure
+from .claims import epochs_to_learn
 
 
 def figure4(ds: xr.Dataset, dpi: int = 120) -> Figure:
     """Figure 4 (E5): output functions at each checkpoint; rows X + N, X, N
     and the diff, each with the data it is compared with."""
-    from .analysis import diff_and_pure
-
     checkpoints = ds.attrs["checkpoints"]
     grid_diff = diff_and_pure(ds, "output")["diff"]
     rows = [("X+N", ds.output.sel(set="X+N"), ds.spline + ds.noise), ("X", ds.output.sel(set="X"), ds.spline),
@@ -45,8 +45,6 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
     diff fits at equally spaced epochs; mean over trials and its range.
     With E5's frequency sweep (``freq_mse``), a second panel: the epochs to
     learn half of a sine's variance against its frequency (:func:`frequency_panel`)."""
-    from .analysis import diff_and_pure
-
     epochs = ds.attrs["mse_epochs"]
     parts = diff_and_pure(ds.sel(epoch=epochs))
     sweep = "freq_mse" in ds
@@ -88,8 +86,6 @@ def frequency_panel(ax, ds: xr.Dataset) -> None:
     proportional to k^2 through the lowest frequency's mean (spectral bias:
     Basri et al., NeurIPS 2019). A trial that did not get there is drawn at
     one record past the last, open."""
-    from .claims import epochs_to_learn
-
     epochs, reached = epochs_to_learn(ds)
     ks = ds.frequency.values.astype(float)
     last = int(ds.freq_epoch.values[-1])

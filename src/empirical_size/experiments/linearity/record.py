@@ -82,5 +82,5 @@ RECORD = Experiment(
     "linearity", "E5", JOB, jobs, spec,
     ("output", "output_data", "mse"),  # of E5's own job (the sweep's: its job module)
     products=("fig4.png", "fig5.png"), figures=("fig4", "fig5"), check=check, wildcards={"part": r"all|frequency\d+"},
-    merge=Merge(function=f"{__package__}.job:merge"),  # E5's job and its frequency sweep's
+    merge=Merge(function=f"{__package__}.merge:merge"),  # E5's job and its frequency sweep's
 )  # fmt: skip

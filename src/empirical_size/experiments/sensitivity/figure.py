@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from ...analysis import reproduction
 from ...analysis.plots import DEPTH_COLORS, OKABE_ITO, divergence_note, half
 from ...analysis.stats import mean_se
+from .analysis import PAPER_CLAIMS, e1_dead, largest_mean_size, summarise
 
 INPUT_MARKERS = {"normal": ("D", "inputs N(0, I)"), "uniform_symmetric": ("^", "inputs uniform on [-1, 1]^d"), "uniform_positive": ("v", "inputs uniform on [0, 1]^d")}
 
@@ -25,8 +26,6 @@ def sensitivity_figure(ds: xr.Dataset, paper_band: tuple[float, float] | None = 
     Student's t interval over the trials;
     ``paper_band`` is the paper's E1 interval, drawn where the run is
     comparable with it."""
-    from .analysis import summarise
-
     t = summarise(ds)
     layer, x, depths = t.attrs["layer"], np.arange(len(t)), t.attrs["depths"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), dpi=dpi, layout="constrained", sharex=True)
@@ -65,8 +64,6 @@ def learning_rate_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]
     (crosses) are single markers at their learning rate. The bands are the paper's values
     (``e2_bands`` per depth, ``e1_band``), drawn where the run is
     comparable with them."""
-    from .analysis import e1_dead, largest_mean_size
-
     knobs = [str(k) for k in ds.knob.values]
     only_rate = [i for i, k in enumerate(knobs) if k in ("", "learning_rate")]
     others = [i for i, k in enumerate(knobs) if k and k != "learning_rate" and set(k.split("+")) <= {"learning_rate", "epsilon", "input_distribution"}]
@@ -119,8 +116,6 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     model), one line per learning rate that the scales were crossed with;
     the optimizer reset every record as a cross at scale 1. Mean and 95%
     t-interval; bands: the paper's values where the run is comparable."""
-    from .analysis import e1_dead, largest_mean_size
-
     knobs = [set(str(k).split("+")) - {""} for k in ds.knob.values]
     scale, rate = ds.loss_scale.values.astype(float), ds.learning_rate.values.astype(float)
     on_grid = [i for i, k in enumerate(knobs) if k <= {"loss_scale", "learning_rate"}]
@@ -151,7 +146,7 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
 
 
 FIGURES = {
-    "sensitivity": lambda ds, o: sensitivity_figure(ds, reproduction.dead_band(ds), dpi=o.dpi),
-    "sensitivity_lr": lambda ds, o: learning_rate_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=o.dpi),
-    "sensitivity_scale": lambda ds, o: loss_scale_figure(ds, reproduction.size_bands(ds), reproduction.dead_band(ds), dpi=o.dpi),
+    "sensitivity": lambda ds, o: sensitivity_figure(ds, reproduction.dead_band(ds, PAPER_CLAIMS), dpi=o.dpi),
+    "sensitivity_lr": lambda ds, o: learning_rate_figure(ds, reproduction.size_bands(ds, PAPER_CLAIMS), reproduction.dead_band(ds, PAPER_CLAIMS), dpi=o.dpi),
+    "sensitivity_scale": lambda ds, o: loss_scale_figure(ds, reproduction.size_bands(ds, PAPER_CLAIMS), reproduction.dead_band(ds, PAPER_CLAIMS), dpi=o.dpi),
 }
