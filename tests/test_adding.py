@@ -1,6 +1,7 @@
-"""Adding an experiment: its config section and schema, its package, and a
-rules file for its figure and table, nothing else. A toy experiment E9
-written that way trains, merges, draws and tabulates through the workflow,
+"""Adding an experiment: its config section and schema, its package, and
+its report captions, nothing else. A toy experiment E9 written that way,
+with a figure, a table, a claim and a merge of its own, trains, merges
+(its way), draws, tabulates and has its claim judged through the workflow,
 is in the default targets, the CLI's choices, the report's first page and
 the SLURM profile's GPU requests, with no edit to any shared file."""
 
@@ -27,7 +28,7 @@ TOY_SCHEMA = {
 FILES = {
     "__init__.py": '"""E9, a toy: each trial draws k normal numbers and keeps their mean."""\n',
     "record.py": '''
-        from ...plan.record import ConfigError, Experiment, Merge, common_spec
+        from ...plan.record import ConfigError, Experiment, Merge, Plot, common_spec
 
         JOB = "results/jobs/toy/k{k}.nc"
 
@@ -51,8 +52,8 @@ FILES = {
 
 
         RECORD = Experiment(
-            "toy", "E9", JOB, jobs, spec, ("value",), checkpoints=False, products=("toy.png", "toy.csv"),
-            figures=("toy",), tables=("toy",), check=check, work=work, wildcards={"k": r"\\d+"}, merge=Merge(grid=("k",)),
+            "toy", "E9", JOB, jobs, spec, ("value",), checkpoints=False, plots=(Plot("toy", paper=False),),
+            tables=("toy",), check=check, work=work, wildcards={"k": r"\\d+"}, merge=Merge(function=f"{__package__}.merge:merge"),
         )
     ''',
     "job.py": '''
@@ -82,6 +83,41 @@ FILES = {
             ds.attrs.update(config="{}", wall_seconds=time.perf_counter() - start)
             return ds
     ''',
+    "merge.py": '''
+        from ...analysis.merge import merge_jobs
+
+
+        def merge(paths, variables):
+            """Its own merge: the generic one over k, and the number of its draws."""
+            ds = merge_jobs(paths, ("k",), variables, "toy")
+            ds.attrs["draws"] = int(ds.k.sum()) * ds.sizes["trial"]
+            return ds
+    ''',
+    "claims.py": '''
+        from ...analysis.claims import measure, per_trial
+
+
+        @measure("toy")
+        def toy_mean(ds):
+            """The mean of every trial's mean of normal draws."""
+            return per_trial(ds.value.mean("k"))
+    ''',
+    "paper_values.yaml": '''
+        claims:
+          - id: E9_mean_near_zero
+            experiment: toy
+            short: "E9: means of normal draws"
+            source: "a toy"
+            quote: "the mean of normal draws is near zero"
+            statement: the trials' mean of k normal draws lies within 2 of 0
+            why: a toy's claim, proving a claim needs only its package
+            range: [-2, 2]
+            measure: toy_mean
+    ''',
+    "tiny.yaml": '''
+        ks: [1, 2]
+        trials: 2
+    ''',
     "analysis.py": '''
         def table(ds):
             return ds.value.mean("trial").to_dataframe().reset_index()
@@ -105,57 +141,29 @@ FILES = {
     ''',
 }
 
-RULES = '''
-rule toy_plot:
-    input:
-        data=EXPERIMENTS["toy"].data,
-    output:
-        "results/toy.png",
-    log:
-        EXPERIMENTS["toy"].log("plot"),
-    localrule: True
-    params:
-        code=plot_code("toy"),
-    shell:
-        "python -m empirical_size plot toy --data {input.data:q} --dpi 40 --out {output:q} > {log:q} 2>&1"
-
-
-rule toy_table:
-    input:
-        data=EXPERIMENTS["toy"].data,
-    output:
-        "results/toy.csv",
-    log:
-        EXPERIMENTS["toy"].log("table"),
-    localrule: True
-    params:
-        code=table_code("toy"),
-    shell:
-        "python -m empirical_size table toy --data {input.data:q} --out {output:q} > {log:q} 2>&1"
-'''
-
-
 def add_toy(workdir):
     """E9 as a new maintainer would add it: a config section, the schema's
-    entry, the package, a rules file. Returns the files touched."""
+    entry, the package, its captions. Returns the files touched."""
     package = workdir / "src/empirical_size/experiments/toy"
     package.mkdir()
     for name, text in FILES.items():
         (package / name).write_text(textwrap.dedent(text).lstrip())
-    (workdir / "workflow/rules/toy.smk").write_text(RULES.lstrip())
+    captions = {"toy.rst": "E9's figure: the mean draw against k.\n", "toy_table.rst": "E9's table.\n"}
+    for name, text in captions.items():
+        (workdir / "workflow/report" / name).write_text(text)
     schema_path = workdir / "workflow/schemas/config.schema.yaml"
     schema = yaml.safe_load(schema_path.read_text())
     schema["properties"]["toy"] = TOY_SCHEMA
     schema_path.write_text(yaml.safe_dump(schema, sort_keys=False))
     config_path = workdir / "config/config.yaml"
     config_path.write_text(config_path.read_text() + "\ntoy:\n  ks: [1, 2]\n  trials: 3\n")
-    return {"config/config.yaml", "workflow/schemas/config.schema.yaml", "workflow/rules/toy.smk"} | {
+    return {"config/config.yaml", "workflow/schemas/config.schema.yaml"} | {f"workflow/report/{name}" for name in captions} | {
         f"src/empirical_size/experiments/toy/{name}" for name in FILES
     }
 
 
 @pytest.mark.workflow
-def test_a_new_experiment_needs_its_config_its_package_and_its_rules_file_only(workdir):
+def test_a_new_experiment_needs_its_config_its_package_and_its_captions_only(workdir):
     touched = add_toy(workdir)
     assert all((workdir / path).is_file() for path in touched)
 
@@ -169,14 +177,26 @@ def test_a_new_experiment_needs_its_config_its_package_and_its_rules_file_only(w
     snakemake(workdir, "results/toy.png", "results/toy.csv")
     ds = xr.load_dataset(workdir / "results/data/toy.nc")
     assert ds.value.dims == ("k", "trial") and ds.k.values.tolist() == [1, 2]
+    assert ds.attrs["draws"] == 9  # its own merge: (1 + 2) draws x 3 trials
     assert (workdir / "results/toy.png").stat().st_size > 1000
     assert (workdir / "results/toy.csv").read_text().startswith("k,")
+
+    # its claim is judged beside the paper's: the reproduction rule reads its
+    # data set, and its measure and entry are found in its package
+    assert "results/data/toy.nc" in plan.split("rule reproduction:")[1].split("\n\n")[0]
+    out = workdir / "results/repro_toy.csv"
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}
+    cmd = [sys.executable, "-m", "empirical_size", "reproduce", "--data", "toy=results/data/toy.nc", "--out", str(out)]
+    subprocess.run(cmd, cwd=workdir, env=env, check=True, capture_output=True)
+    import pandas as pd
+
+    row = pd.read_csv(out).set_index("claim").loc["E9_mean_near_zero"]
+    assert row.verdict in ("reproduced", "inconclusive", "contradicted") and row.trials == 3
 
     # the report's first page shows its table, as its analysis gives it
     assert "results/toy.csv" in snakemake(workdir, "results/report.rst", "-n").stdout
 
     # the CLI knows its figure and table
-    env = {**os.environ, "PYTHONPATH": str(workdir / "src")}
     helps = [
         subprocess.run([sys.executable, "-m", "empirical_size", *cmd, "-h"], capture_output=True, text=True, env=env).stdout
         for cmd in (["plot"], ["table"])

@@ -158,3 +158,25 @@ def merge_code(merge):
     or finishing step's module."""
     own = [f.split(":")[0] for f in (merge.function, merge.finish) if f]
     return code.fingerprint("empirical_size.analysis.merge", *own)
+
+
+def plot_options_of(name, index):
+    """A figure rule's `plot` options beside --dpi, from its record's Plot
+    (``options``: config and the output's wildcards -> values)."""
+    options = EXPERIMENTS[name].plots[index].options
+
+    def render(wildcards):
+        out = []
+        for key, value in (options(config, dict(wildcards)) if options else {}).items():
+            values = value if isinstance(value, list) else [value]
+            out += [f"--{key}", *map(str, values)]
+        return " ".join(shlex.quote(o) for o in out)
+
+    return render
+
+
+# Every generated figure rule runs the same command; its Plot says the rest.
+PLOT = (
+    "python -m empirical_size plot {params.figure} --data {input.data:q} {params.paper}"
+    " --dpi {params.dpi} {params.options} --out {output:q} > {log:q} 2>&1"
+)

@@ -1,8 +1,9 @@
-# Every experiment's training rule, and its merge rule unless its rules file
-# has its own (E6's and E7's read more than their jobs): generated from its
-# record (experiments/<name>/record.py), so that a new experiment needs no
-# rule copied here. The helpers they call are common.smk's.
-_e = None  # bound even where no experiment is found: del below
+# Every experiment's rules, generated from its record
+# (experiments/<name>/record.py), so that a new experiment needs no rule
+# copied here: training, its merge unless its rules file has its own (E6's
+# and E7's read more than their jobs), its figures (its Plots) and tables.
+# The helpers they call are common.smk's.
+_e = _i = _p = _t = None  # bound even where no experiment has any: del below
 for _e in EXPERIMENTS.values():
 
     rule:
@@ -55,5 +56,61 @@ for _e in EXPERIMENTS.values():
                 "python -m empirical_size merge --experiment {params.experiment} {params.options}"
                 " --config {params.config:q} --out {output:q} {input.jobs:q} > {log:q} 2>&1"
 
+    # Its figures and tables, each a rule of its record's (Plot, tables).
+    for _i, _p in enumerate(_e.plots):
 
-del _e  # no rule reads it later: every value above is taken now
+        rule:
+            name:
+                _p.rule_name
+            input:
+                **({"paper": PAPER_CONFIG} if _p.paper else {}),
+                data=_e.data,
+            output:
+                report(
+                    _p.path,
+                    caption=_p.caption_file,
+                    category=_e.category or _e.paper,
+                ),
+            log:
+                _e.log(_p.log_step),
+            wildcard_constraints:
+                **{k: "|".join(v) for k, v in _p.wildcards.items()},
+            localrule: True
+            conda:
+                "../../envs/analysis.yaml"
+            params:
+                figure=_p.figure,
+                # the footer's reference: the paper's settings
+                paper=f"--paper {PAPER_CONFIG}" if _p.paper else "",
+                dpi=config["plot"]["dpi"],
+                options=plot_options_of(_e.name, _i),
+                code=plot_code(_e.name),
+            shell:
+                PLOT
+
+    for _t in _e.tables:
+
+        rule:
+            name:
+                f"{_t}_table"
+            input:
+                data=_e.data,
+            output:
+                report(
+                    f"results/{_t}.csv",
+                    caption=f"../report/{_t}_table.rst",
+                    category=_e.category or _e.paper,
+                ),
+            log:
+                _e.log(f"{_t}_table"),
+            localrule: True
+            conda:
+                "../../envs/analysis.yaml"
+            params:
+                table=_t,
+                code=table_code(_e.name),
+            shell:
+                "python -m empirical_size table {params.table} --data {input.data:q} --out {output:q} > {log:q} 2>&1"
+
+
+del _e, _i, _p, _t  # no rule reads them later: every value above is taken now

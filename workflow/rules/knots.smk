@@ -22,26 +22,3 @@ rule knots_merge:
     shell:
         "python -m empirical_size knots --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"
         " --linearity {input.linearity:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"
-
-
-rule knots_plot:
-    input:
-        data=EXPERIMENTS["knots"].data,
-        paper=PAPER_CONFIG,
-    output:
-        report(
-            "results/knots.png",
-            caption="../report/knots.rst",
-            category="E6: knots",
-        ),
-    log:
-        EXPERIMENTS["knots"].log("plot"),
-    localrule: True
-    conda:
-        "../../envs/analysis.yaml"
-    params:
-        dpi=config["plot"]["dpi"],
-        code=plot_code("knots"),
-    shell:
-        "python -m empirical_size plot knots --data {input.data:q} --paper {input.paper:q} --dpi {params.dpi}"
-        " --out {output:q} > {log:q} 2>&1"

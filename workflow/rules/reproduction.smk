@@ -32,6 +32,8 @@ rule reproduction:
         ),
         # the verdicts and every experiment's measures (found by name, not imported)
         code=code.fingerprint("empirical_size.analysis.reproduction", *claim_modules()),
+        # the claims of experiment packages' own paper_values.yaml (the library's is in the code's)
+        claims=code.digest(*claims_reference.reference_files()[1:]),
     shell:
         "python -m empirical_size reproduce --data {params.data} --out {output:q} > {log:q} 2>&1"
 

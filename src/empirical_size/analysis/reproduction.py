@@ -95,18 +95,31 @@ def _check(c: dict, known: set[str], ids: set[str]) -> None:
         raise ReferenceError(f"claim {cid}: post_hoc names {c['post_hoc']!r}, not a claim of the file (the reading fixed before the run it sits beside)")
 
 
-def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
+def reference_files() -> list[Path]:
+    """The paper's claims: ``paper_values.yaml`` here, then any experiment
+    package's own (``experiments/<name>/paper_values.yaml``, for claims
+    that belong with an experiment added later)."""
+    import importlib.util
+
+    from ..plan.registry import EXPERIMENTS
+
+    own = [Path(importlib.util.find_spec(e.package).origin).with_name(REFERENCE.name) for e in EXPERIMENTS.values()]
+    return [REFERENCE, *(path for path in own if path.is_file())]
+
+
+def load_reference(path: str | Path | None = None) -> tuple[dict, list[Claim]]:
     """``(paper_settings, claims)``: the paper's settings (:mod:`empirical_size.paper`)
-    and the claims of the reference file. Fails naming the claim whose
-    measure, experiment or test is unknown."""
+    and the claims of the reference file (default: :func:`reference_files`,
+    together). Fails naming the claim whose measure, experiment or test is
+    unknown, or whose id another has."""
     import yaml
 
     from ..plan.registry import EXPERIMENTS
 
-    doc = yaml.safe_load(Path(path).read_text())
+    entries = [c for f in ([path] if path else reference_files()) for c in yaml.safe_load(Path(f).read_text())["claims"]]
     claims, seen = [], set()
-    ids = {c.get("id") for c in doc["claims"]}
-    for c in doc["claims"]:
+    ids = {c.get("id") for c in entries}
+    for c in entries:
         _check(c, set(EXPERIMENTS), ids)
         if c["id"] in seen:
             raise ReferenceError(f"claim {c['id']}: the id is used twice")
@@ -121,7 +134,7 @@ def load_reference(path: str | Path = REFERENCE) -> tuple[dict, list[Claim]]:
     return SETTINGS, claims
 
 
-def data_sets(path: str | Path = REFERENCE) -> list[str]:
+def data_sets(path: str | Path | None = None) -> list[str]:
     """The experiments whose merged data sets the claims read (the reproduction rule's inputs)."""
     return sorted({e for claim in load_reference(path)[1] for e in claim.uses})
 
@@ -262,7 +275,7 @@ def _interval(claim: Claim) -> str:
     return f"[{claim.low:g}, {claim.high:g}]".replace("inf", "∞")
 
 
-def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | Path = REFERENCE):
+def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | Path | None = None):
     """One row per claim. ``datasets`` maps experiment name to
     ``(file name, merged data set or None)``. Returns a pandas DataFrame."""
     import pandas as pd

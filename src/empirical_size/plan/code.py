@@ -103,3 +103,11 @@ def fingerprint(*modules: str) -> str:
             content = b""
         digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:16]
+
+
+def digest(*paths: Path) -> str:
+    """A digest of files' contents (data a rule reads that no import names)."""
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(Path(path).read_bytes() + b"\0")
+    return h.hexdigest()[:16]

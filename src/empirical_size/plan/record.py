@@ -92,6 +92,51 @@ class Merge:
     finish: str | None = None  # "module:function" Dataset -> Dataset, applied to the generic merge's result
 
 
+def colour_map(config: dict, wildcards: dict) -> dict:
+    """A heat map's `plot` option: the config's colour map."""
+    return {"cmap": config["plot"]["cmap"]}
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure rule the workflow generates from the record
+    (``workflow/rules/experiments.smk``): ``python -m empirical_size plot
+    <figure>`` of the experiment's merged data set to ``results/<output>``."""
+
+    figure: str  # the `plot` choice: its package's figure.FIGURES key
+    rule: str = ""  # the rule's name (default <figure>_plot)
+    output: str = ""  # under results/ (default <figure>.png); wildcards allowed (fig2_{variant}.png)
+    caption: str = ""  # workflow/report/<caption> (default <figure>.rst)
+    wildcards: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each output wildcard's values
+    options: Callable[[dict, dict], dict] | None = None  # (config, wildcards) -> `plot` options beside --dpi
+    paper: bool = True  # its footer names the settings that differ from config/paper.yaml
+
+    @property
+    def rule_name(self) -> str:
+        return self.rule or f"{self.figure}_plot"
+
+    @property
+    def path(self) -> str:
+        return f"results/{self.output or self.figure + '.png'}"
+
+    @property
+    def caption_file(self) -> str:
+        """Its caption, relative to ``workflow/rules/``."""
+        return f"../report/{self.caption or self.figure + '.rst'}"
+
+    @property
+    def log_step(self) -> str:
+        """Its log's name: the rule's and its wildcards (one log per output)."""
+        return self.rule_name + "".join(f"_{{{name}}}" for name in self.wildcards)
+
+    def products(self) -> list[str]:
+        """Its outputs, each wildcard at each of its values."""
+        out = [self.path]
+        for name, values in self.wildcards.items():
+            out = [o.replace(f"{{{name}}}", v) for o in out for v in values]
+        return out
+
+
 @dataclass(frozen=True)
 class Experiment:
     """One experiment as the workflow, the CLI, the estimate and the cluster
@@ -108,9 +153,9 @@ class Experiment:
     spec: Callable[..., dict]  # (config, **wildcards) -> a job's spec
     variables: tuple[str, ...] = ()  # data variables every job file (E7: its merged data set) has
     checkpoints: bool = True  # whether its training jobs checkpoint
-    products: tuple[str, ...] = ()  # its figures and tables under results/
-    figures: tuple[str, ...] = ()  # `plot` choices, drawn by its package's figure.FIGURES
-    tables: tuple[str, ...] = ()  # `table` choices (results/<table>.csv), made by its package's analysis.TABLES
+    plots: tuple[Plot, ...] = ()  # its figure rules; their `plot` choices are drawn by its package's figure.FIGURES
+    tables: tuple[str, ...] = ()  # `table` choices and rules (results/<table>.csv), made by its package's analysis.TABLES
+    category: str = ""  # the report's category of its figures and tables (default: its label)
     trained_by: Callable[[dict], str] | None = None  # wildcards -> the experiment whose job module trains a job
     check: Callable[[dict], None] | None = None  # checks across its config keys; raises ConfigError
     work: Callable[[dict], tuple[float, float]] | None = None  # spec -> (flops, bytes); None: plan.resources.job_work
@@ -122,8 +167,26 @@ class Experiment:
     paper_sections: tuple[str, ...] = ()  # config sections its figures' footers hold against the paper's (default: its own)
 
     @property
+    def figures(self) -> tuple[str, ...]:
+        """Its `plot` choices."""
+        return tuple(dict.fromkeys(p.figure for p in self.plots))
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """Its figures and tables under results/ (without the prefix)."""
+        paths = [path for p in self.plots for path in p.products()] + [f"results/{t}.csv" for t in self.tables]
+        return tuple(path.removeprefix("results/") for path in paths)
+
+    @property
     def package(self) -> str:
         return f"{ROOT}.experiments.{self.name}"
+
+    @property
+    def package_dir(self) -> str:
+        """Its package's folder (its ``tiny.yaml``, its own ``paper_values.yaml``)."""
+        from pathlib import Path
+
+        return str(Path(__file__).resolve().parents[1] / "experiments" / self.name)
 
     def job_module(self, wildcards: dict | None = None) -> str:
         """The module the training job at ``wildcards`` runs: its own package's

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, Merge, trial_chunks
+from ...plan.record import ConfigError, Experiment, Merge, Plot, colour_map, trial_chunks
 from ..size import record as size
 
 JOB = "results/jobs/batching/{variant}/depth{depth}/n{n}/trials{first}-{last}.nc"
@@ -133,9 +133,18 @@ def check(config: dict) -> None:
         )
 
 
+
 RECORD = Experiment(
     "batching", "E3", JOB, jobs, spec, size.VARIABLES,
-    products=("fig2.png", "fig2_drop.png", "fig2_resample.png", "fig2_compare.png"), figures=("fig2", "fig2_compare"),
+    plots=(
+        Plot("fig2", "fig2", options=lambda config, w: {**colour_map(config, w), "variant": "keep"}),
+        Plot(
+            "fig2", "fig2_remedy", "fig2_{variant}.png", "fig2_remedy.rst", {"variant": ("drop", "resample")},
+            lambda config, w: {**colour_map(config, w), "variant": w["variant"]},
+        ),
+        Plot("fig2_compare", "fig2_compare", options=colour_map),
+    ),
+    category="Figure 2: batching",
     check=check,
     wildcards={**size.WILDCARDS, "variant": r"keep|drop|resample|full|keep_b\d+"},
     priority=1,  # E3's chain (24 jobs, a merge, four figures) is the longest: after E2's and E7's

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, Merge, domain_increasing, increasing, section_spec
+from ...plan.record import ConfigError, Experiment, Merge, Plot, domain_increasing, increasing, section_spec
 
 JOB = "results/jobs/boosting/width{width}/amplitude{amplitude}.nc"
 GRID = ("widths", "amplitudes")  # one job per width and amplitude
@@ -47,7 +47,7 @@ def work(spec: dict) -> tuple[float, float]:
 
 
 RECORD = Experiment(
-    "boosting", "E8", JOB, jobs, spec, VARIABLES, products=("boosting.csv", "boosting.png"), figures=("boosting",),
+    "boosting", "E8", JOB, jobs, spec, VARIABLES, plots=(Plot("boosting", paper=False),), category="E8: artificial boosting",
     tables=("boosting",), check=check, work=work, wildcards={"width": r"\d+", "amplitude": r"\d+(\.\d+)?"},
     merge=Merge(grid=("width", "amplitude")),
 )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, section_spec
+from ...plan.record import ConfigError, Experiment, Plot, section_spec
 
 JOB = "results/jobs/degenerate/all.nc"
 PLOT_ONLY = ("report_layers",)  # changing them redraws the figure only
@@ -21,5 +21,6 @@ def check(config: dict) -> None:
 
 RECORD = Experiment(
     "degenerate", "E1", JOB, lambda config: [JOB], spec, ("dead",), checkpoints=False,
-    products=("degenerate.csv", "degenerate.png"), figures=("degenerate",), tables=("degenerate",), check=check, plot_only=PLOT_ONLY,
+    plots=(Plot("degenerate", options=lambda config, w: {"marked": config["degenerate"]["report_layers"]}),), tables=("degenerate",),
+    category="E1: degenerate neurons", check=check, plot_only=PLOT_ONLY,
 )  # fmt: skip

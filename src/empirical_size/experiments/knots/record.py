@@ -5,7 +5,7 @@ sets too: its own rule (workflow/rules/knots.smk)."""
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, common_spec
+from ...plan.record import ConfigError, Experiment, Plot, common_spec
 
 JOB = "results/jobs/knots/{part}.nc"  # init: counts at initialisation; trained: after knots.steps steps
 PARTS = ("init", "trained")
@@ -55,7 +55,7 @@ def check(config: dict) -> None:
 
 
 RECORD = Experiment(
-    "knots", "E6", JOB, jobs, spec, checkpoints=False, products=("knots.png",), figures=("knots",), check=check,
+    "knots", "E6", JOB, jobs, spec, checkpoints=False, plots=(Plot("knots"),), category="E6: knots", check=check,
     work=work, wildcards={"part": r"init|trained"},
     gpu=False,  # numpy piece counts and a few steps of small networks
     merge=None,

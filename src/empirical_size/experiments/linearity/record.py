@@ -3,7 +3,16 @@ sweep (``linearity.frequencies``) (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, Merge, common_spec, domain_increasing, increasing, section_spec
+from ...plan.record import (
+    ConfigError,
+    Experiment,
+    Merge,
+    Plot,
+    common_spec,
+    domain_increasing,
+    increasing,
+    section_spec,
+)
 
 JOB = "results/jobs/linearity/{part}.nc"  # part: "all" (E5 itself) or "frequency<k>" (its sweep)
 ALL = "all"
@@ -81,6 +90,6 @@ def check(config: dict) -> None:
 RECORD = Experiment(
     "linearity", "E5", JOB, jobs, spec,
     ("output", "output_data", "mse"),  # of E5's own job (the sweep's: its job module)
-    products=("fig4.png", "fig5.png"), figures=("fig4", "fig5"), check=check, wildcards={"part": r"all|frequency\d+"},
+    plots=(Plot("fig4", "fig4"), Plot("fig5", "fig5")), category="Figures 4 and 5: linearity", check=check, wildcards={"part": r"all|frequency\d+"},
     merge=Merge(function=f"{__package__}.merge:merge"),  # E5's job and its frequency sweep's
 )  # fmt: skip

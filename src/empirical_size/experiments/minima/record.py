@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ...plan.record import Experiment, Merge, domain_increasing, increasing, section_spec
+from ...plan.record import Experiment, Merge, Plot, domain_increasing, increasing, section_spec
 
 JOB = "results/jobs/minima/{variant}.nc"
 
@@ -23,6 +23,6 @@ def check(config: dict) -> None:
 
 
 RECORD = Experiment(
-    "minima", "E4", JOB, jobs, spec, ("output", "mse", "target"), products=("fig3.png",), figures=("fig3",),
+    "minima", "E4", JOB, jobs, spec, ("output", "mse", "target"), plots=(Plot("fig3", "fig3"),), category="Figure 3: local minima",
     check=check, wildcards={"variant": r"zero|uniform"}, merge=Merge(grid=("variant",)),
 )  # fmt: skip

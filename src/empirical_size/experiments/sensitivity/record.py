@@ -5,7 +5,7 @@ rule (workflow/rules/sensitivity.smk)."""
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, merge_config
+from ...plan.record import ConfigError, Experiment, Plot, merge_config
 from ..degenerate import record as degenerate
 from ..size import record as size
 
@@ -187,8 +187,7 @@ def own_jobs(config: dict) -> list[str]:
 
 RECORD = Experiment(
     "sensitivity", "E7", JOB, own_jobs, spec, ("dead", "size"),
-    products=("sensitivity.csv", "sensitivity.png", "sensitivity_lr.png", "sensitivity_scale.png"),
-    figures=("sensitivity", "sensitivity_lr", "sensitivity_scale"),
+    plots=(Plot("sensitivity"), Plot("sensitivity_lr"), Plot("sensitivity_scale")), category="E7: sensitivity",
     tables=("sensitivity",), trained_by=lambda wildcards: part_of(wildcards["part"])[0], check=check,
     wildcards={"setting": r"[A-Za-z0-9_.+-]+", "part": r"degenerate|size_depth\d+"},
     priority=2,  # E7's jobs are among the longest (see E2's)

@@ -3,7 +3,7 @@ chunk of trials (:mod:`empirical_size.plan.record`)."""
 
 from __future__ import annotations
 
-from ...plan.record import ConfigError, Experiment, Merge, common_spec, trial_chunks
+from ...plan.record import ConfigError, Experiment, Merge, Plot, colour_map, common_spec, trial_chunks
 
 JOB = "results/jobs/size/depth{depth}/n{n}/trials{first}-{last}.nc"
 KEYS = ("width", "inputs", "input_distribution", "epochs", "record_every")  # of an E2 point's section
@@ -82,7 +82,7 @@ def check_records(config: dict, section: str) -> None:
 
 WILDCARDS = {"depth": r"\d+", "n": r"\d+(-\d+)?", "first": r"\d+", "last": r"\d+"}
 RECORD = Experiment(
-    "size", "E2", JOB, jobs, spec, VARIABLES, products=("fig1.png",), figures=("fig1",),
+    "size", "E2", JOB, jobs, spec, VARIABLES, plots=(Plot("fig1", "fig1", options=colour_map),), category="Figure 1: error and size",
     check=lambda config: check_records(config, "size"), wildcards=WILDCARDS,
     priority=2,  # E2's jobs are the longest (up to 20 s on 2 cores): started first, none is left running alone at the end
     merge=Merge(grid=("depth", "n")),
