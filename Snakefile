@@ -22,12 +22,12 @@ report:
 # The library's path, the config's checks (schema, then across keys), the
 # training command and the code trigger.
 include: "workflow/rules/common.smk"
-# Every experiment's training and merge rules, from its record.
+# Every experiment's rules (training, merge, figures, tables), from its record.
 include: "workflow/rules/experiments.smk"
 
 
-# Each experiment's own rules (its figures and tables; its merge where it
-# reads more than its jobs), named after it. Light rules are local (localrule).
+# An experiment's own rules file, named after it: a merge that reads more
+# than its jobs (E6's, E7's). Light rules are local (localrule).
 _name = None  # bound even where no experiment is found: del below
 for _name in EXPERIMENTS:
     if os.path.exists(

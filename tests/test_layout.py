@@ -193,3 +193,25 @@ def test_mean_and_standard_error_leave_out_nan_trials():
     assert np.isnan(se[1])  # one trial: no error
     whole, whole_se = stats.mean_se(a)
     assert float(whole) == 2.5 and np.isclose(float(whole_se), np.std([1, 2, 4, 3], ddof=1) / 2)
+
+
+def test_editing_an_experiments_analysis_or_figure_redraws_its_own_products_only():
+    """No other experiment's figure or table watches an experiment's
+    analysis.py or figure.py (plots.py, which every figure's trigger holds,
+    imports none of them); checked to fail by a figure importing another's."""
+    from pathlib import Path
+
+    def watched(e, extra=()):
+        files = set()
+        if e.figures:
+            files |= set(code.files("empirical_size.analysis.plots", "empirical_size.analysis.reproduction", f"{e.package}.record", f"{e.package}.figure", *extra))
+        if e.tables:
+            files |= set(code.files(f"{e.package}.analysis", f"{e.package}.record"))
+        return files
+
+    own = {name: {p for p in (Path(e.package_dir) / "analysis.py", Path(e.package_dir) / "figure.py") if p.exists()} for name, e in registry.EXPERIMENTS.items()}
+    for name, e in registry.EXPERIMENTS.items():
+        others = set().union(*(files for other, files in own.items() if other != name))
+        assert not watched(e) & others, (name, sorted(str(p) for p in watched(e) & others))
+    size = registry.EXPERIMENTS["size"]
+    assert watched(size, ["empirical_size.experiments.degenerate.analysis"]) & own["degenerate"]  # the check can fail

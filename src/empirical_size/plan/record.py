@@ -143,8 +143,9 @@ class Experiment:
     requests see it. Its ``name`` is its config section, package
     (``empirical_size.experiments.<name>``), training and merge rules
     (``<name>_train``, ``<name>_merge``), CLI job kind, merged data set, log
-    and job folders, and rules file of its figures and tables
-    (``workflow/rules/<name>.smk``)."""
+    and job folders, and rules file where its merge is its own
+    (``workflow/rules/<name>.smk``); its figure and table rules are generated
+    from ``plots`` and ``tables``."""
 
     name: str
     paper: str  # E1 ... E7, and E8 beyond the paper
@@ -162,7 +163,7 @@ class Experiment:
     wildcards: dict[str, str] = field(default_factory=dict)  # regular expressions of its job path's wildcards
     priority: int = 0  # its training rule's: long jobs first
     gpu: bool = True  # whether its training jobs ask a cluster for a GPU
-    merge: Merge | None = Merge()  # None: its rules file has its own merge rule
+    merge: Merge | None = Merge()  # None: its rules file has its own merge rule (it reads other experiments)
     plot_only: tuple[str, ...] = ()  # config keys its merged data set leaves out: changing them redraws figures only
     paper_sections: tuple[str, ...] = ()  # config sections its figures' footers hold against the paper's (default: its own)
 
