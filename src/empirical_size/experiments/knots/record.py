@@ -21,7 +21,7 @@ def spec(config: dict, part: str = "init") -> dict:
         return {**networks, "bias_scale": s["bias_scale"]}
     if part != "trained" or not s.get("steps"):
         raise ConfigError(f"no E6 job {part!r}; this run's are {parts(config)} (knots.steps = {s.get('steps')})")
-    return {**common_spec(config), **networks, "steps": s["steps"], "train_points": s.get("train_points", 64)}
+    return {**common_spec(config), **networks, "steps": s["steps"], "train_points": s["train_points"]}
 
 
 def parts(config: dict) -> list[str]:
