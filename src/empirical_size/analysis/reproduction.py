@@ -275,89 +275,97 @@ def _interval(claim: Claim) -> str:
     return f"[{claim.low:g}, {claim.high:g}]".replace("inf", "∞")
 
 
+def _blank_row(claim: Claim, source: str) -> dict:
+    """A claim's row before anything is measured: the paper's side, and "not comparable"."""
+    return {
+        "claim": claim.id,
+        "group": claim.id.split("_")[0],  # E1-E6: the experiment, as the paper numbers them
+        "short": claim.short or claim.id.replace("_", " "),
+        "statement": claim.statement,
+        "quote": claim.quote,
+        "paper_source": claim.source,
+        "paper_value": claim.value if claim.value is not None else np.nan,
+        "paper_low": claim.low,
+        "paper_high": claim.high,
+        "unit": claim.unit,
+        "test": claim.test,
+        "reading": f"post hoc, beside {claim.post_hoc}" if claim.post_hoc else "fixed before the run",
+        "ours": np.nan,
+        "ours_se": np.nan,
+        "ours_low": np.nan,
+        "ours_high": np.nan,
+        "method": "",
+        "log_scale": False,  # the interval is made on the logs (a ratio): the figure draws the row so
+        "trials": 0,
+        "rests_on": "",
+        "verdict": NOT_COMPARABLE,
+        "trials_to_settle": np.nan,
+        "p_value": np.nan,
+        "holm_verdict": NOT_COMPARABLE,
+        "why": "",
+        "data": source,
+        "settings": "",
+    }
+
+
+def _measured(claim: Claim, datasets: dict, diff: list[str]) -> tuple[Estimate, list[str]]:
+    """The claim's estimate on the run's data sets, and the reasons it cannot
+    be compared (``diff``, and what the measure or its trials say)."""
+    try:
+        est = measures()[claim.measure].func(*(datasets[e][1] for e in claim.uses), **claim.args)
+    except NotMeasurable as err:
+        est = Estimate(float("nan"), float("nan"), 0)
+        diff = diff or [str(err)]
+    except KeyError:  # the run has no such layer or depth: only possible at other settings
+        est = Estimate(float("nan"), float("nan"), 0)
+        diff = diff or [f"the data set has no {claim.args}"]
+    if not diff and not (est.trials >= 2 and np.isfinite(est.value) and np.isfinite(est.se)):
+        diff = [f"{est.trials} trial(s) measured (every other trial diverged or never got there); a verdict needs two or more"]
+    return est, diff
+
+
+def _judged(claim: Claim, est: Estimate) -> dict:
+    """A comparable claim's verdict, the trials that would settle it, its p-value and why."""
+    low, high = est.interval
+    settle, p = settling_trials(claim, est), decisive_p(claim, est)
+    out = {"verdict": verdict(claim, est), "trials_to_settle": np.nan if settle is None else settle, "p_value": np.nan if p is None else p}
+    inside = "lies inside" if claim.test == "inside" else "meets"
+    out["why"] = f"does our {LEVEL:.0%} interval [{low:.4g}, {high:.4g}] {inside} the paper's {_interval(claim)}?"
+    if out["verdict"] == INCONCLUSIVE:
+        out["why"] += f" It straddles an edge: {'about ' + str(settle) if settle else 'no number of'} trials would settle it at this mean and spread."
+    return out
+
+
+def _row(claim: Claim, datasets: dict, paper_settings: dict) -> dict:
+    """One claim's row of the reproduction table."""
+    source, ds = datasets.get(claim.experiment, ("", None))
+    row = _blank_row(claim, source)
+    missing = [e for e in claim.uses if datasets.get(e, ("", None))[1] is None]
+    if missing:
+        return {**row, "why": f"no {', '.join(missing)} data set in this run"}
+    config = run_config(ds)
+    others = {e: run_config(datasets[e][1]) for e in claim.uses if e != claim.experiment}
+    settings = {k: _required(k, claim.experiment, config, others)[1] for k in claim.requires}
+    row["settings"] = json.dumps({**settings, "dtype": config.get("dtype"), "optimizer": config.get("optimizer")}, sort_keys=True)
+    est, diff = _measured(claim, datasets, differences(claim, config, paper_settings, others))
+    low, high = est.interval
+    row.update(ours=est.value, ours_se=est.se, ours_low=low, ours_high=high, trials=est.trials, rests_on=_rests_on(config.get(claim.experiment, {}), est))
+    row["method"] = f"{est.method}{' on logs' if est.log else ''}, {est.trials - 1} df" if est.trials >= 2 else ""
+    row["log_scale"] = est.log
+    if diff:
+        return {**row, "why": "run at other settings: " + "; ".join(diff)}
+    if claim.unanswerable:
+        return {**row, "why": f"this design cannot answer it: {claim.unanswerable}"}
+    return {**row, **_judged(claim, est)}
+
+
 def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | Path | None = None):
     """One row per claim. ``datasets`` maps experiment name to
     ``(file name, merged data set or None)``. Returns a pandas DataFrame."""
     import pandas as pd
 
     paper_settings, claims = load_reference(reference)
-    rows = []
-    for claim in claims:
-        source, ds = datasets.get(claim.experiment, ("", None))
-        row = {
-            "claim": claim.id,
-            "group": claim.id.split("_")[0],  # E1-E6: the experiment, as the paper numbers them
-            "short": claim.short or claim.id.replace("_", " "),
-            "statement": claim.statement,
-            "quote": claim.quote,
-            "paper_source": claim.source,
-            "paper_value": claim.value if claim.value is not None else np.nan,
-            "paper_low": claim.low,
-            "paper_high": claim.high,
-            "unit": claim.unit,
-            "test": claim.test,
-            "reading": f"post hoc, beside {claim.post_hoc}" if claim.post_hoc else "fixed before the run",
-            "ours": np.nan,
-            "ours_se": np.nan,
-            "ours_low": np.nan,
-            "ours_high": np.nan,
-            "method": "",
-            "log_scale": False,  # the interval is made on the logs (a ratio): the figure draws the row so
-            "trials": 0,
-            "rests_on": "",
-            "verdict": NOT_COMPARABLE,
-            "trials_to_settle": np.nan,
-            "p_value": np.nan,
-            "holm_verdict": NOT_COMPARABLE,
-            "why": "",
-            "data": source,
-            "settings": "",
-        }
-        missing = [e for e in claim.uses if datasets.get(e, ("", None))[1] is None]
-        if missing:
-            row["why"] = f"no {', '.join(missing)} data set in this run"
-            rows.append(row)
-            continue
-        config = run_config(ds)
-        others = {e: run_config(datasets[e][1]) for e in claim.uses if e != claim.experiment}
-        section = config.get(claim.experiment, {})
-        row["settings"] = json.dumps(
-            {
-                **{k: _required(k, claim.experiment, config, others)[1] for k in claim.requires},
-                "dtype": config.get("dtype"),
-                "optimizer": config.get("optimizer"),
-            },
-            sort_keys=True,
-        )
-        diff = differences(claim, config, paper_settings, others)
-        try:
-            est = measures()[claim.measure].func(*(datasets[e][1] for e in claim.uses), **claim.args)
-        except NotMeasurable as err:
-            est = Estimate(float("nan"), float("nan"), 0)
-            diff = diff or [str(err)]
-        except KeyError:  # the run has no such layer or depth: only possible at other settings
-            est = Estimate(float("nan"), float("nan"), 0)
-            diff = diff or [f"the data set has no {claim.args}"]
-        if not diff and not (est.trials >= 2 and np.isfinite(est.value) and np.isfinite(est.se)):
-            diff = [f"{est.trials} trial(s) measured (every other trial diverged or never got there); a verdict needs two or more"]
-        low, high = est.interval
-        row.update(ours=est.value, ours_se=est.se, ours_low=low, ours_high=high, trials=est.trials, rests_on=_rests_on(section, est))
-        row["method"] = f"{est.method}{' on logs' if est.log else ''}, {est.trials - 1} df" if est.trials >= 2 else ""
-        row["log_scale"] = est.log
-        if diff:
-            row["why"] = "run at other settings: " + "; ".join(diff)
-        elif claim.unanswerable:
-            row["why"] = f"this design cannot answer it: {claim.unanswerable}"
-        else:
-            row["verdict"] = verdict(claim, est)
-            settle, p = settling_trials(claim, est), decisive_p(claim, est)
-            row.update(trials_to_settle=np.nan if settle is None else settle, p_value=np.nan if p is None else p)
-            inside = "lies inside" if claim.test == "inside" else "meets"
-            row["why"] = f"does our {LEVEL:.0%} interval [{low:.4g}, {high:.4g}] {inside} the paper's {_interval(claim)}?"
-            if row["verdict"] == INCONCLUSIVE:
-                row["why"] += f" It straddles an edge: {'about ' + str(settle) if settle else 'no number of'} trials would settle it at this mean and spread."
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([_row(claim, datasets, paper_settings) for claim in claims])
     p_values = [None if np.isnan(p) else float(p) for p in frame.p_value]
     frame["holm_verdict"] = holm_verdicts(claims, frame.verdict.tolist(), p_values)
     return frame

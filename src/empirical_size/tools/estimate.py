@@ -91,89 +91,100 @@ def _interpolated(depth, ns, trials, section, seconds, sample, plan_of=None, log
     return per_epoch, compile_s
 
 
+def _chunks(section: dict) -> tuple[int, int]:
+    """``(trials a job, jobs a grid point)`` of a section's trial chunks."""
+    chunk = min(section["trials_per_job"], section["trials"])
+    return chunk, math.ceil(section["trials"] / chunk)
+
+
+def _e2_packed(s: dict, seconds: float, startup: float, sample: int, log) -> tuple[float, int, float]:
+    """E2's jobs as the workflow packs them: ``(seconds, jobs, longest)``."""
+    chunk, per_point = _chunks(s)
+    width = s.get("pack_width", 0)
+    log(f"E2, packed by size.pack_width = {width}:")
+    total, jobs, longest = 0.0, 0, 0.0
+    for depth in s["depths"]:
+        for bucket in size_buckets(s["sizes"], width):
+            lengths = np.repeat(bucket, chunk)
+            t = time_shape(depth, max(bucket), len(lengths), s, seconds, packed_lengths=lengths if len(bucket) > 1 else None)
+            job = s["epochs"] * t.epoch_seconds + t.compile_seconds + startup
+            total, jobs, longest = total + per_point * job, jobs + per_point, max(longest, job)
+            log(
+                f"    depth {depth}, n {bucket[0]}-{bucket[-1]} ({len(lengths)} trials): "
+                f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s"
+            )
+    return total, jobs, longest
+
+
+def _e2_unpacked(s: dict, seconds: float, startup: float, sample: int, log) -> tuple[float, int, float]:
+    """E2 with one n a job, interpolated between measured sizes."""
+    chunk, per_point = _chunks(s)
+    log("E2, one n per job (interpolated):")
+    total, longest = 0.0, 0.0
+    for depth in s["depths"]:
+        per_epoch, compile_s = _interpolated(depth, sorted(s["sizes"]), chunk, s, seconds, sample, log=log)
+        total += per_point * (s["epochs"] * per_epoch.sum() + len(per_epoch) * (compile_s + startup))
+        longest = max(longest, s["epochs"] * per_epoch.max() + compile_s + startup)
+    return total, per_point * len(s["depths"]) * len(s["sizes"]), longest
+
+
+def _e3_minibatch(b: dict, seconds: float, startup: float, sample: int, log) -> tuple[float, int, float]:
+    """E3's mini-batch points, one n a job (full-batch points are E2's jobs)."""
+    chunk, per_point = _chunks(b)
+    mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
+    log("E3 mini-batch points (one n per job; full-batch points are E2's jobs):")
+    total, jobs, longest = 0.0, 0, 0.0
+    for variant in b["variants"] if mini else ():
+        for depth in b["depths"]:
+            plan_of = lambda n, v=variant: BatchPlan(n, b["batch_size"], v, b["shuffle"])  # noqa: E731
+            per_epoch, compile_s = _interpolated(depth, mini, chunk, b, seconds, min(sample, 2), plan_of, log=log)
+            total += per_point * (b["epochs"] * per_epoch.sum() + len(mini) * (compile_s + startup))
+            longest = max(longest, b["epochs"] * per_epoch.max() + compile_s + startup)
+            jobs += per_point * len(mini)
+    return total, jobs, longest
+
+
+def _e3_packed(b: dict, seconds: float, startup: float, sample: int, log) -> tuple[float, int, float]:
+    """E3's mini-batch points packed by steps an epoch (batching.pack):
+    measured buckets, the others interpolated per step."""
+    chunk, per_point = _chunks(b)
+    mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
+    log("E3 mini-batch points packed by steps an epoch (batching.pack; measured buckets, the others interpolated):")
+    total, jobs, longest = 0.0, 0, 0.0
+    for variant in b["variants"] if mini else ():
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for n in mini:
+            buckets.setdefault(batch_bucket(n, b["batch_size"], variant), []).append(n)
+        groups = list(buckets.values())
+        measured = sorted({round(i) for i in np.linspace(0, len(groups) - 1, min(sample, 2, len(groups)))})
+        for depth in b["depths"]:
+            per_step, compiles = {}, []
+            for group in (groups[i] for i in measured):
+                plan = BatchPlan(max(group), b["batch_size"], variant, b["shuffle"])
+                t = time_shape(depth, max(group), len(group) * chunk, b, seconds, plan, np.repeat(group, chunk))
+                per_step[max(group)] = t.epoch_seconds / plan.steps_per_epoch
+                compiles.append(t.compile_seconds)
+                log(f"    {variant}, depth {depth}, n {group[0]}-{group[-1]} ({len(group) * chunk} trials): "
+                    f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s")
+            xs = sorted(per_step)
+            for group in groups:
+                steps = BatchPlan(max(group), b["batch_size"], variant).steps_per_epoch
+                job = b["epochs"] * steps * float(np.interp(max(group), xs, [per_step[x] for x in xs]))
+                job += float(np.mean(compiles)) + startup
+                total, jobs, longest = total + per_point * job, jobs + per_point, max(longest, job)
+    return total, jobs, longest
+
+
+PARTS = {"E2 packed": ("size", _e2_packed), "E2 unpacked": ("size", _e2_unpacked), "E3 mini-batch": ("batching", _e3_minibatch), "E3 packed": ("batching", _e3_packed)}
+
+
 def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: int = 4, parts=None, log=print) -> dict[str, float]:
     """Device-seconds of E2 and E3 under ``config`` (see module doc), with
     each part's job count (``PART jobs``) and longest job (``PART longest``,
     what bounds the wall time on many devices); ``parts`` limits it to some
     of "E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed"."""
-    parts = parts or ("E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed")
-    s, b = config["size"], config["batching"]
-    chunk = min(s["trials_per_job"], s["trials"])
-    jobs_per_point = math.ceil(s["trials"] / chunk)
     out = {}
-
-    if "E2 packed" in parts:
-        width = s.get("pack_width", 0)
-        log(f"E2, packed by size.pack_width = {width}:")
-        total, jobs, longest = 0.0, 0, 0.0
-        for depth in s["depths"]:
-            for bucket in size_buckets(s["sizes"], width):
-                lengths = np.repeat(bucket, chunk)
-                t = time_shape(depth, max(bucket), len(lengths), s, seconds, packed_lengths=lengths if len(bucket) > 1 else None)
-                job = s["epochs"] * t.epoch_seconds + t.compile_seconds + startup
-                total += jobs_per_point * job
-                longest = max(longest, job)
-                jobs += jobs_per_point
-                log(
-                    f"    depth {depth}, n {bucket[0]}-{bucket[-1]} ({len(lengths)} trials): "
-                    f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s"
-                )
-        out["E2 packed"], out["E2 packed jobs"], out["E2 packed longest"] = total, jobs, longest
-
-    if "E2 unpacked" in parts:
-        log("E2, one n per job (interpolated):")
-        total, longest = 0.0, 0.0
-        for depth in s["depths"]:
-            per_epoch, compile_s = _interpolated(depth, sorted(s["sizes"]), chunk, s, seconds, sample, log=log)
-            total += jobs_per_point * (s["epochs"] * per_epoch.sum() + len(per_epoch) * (compile_s + startup))
-            longest = max(longest, s["epochs"] * per_epoch.max() + compile_s + startup)
-        out["E2 unpacked"], out["E2 unpacked jobs"] = total, jobs_per_point * len(s["depths"]) * len(s["sizes"])
-        out["E2 unpacked longest"] = longest
-
-    # E3's own chunks (its trials and trials_per_job)
-    chunk = min(b["trials_per_job"], b["trials"])
-    jobs_per_point = math.ceil(b["trials"] / chunk)
-
-    if "E3 mini-batch" in parts:
-        mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
-        log("E3 mini-batch points (one n per job; full-batch points are E2's jobs):")
-        total, jobs, longest = 0.0, 0, 0.0
-        for variant in b["variants"] if mini else ():
-            for depth in b["depths"]:
-                plan_of = lambda n, v=variant: BatchPlan(n, b["batch_size"], v, b["shuffle"])  # noqa: E731
-                per_epoch, compile_s = _interpolated(depth, mini, chunk, b, seconds, min(sample, 2), plan_of, log=log)
-                total += jobs_per_point * (b["epochs"] * per_epoch.sum() + len(mini) * (compile_s + startup))
-                longest = max(longest, b["epochs"] * per_epoch.max() + compile_s + startup)
-                jobs += jobs_per_point * len(mini)
-        out["E3 mini-batch"], out["E3 mini-batch jobs"], out["E3 mini-batch longest"] = total, jobs, longest
-
-    if "E3 packed" in parts:
-        mini = sorted(n for n in b["sizes"] if n >= b["full_batch_below"])
-        log("E3 mini-batch points packed by steps an epoch (batching.pack; measured buckets, the others interpolated):")
-        total, jobs, longest = 0.0, 0, 0.0
-        for variant in b["variants"] if mini else ():
-            buckets: dict[tuple[int, int], list[int]] = {}
-            for n in mini:
-                buckets.setdefault(batch_bucket(n, b["batch_size"], variant), []).append(n)
-            groups = list(buckets.values())
-            measured = sorted({round(i) for i in np.linspace(0, len(groups) - 1, min(sample, 2, len(groups)))})
-            for depth in b["depths"]:
-                per_step, compiles = {}, []
-                for i in measured:
-                    group = groups[i]
-                    plan = BatchPlan(max(group), b["batch_size"], variant, b["shuffle"])
-                    t = time_shape(depth, max(group), len(group) * chunk, b, seconds, plan, np.repeat(group, chunk))
-                    per_step[max(group)] = t.epoch_seconds / plan.steps_per_epoch
-                    compiles.append(t.compile_seconds)
-                    log(f"    {variant}, depth {depth}, n {group[0]}-{group[-1]} ({len(group) * chunk} trials): "
-                        f"{t.epoch_seconds * 1e3:.3f} ms/epoch, compile {t.compile_seconds:.1f} s")
-                xs = sorted(per_step)
-                for group in groups:
-                    steps = BatchPlan(max(group), b["batch_size"], variant).steps_per_epoch
-                    job = b["epochs"] * steps * float(np.interp(max(group), xs, [per_step[x] for x in xs]))
-                    job += float(np.mean(compiles)) + startup
-                    total += jobs_per_point * job
-                    longest = max(longest, job)
-                    jobs += jobs_per_point
-        out["E3 packed"], out["E3 packed jobs"], out["E3 packed longest"] = total, jobs, longest
+    for part in parts or tuple(PARTS):
+        section, measure = PARTS[part]
+        out[part], out[f"{part} jobs"], out[f"{part} longest"] = measure(config[section], seconds, startup, sample, log)
     return out
