@@ -60,59 +60,78 @@ def train_and_record(
     plan = plan or BatchPlan(n=x.shape[1])
     if not plan.full_batch and shuffle_rngs is None:
         raise ValueError("mini-batch training needs one shuffle generator per trial")
-    if marks is None:
-        marks = record_epochs(epochs, record_every)
-    marks = np.asarray(marks, dtype=int)
-    if marks.size == 0 or marks[0] < 0 or np.any(np.diff(marks) <= 0):
-        raise ValueError(f"record epochs must be non-negative and increasing, got {marks.tolist()}")
+    marks = _checked_marks(record_epochs(epochs, record_every) if marks is None else marks)
     if mask is not None and measure is not None:
         raise ValueError("a padding mask works with the default measures only")
-    lengths = None if mask is None or plan.full_batch else np.asarray(mask).sum(axis=1).round().astype(int)
     xt, yt = trainer.cast(x), trainer.cast(y)
     maskt = None if mask is None else trainer.cast(mask)
     measure = measure or (lambda trainer, xt, yt: mse_and_size(trainer, xt, yt, maskt))
-    records: dict[str, list[np.ndarray]] = {}
     progress = progress or Progress(int(marks[-1]))
-
+    lengths = None if mask is None or plan.full_batch else np.asarray(mask).sum(axis=1).round().astype(int)
     # Shuffles are counter-based (drawn on the device from one key per trial
     # and the epoch), so a resumed job needs no generator state.
     keys = None if plan.full_batch else trial_keys(shuffle_rngs)
-    done, calls, recorded = 0, 0, -1  # recorded: the last mark a resumed checkpoint holds
-    if checkpoint is not None and (saved := checkpoint.load()) is not None:
-        done, state, records = saved
-        recorded = done
-        trainer.set_state(state)
-        progress.resume(done)
-        progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
-    # Epochs per compiled call: 1 while compiling and timing, then a fixed
-    # power of two lasting about TARGET_CALL_SECONDS.
-    block = 1
-    cap = int(np.diff(marks, prepend=0).max())  # never more than one record interval
+    steps = _Steps(trainer, xt, yt, maskt, plan, keys, lengths, cap=int(np.diff(marks, prepend=0).max()))
+    records, recorded = _resumed(checkpoint, trainer, progress, steps)  # recorded: the last mark a resumed checkpoint holds
     for r, mark in enumerate(marks):
         if mark <= recorded:  # recorded before a resume (a mark 0 is the initial networks)
             continue
-        while done < mark:
-            todo = min(block, mark - done)
-            start = time.perf_counter()
-            if plan.full_batch:
-                trainer.train_full(xt, yt, todo, maskt)
-            else:
-                trainer.train_batches(xt, yt, plan, keys, done, todo, lengths)
-            seconds = time.perf_counter() - start
-            done += todo
-            calls += 1
-            if calls == 2:  # the first call compiled; the second is a clean timing
-                per_epoch = max(seconds / todo, 1e-9)
-                block = int(min(cap, 2 ** max(0, int(np.floor(np.log2(TARGET_CALL_SECONDS / per_epoch))))))
-            progress.update(done)
+        steps.advance(mark, progress)
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))
         if reset_at_records:  # before the checkpoint, which then holds the fresh optimizer
             trainer.reset_optimizer()
         if checkpoint is not None and ((r + 1) % checkpoint.every == 0) and mark < marks[-1]:
-            checkpoint.save(done, trainer.get_state(), records)
-    progress.update(done, force=True)
+            checkpoint.save(steps.done, trainer.get_state(), records)
+    progress.update(steps.done, force=True)
     return {"epoch": marks, **{name: np.stack(v, axis=1) for name, v in records.items()}}
+
+
+def _checked_marks(marks) -> np.ndarray:
+    marks = np.asarray(marks, dtype=int)
+    if marks.size == 0 or marks[0] < 0 or np.any(np.diff(marks) <= 0):
+        raise ValueError(f"record epochs must be non-negative and increasing, got {marks.tolist()}")
+    return marks
+
+
+def _resumed(checkpoint, trainer: Trainer, progress: Progress, steps: _Steps) -> tuple[dict, int]:
+    """A saved state of the job, if any, put back: its records and the epoch it reached (-1: none)."""
+    if checkpoint is None or (saved := checkpoint.load()) is None:
+        return {}, -1
+    done, state, records = saved
+    trainer.set_state(state)
+    steps.done = done
+    progress.resume(done)
+    progress.emit(f"resumed from {checkpoint.path} at epoch {done}")
+    return records, done
+
+
+class _Steps:
+    """The trainer's epochs, taken in compiled calls: 1 epoch a call while
+    compiling and timing, then a fixed power of two lasting about
+    TARGET_CALL_SECONDS, never more than ``cap`` (one record interval)."""
+
+    def __init__(self, trainer: Trainer, xt, yt, maskt, plan: BatchPlan, keys, lengths, cap: int):
+        self.trainer, self.xt, self.yt, self.maskt = trainer, xt, yt, maskt
+        self.plan, self.keys, self.lengths, self.cap = plan, keys, lengths, cap
+        self.done, self.calls, self.block = 0, 0, 1
+
+    def advance(self, mark: int, progress: Progress) -> None:
+        """Train until epoch ``mark``."""
+        while self.done < mark:
+            todo = min(self.block, mark - self.done)
+            start = time.perf_counter()
+            if self.plan.full_batch:
+                self.trainer.train_full(self.xt, self.yt, todo, self.maskt)
+            else:
+                self.trainer.train_batches(self.xt, self.yt, self.plan, self.keys, self.done, todo, self.lengths)
+            seconds = time.perf_counter() - start
+            self.done += todo
+            self.calls += 1
+            if self.calls == 2:  # the first call compiled; the second is a clean timing
+                per_epoch = max(seconds / todo, 1e-9)
+                self.block = int(min(self.cap, 2 ** max(0, int(np.floor(np.log2(TARGET_CALL_SECONDS / per_epoch))))))
+            progress.update(self.done)
 
 
 def mse_and_size(trainer: Trainer, xt, yt, mask=None) -> dict[str, np.ndarray]:
