@@ -21,7 +21,7 @@ log = logging.getLogger("empirical_size")
 # the experiments with jobs of their own (E7's are E1's and E2's jobs), with merges, figures and tables: their records'
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.trained_by is None)
 MERGED = tuple(name for name, e in EXPERIMENTS.items() if e.merge is not None)
-# FIGURES and TABLES (grid's): drawn by <package>.figure.FIGURES, made by <package>.analysis.TABLES
+# FIGURES and TABLES (the registry's): drawn by <package>.figure.FIGURES, made by <package>.analysis.TABLES
 
 
 def _own(module: str, name: str):

@@ -56,14 +56,17 @@ PAPER_CONFIG = "config/paper.yaml"
 
 
 def plot_code(name):
-    """A figure rule's code trigger: the plots, the footers' paper values, the
-    experiment's figure module and its record (the footers' sections)."""
+    """A figure rule's code trigger: the plots, the footers' paper values (and
+    the claims experiments keep in their packages), the experiment's figure
+    module and its record (the footers' sections)."""
+    from empirical_size.analysis.reproduction import reference_files
+
     return code.fingerprint(
         "empirical_size.analysis.plots",
         "empirical_size.analysis.reproduction",
         f"{EXPERIMENTS[name].package}.figure",
         f"{EXPERIMENTS[name].package}.record",
-    )
+    ) + code.digest(*reference_files()[1:])
 
 
 # Every training rule runs the same command; the experiment's record says the rest.

@@ -1,5 +1,7 @@
-"""The paper's figures, drawn from merged data sets. Each function returns
-its matplotlib Figure so tests can inspect panels and labels."""
+"""What every figure shares: the colours, heat maps, colour scales, the
+footer naming the settings that differ from the paper's, and saving. The
+figures themselves are their experiments' (``experiments/<name>/figure.py``),
+each returning its matplotlib Figure so tests can inspect panels and labels."""
 
 from __future__ import annotations
 

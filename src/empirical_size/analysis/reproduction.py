@@ -99,19 +99,18 @@ def reference_files() -> list[Path]:
     """The paper's claims: ``paper_values.yaml`` here, then any experiment
     package's own (``experiments/<name>/paper_values.yaml``, for claims
     that belong with an experiment added later)."""
-    import importlib.util
-
     from ..plan.registry import EXPERIMENTS
 
-    own = [Path(importlib.util.find_spec(e.package).origin).with_name(REFERENCE.name) for e in EXPERIMENTS.values()]
+    own = [Path(e.package_dir) / REFERENCE.name for e in EXPERIMENTS.values()]
     return [REFERENCE, *(path for path in own if path.is_file())]
 
 
-def load_reference(path: str | Path | None = None) -> tuple[dict, list[Claim]]:
+def load_reference(path: str | Path | None = None, check: bool = True) -> tuple[dict, list[Claim]]:
     """``(paper_settings, claims)``: the paper's settings (:mod:`empirical_size.paper`)
     and the claims of the reference file (default: :func:`reference_files`,
     together). Fails naming the claim whose measure, experiment or test is
-    unknown, or whose id another has."""
+    unknown, or whose id another has; without ``check`` (a figure reading
+    the paper's values) no measure is imported to check its name."""
     import yaml
 
     from ..plan.registry import EXPERIMENTS
@@ -120,7 +119,8 @@ def load_reference(path: str | Path | None = None) -> tuple[dict, list[Claim]]:
     claims, seen = [], set()
     ids = {c.get("id") for c in entries}
     for c in entries:
-        _check(c, set(EXPERIMENTS), ids)
+        if check:
+            _check(c, set(EXPERIMENTS), ids)
         if c["id"] in seen:
             raise ReferenceError(f"claim {c['id']}: the id is used twice")
         seen.add(c["id"])
@@ -375,7 +375,7 @@ def table(datasets: dict[str, tuple[str, xr.Dataset | None]], reference: str | P
 def claims_by_id(ids) -> list[Claim]:
     """The claims of ``paper_values.yaml`` with these ids, in order; an id
     it lacks (a claim renamed) stops the figure, naming it."""
-    by_id = {claim.id: claim for claim in load_reference()[1]}
+    by_id = {claim.id: claim for claim in load_reference(check=False)[1]}
     missing = [i for i in ids if i not in by_id]
     if missing:
         raise KeyError(f"no claim {missing} in paper_values.yaml: renamed? (a figure's PAPER_CLAIMS names them)")
@@ -386,7 +386,7 @@ def e7_claims(ds: xr.Dataset, ids) -> dict[tuple[str, int], Claim]:
     """Of the claims ``ids`` (E1's dead fractions, E2's largest mean sizes),
     those E7's data set can be held to, keyed ``("e1", layer)`` and ``("e2",
     depth)``: those whose settings its run has (E2's n the paper's largest)."""
-    settings = load_reference()[0]
+    settings = load_reference(check=False)[0]
     config = run_config(ds)
     e2 = {**config, "size": {**config.get("size", {}), "sizes": [ds.attrs["e2_n"]]}}
     out = {}

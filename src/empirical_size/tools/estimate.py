@@ -184,7 +184,7 @@ def estimate(config: dict, seconds: float = 0.5, startup: float = 0.0, sample: i
     what bounds the wall time on many devices); ``parts`` limits it to some
     of "E2 packed", "E2 unpacked", "E3 mini-batch", "E3 packed"."""
     out = {}
-    for part in parts or tuple(PARTS):
+    for part in (p for p in PARTS if p in (parts or PARTS)):  # in PARTS' order, each once
         section, measure = PARTS[part]
         out[part], out[f"{part} jobs"], out[f"{part} longest"] = measure(config[section], seconds, startup, sample, log)
     return out

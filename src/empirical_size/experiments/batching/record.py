@@ -137,12 +137,12 @@ def check(config: dict) -> None:
 RECORD = Experiment(
     "batching", "E3", JOB, jobs, spec, size.VARIABLES,
     plots=(
-        Plot("fig2", "fig2", options=lambda config, w: {**colour_map(config, w), "variant": "keep"}),
+        Plot("fig2", rule="fig2", options=lambda config, w: {**colour_map(config, w), "variant": "keep"}),
         Plot(
-            "fig2", "fig2_remedy", "fig2_{variant}.png", "fig2_remedy.rst", {"variant": ("drop", "resample")},
-            lambda config, w: {**colour_map(config, w), "variant": w["variant"]},
+            "fig2", rule="fig2_remedy", output="fig2_{variant}.png", caption="fig2_remedy.rst", wildcards={"variant": ("drop", "resample")},
+            options=lambda config, w: {**colour_map(config, w), "variant": w["variant"]},
         ),
-        Plot("fig2_compare", "fig2_compare", options=colour_map),
+        Plot("fig2_compare", rule="fig2_compare", options=colour_map),
     ),
     category="Figure 2: batching",
     check=check,

@@ -4,7 +4,10 @@ editing it redraws figures and redoes verdicts, never a training job."""
 
 from __future__ import annotations
 
+import numpy as np
 import xarray as xr
+
+from ...analysis.claims import NotMeasurable
 
 
 def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
@@ -25,3 +28,20 @@ def diff_and_pure(ds: xr.Dataset, var: str = "output_data") -> xr.Dataset:
         out["mse_diff"] = ((diff - ds.noise) ** 2).mean("sample")
         out["mse_pure"] = ((pure - ds.noise) ** 2).mean("sample")
     return out
+
+
+def epochs_to_learn(ds: xr.Dataset, fraction: float = 0.5) -> tuple[xr.DataArray, xr.DataArray]:
+    """Frequency sweep: per frequency and trial, the first recorded epoch at
+    which the fit holds ``fraction`` of the target's variance
+    (``1 - mse / variance >= fraction``), and whether it got there; never:
+    one record past the end (a lower bound). Diverged trials are NaN. The
+    claim (its ``claims.py``) and Figure 5's panel both read this."""
+    if "freq_mse" not in ds:
+        raise NotMeasurable("no frequency sweep in this run (linearity.frequencies is empty)")
+    learned = ((1 - ds.freq_mse / ds.freq_target_variance) >= fraction).transpose(..., "freq_epoch")
+    epochs = ds.freq_epoch.values
+    past_end = epochs[-1] + (epochs[-1] - epochs[-2] if len(epochs) > 1 else epochs[-1])
+    reached = learned.any("freq_epoch")
+    first = ds.freq_epoch.isel(freq_epoch=learned.argmax("freq_epoch")).drop_vars("freq_epoch")
+    finite = np.isfinite(ds.freq_mse).all("freq_epoch")
+    return xr.where(reached, first, past_end).where(finite).astype(float), reached & finite

@@ -7,6 +7,7 @@ import numpy as np
 import xarray as xr
 
 from ...analysis.claims import PAIRED_T, Estimate, NotMeasurable, inside_out, log_log_slope, measure, per_trial, ratio
+from .analysis import diff_and_pure, epochs_to_learn  # noqa: F401  (epochs_to_learn: here too for its users)
 
 BINS = 8  # of |x|: 8 of E5's 64 inputs each
 
@@ -23,8 +24,6 @@ def noise_rate_ratio(ds: xr.Dataset, over: str = "last") -> Estimate:
     network and noise), at the last epoch of Figure 5 (``over="last"``), or
     each trial's geometric mean over all of Figure 5's epochs
     (``over="all"``); geometric mean over trials."""
-    from .analysis import diff_and_pure
-
     epochs = ds.attrs["mse_epochs"] if "mse_epochs" in ds.attrs else ds.epoch.values.tolist()
     epochs = [int(e) for e in np.atleast_1d(epochs)]
     parts = diff_and_pure(ds.sel(epoch=epochs if over == "all" else epochs[-1:]))
@@ -75,8 +74,6 @@ def _half_fitted_indices(ds: xr.Dataset, part: float) -> dict[str, xr.DataArray]
     """Per trial, the inside-out index of pure's and of diff's error against
     N, at the Figure 4 checkpoint where pure's MSE against N is nearest
     ``part`` of N's mean square."""
-    from .analysis import diff_and_pure
-
     checkpoints = ds.attrs.get("checkpoints", ds.epoch.values.tolist())
     parts = diff_and_pure(ds.sel(epoch=checkpoints))
     power = float((ds.noise**2).mean())
@@ -97,8 +94,6 @@ def linearity_gap(ds: xr.Dataset) -> Estimate:
     """How far training is from linear: the mean square of diff minus pure
     (two estimates of the N-part of a fit) over N's mean square, averaged
     over Figure 4's checkpoints (0: exactly linear)."""
-    from .analysis import diff_and_pure
-
     checkpoints = ds.attrs.get("checkpoints", ds.epoch.values.tolist())
     parts = diff_and_pure(ds.sel(epoch=checkpoints))
     gap = ((parts["diff"] - parts["pure"]) ** 2).mean("sample") / float((ds.noise**2).mean())
@@ -112,23 +107,6 @@ def early_stopping_gain(ds: xr.Dataset) -> Estimate:
     better model of X than training on)."""
     error = ((_outputs(ds).sel(set="X+N") - ds.spline) ** 2).mean("sample")
     return ratio(np.log(error.min("epoch") / error.isel(epoch=-1)))
-
-
-def epochs_to_learn(ds: xr.Dataset, fraction: float = 0.5) -> tuple[xr.DataArray, xr.DataArray]:
-    """Frequency sweep: per frequency and trial, the first recorded epoch at
-    which the fit holds ``fraction`` of the target's variance
-    (``1 - mse / variance >= fraction``), and whether it got there; never:
-    one record past the end (a lower bound). Diverged trials are NaN. The
-    claim and Figure 5's panel both read this."""
-    if "freq_mse" not in ds:
-        raise NotMeasurable("no frequency sweep in this run (linearity.frequencies is empty)")
-    learned = ((1 - ds.freq_mse / ds.freq_target_variance) >= fraction).transpose(..., "freq_epoch")
-    epochs = ds.freq_epoch.values
-    past_end = epochs[-1] + (epochs[-1] - epochs[-2] if len(epochs) > 1 else epochs[-1])
-    reached = learned.any("freq_epoch")
-    first = ds.freq_epoch.isel(freq_epoch=learned.argmax("freq_epoch")).drop_vars("freq_epoch")
-    finite = np.isfinite(ds.freq_mse).all("freq_epoch")
-    return xr.where(reached, first, past_end).where(finite).astype(float), reached & finite
 
 
 @measure("linearity")

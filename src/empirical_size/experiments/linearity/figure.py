@@ -12,8 +12,7 @@ from matplotlib.figure import Figure
 from ...analysis.plots import OKABE_ITO, divergence_note
 
 ROW_LABELS = {"X+N": "trained on X + N", "X": "trained on X", "N": "trained on N (pure)", "diff": "X + N minus mean of X (diff)"}
-from .analysis import diff_and_pure
-from .claims import epochs_to_learn
+from .analysis import diff_and_pure, epochs_to_learn
 
 
 def figure4(ds: xr.Dataset, dpi: int = 120) -> Figure:
@@ -80,7 +79,7 @@ def figure5(ds: xr.Dataset, dpi: int = 120) -> Figure:
 
 def frequency_panel(ax, ds: xr.Dataset) -> None:
     """E5's frequency sweep: the epochs each trial takes to learn half of its
-    sine's variance (:func:`~empirical_size.analysis.claims.linearity.epochs_to_learn`,
+    sine's variance (:func:`~empirical_size.experiments.linearity.analysis.epochs_to_learn`,
     which the claim E5_frequency reads)
     against the frequency, log-log, per trial and their mean, beside a line
     proportional to k^2 through the lowest frequency's mean (spectral bias:

@@ -12,7 +12,7 @@ increases with the frequency"): one job per frequency ``k`` trains E5's
 network, from each E5 trial's own initial weights, full batch on E5's
 inputs with the target ``sin(2 pi k (x - lo) / (hi - lo) + phase)``, a
 phase per trial shared by every frequency (paired), recording the training
-MSE; :func:`empirical_size.analysis.claims.linearity.epochs_to_learn` reads from it
+MSE; :func:`empirical_size.experiments.linearity.analysis.epochs_to_learn` reads from it
 when each trial has learnt half of its target's variance.
 """
 

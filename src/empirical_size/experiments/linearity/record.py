@@ -90,6 +90,6 @@ def check(config: dict) -> None:
 RECORD = Experiment(
     "linearity", "E5", JOB, jobs, spec,
     ("output", "output_data", "mse"),  # of E5's own job (the sweep's: its job module)
-    plots=(Plot("fig4", "fig4"), Plot("fig5", "fig5")), category="Figures 4 and 5: linearity", check=check, wildcards={"part": r"all|frequency\d+"},
+    plots=(Plot("fig4", rule="fig4"), Plot("fig5", rule="fig5")), category="Figures 4 and 5: linearity", check=check, wildcards={"part": r"all|frequency\d+"},
     merge=Merge(function=f"{__package__}.merge:merge"),  # E5's job and its frequency sweep's
 )  # fmt: skip

@@ -23,6 +23,6 @@ def check(config: dict) -> None:
 
 
 RECORD = Experiment(
-    "minima", "E4", JOB, jobs, spec, ("output", "mse", "target"), plots=(Plot("fig3", "fig3"),), category="Figure 3: local minima",
+    "minima", "E4", JOB, jobs, spec, ("output", "mse", "target"), plots=(Plot("fig3", rule="fig3"),), category="Figure 3: local minima",
     check=check, wildcards={"variant": r"zero|uniform"}, merge=Merge(grid=("variant",)),
 )  # fmt: skip

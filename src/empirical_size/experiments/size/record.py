@@ -82,7 +82,7 @@ def check_records(config: dict, section: str) -> None:
 
 WILDCARDS = {"depth": r"\d+", "n": r"\d+(-\d+)?", "first": r"\d+", "last": r"\d+"}
 RECORD = Experiment(
-    "size", "E2", JOB, jobs, spec, VARIABLES, plots=(Plot("fig1", "fig1", options=colour_map),), category="Figure 1: error and size",
+    "size", "E2", JOB, jobs, spec, VARIABLES, plots=(Plot("fig1", rule="fig1", options=colour_map),), category="Figure 1: error and size",
     check=lambda config: check_records(config, "size"), wildcards=WILDCARDS,
     priority=2,  # E2's jobs are the longest (up to 20 s on 2 cores): started first, none is left running alone at the end
     merge=Merge(grid=("depth", "n")),
