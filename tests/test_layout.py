@@ -17,7 +17,6 @@ from empirical_size.analysis import stats
 from empirical_size.plan import code, registry
 
 
-
 def tiny_specs() -> dict[str, dict]:
     """Each experiment with jobs of its own: the spec of its first job in the
     tiny config (its package's tiny.yaml over config/config.yaml, the

@@ -3,8 +3,8 @@
 import json
 import os
 import re
-from pathlib import Path
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
