@@ -45,6 +45,35 @@ def merge_jobs(
     broadcast = dict(broadcast or {})
     if not paths:
         raise ValueError(f"{experiment}: no job files to merge")
+    parts = _parts(paths, grid, required, experiment, broadcast)
+    # Chunks of one grid point join along trial; points then stack along a
+    # temporary dimension that unstacks into the grid (strings work too).
+    points = {}
+    for point, ds in parts:
+        points.setdefault(point, []).append(ds)
+    joined = [
+        xr.concat(chunks, dim="trial", data_vars="minimal", coords="minimal", compat="equals", combine_attrs="drop_conflicts").sortby("trial")
+        for _, chunks in sorted(points.items())
+    ]
+    _same_trials_and_epochs(experiment, grid, sorted(points), joined)
+    merged = _stacked(joined, grid, sorted(points)) if grid else joined[0]
+    merged.attrs.pop("wall_seconds", None)
+    if "diverged" in merged:
+        merged.attrs["diverged_trials"] = int(merged.diverged.fillna(0).sum())
+    merged.attrs.update(
+        experiment=experiment,
+        jobs=len(parts),
+        total_wall_seconds=round(sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts), 3),
+        devices=json.dumps(sorted({str(ds.attrs.get("device", "")) for _, ds in parts})),
+    )
+    return merged
+
+
+def _parts(paths, grid, required, experiment: str, broadcast: dict) -> list[tuple[tuple, xr.Dataset]]:
+    """Every job file's grid points, each ``(point, data set without the grid's
+    coordinates)``; a file without a broadcast coordinate stands for each of
+    its values. Fails naming a file that is not a job file of the experiment
+    or repeats another's trials."""
     parts, seen = [], {}
     for path, ds in ((p, point) for p in paths for point in _points(load(p, required=tuple(required)), grid)):
         missing = [g for g in grid if (g not in ds.coords or ds[g].ndim != 0) and g not in broadcast]
@@ -58,48 +87,32 @@ def merge_jobs(
                     raise ValueError(f"{path}: trial {t} at {dict(zip(grid, point))} also in {seen[(point, t)]}")
                 seen[(point, t)] = path
             parts.append((point, base))
-    wall = sum(float(ds.attrs.get("wall_seconds", 0.0)) for _, ds in parts)
-    devices = sorted({str(ds.attrs.get("device", "")) for _, ds in parts})
-    # Chunks of one grid point join along trial; points then stack along a
-    # temporary dimension that unstacks into the grid (strings work too).
-    points = {}
-    for point, ds in parts:
-        points.setdefault(point, []).append(ds)
-    joined = [
-        xr.concat(chunks, dim="trial", data_vars="minimal", coords="minimal", compat="equals", combine_attrs="drop_conflicts").sortby("trial")
-        for _, chunks in sorted(points.items())
-    ]
+    return parts
+
+
+def _same_trials_and_epochs(experiment: str, grid, labels, joined) -> None:
+    """Every grid point has the first one's trials and epochs (else a job file is missing or foreign)."""
     first = joined[0]
-    for point, ds in zip(sorted(points), joined):
+    for point, ds in zip(labels, joined):
         for dim in ("trial", "epoch"):
             if dim in first.dims and not np.array_equal(ds[dim].values, first[dim].values):
                 raise ValueError(
                     f"{experiment}: grid point {dict(zip(grid, point))} has {dim}s {ds[dim].values.tolist()}, "
                     f"another has {first[dim].values.tolist()} (a missing or foreign job file?)"
                 )
-    if grid:
-        # Label the points from Python values: concatenating the jobs' own
-        # scalar string coordinates would truncate longer labels.
-        merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="exact", combine_attrs="drop_conflicts")
-        labels = sorted(points)
-        if len(grid) == 1:
-            merged = merged.assign_coords({grid[0]: ("point", [p[0] for p in labels])}).swap_dims(point=grid[0])
-        else:
-            index = pd.MultiIndex.from_tuples(labels, names=list(grid))
-            merged = merged.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
-        merged = merged.transpose(*grid, "trial", ...).sortby(list(grid) + ["trial"])
+
+
+def _stacked(joined, grid, labels) -> xr.Dataset:
+    """The grid points' data sets stacked into the grid's dimensions, labelled
+    from Python values (concatenating the jobs' own scalar string
+    coordinates would truncate longer labels)."""
+    merged = xr.concat(joined, dim="point", data_vars="all", coords="different", compat="equals", join="exact", combine_attrs="drop_conflicts")
+    if len(grid) == 1:
+        merged = merged.assign_coords({grid[0]: ("point", [p[0] for p in labels])}).swap_dims(point=grid[0])
     else:
-        merged = joined[0]
-    merged.attrs.pop("wall_seconds", None)
-    if "diverged" in merged:
-        merged.attrs["diverged_trials"] = int(merged.diverged.fillna(0).sum())
-    merged.attrs.update(
-        experiment=experiment,
-        jobs=len(parts),
-        total_wall_seconds=round(wall, 3),
-        devices=json.dumps(devices),
-    )
-    return merged
+        index = pd.MultiIndex.from_tuples(labels, names=list(grid))
+        merged = merged.assign_coords(xr.Coordinates.from_pandas_multiindex(index, "point")).unstack("point")
+    return merged.transpose(*grid, "trial", ...).sortby(list(grid) + ["trial"])
 
 
 def without_diverged(ds: xr.Dataset) -> tuple[xr.Dataset, int]:
