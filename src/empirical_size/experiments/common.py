@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..paper import adadelta
 from ..science import networks, seeding
 
 
@@ -28,6 +30,21 @@ class JobSpec:
     @property
     def trial_ids(self) -> np.ndarray:
         return np.arange(self.first_trial, self.first_trial + self.trials)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialsSpec(JobSpec):
+    """The fields every training job has: its trials (``first_trial`` on),
+    the root seed and the job's namespace of streams, its precision and
+    Adadelta's settings. Keyword-only: a job declares its own fields in
+    any order, and its namespace (and any other default) over these."""
+
+    trials: int
+    first_trial: int = 0
+    seed: int = 0
+    namespace: str
+    dtype: str = "float32"
+    optimizer: dict = field(default_factory=adadelta)
 
 
 def per_trial(seed: int, namespace: str, purpose: str, key: Sequence[int], trial_ids, make: Callable):

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
 from ...engine.minibatch import BatchPlan, trial_keys
-from ...paper import adadelta
 from ...science import networks, seeding
-from ..common import JobSpec, glorot_trials, noise_sets, per_trial
+from ..common import TrialsSpec, glorot_trials, noise_sets, per_trial
 from .measures import dead_neurons
 
 log = logging.getLogger("empirical_size")
 
 
-@dataclass(frozen=True)
-class DegenerateJob(JobSpec):
+@dataclass(frozen=True, kw_only=True)
+class DegenerateJob(TrialsSpec):
     trials: int = 10
     depth: int = 20
     width: int = 64
@@ -35,11 +34,7 @@ class DegenerateJob(JobSpec):
     steps: int = 5
     fresh_samples: int = 100_000
     batch_size: int | None = None  # None: full batch (the paper); else `steps` epochs of these, as Keras' fit
-    first_trial: int = 0
-    seed: int = 0
     namespace: str = "degenerate"
-    dtype: str = "float32"
-    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self) -> list[int]:

@@ -19,22 +19,21 @@ when each trial has learnt half of its target's variance.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
 from ...engine.minibatch import BatchPlan
-from ...paper import adadelta
 from ...science import networks, seeding, targets
-from ..common import JobSpec, glorot_trials, per_trial
+from ..common import TrialsSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
 
 TRAINING_SETS = ("X+N", "X", "N")
 
 
-@dataclass(frozen=True)
-class E5Network(JobSpec):
+@dataclass(frozen=True, kw_only=True)
+class E5Network(TrialsSpec):
     """What E5's own job and its frequency sweep share: the network, its
     inputs, trials and training settings."""
 
@@ -42,13 +41,9 @@ class E5Network(JobSpec):
     width: int = 32
     n: int = 64
     trials: int = 5
-    first_trial: int = 0
     domain: tuple = (-1.0, 1.0)
     sampling: str = "grid"
-    seed: int = 0
     namespace: str = "linearity"
-    dtype: str = "float32"
-    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self):

@@ -10,28 +10,26 @@ All trials of a job share one data set; each trial has its own weights.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
 from ...engine.minibatch import BatchPlan
-from ...paper import adadelta
 from ...science import networks, seeding, targets
-from ..common import JobSpec, glorot_trials, per_trial
+from ..common import TrialsSpec, glorot_trials, per_trial
 from ..curves import train_functions, weight_variables
 
 BIAS_VARIANTS = ("zero", "uniform")
 
 
-@dataclass(frozen=True)
-class MinimaJob(JobSpec):
+@dataclass(frozen=True, kw_only=True)
+class MinimaJob(TrialsSpec):
     variant: str = "zero"
     depth: int = 4
     width: int = 500
     n: int = 1000
     trials: int = 2
-    first_trial: int = 0
     batch_size: int = 500
     shuffle: bool = True
     checkpoints: tuple = (8000, 16000, 20000)
@@ -41,10 +39,7 @@ class MinimaJob(JobSpec):
     sampling: str = "uniform"
     bias_scale: float = 0.0  # half-width of uniform initial biases; used by the 'uniform' variant
     grid_points: int = 1000
-    seed: int = 0
     namespace: str = "minima"
-    dtype: str = "float32"
-    optimizer: dict = field(default_factory=adadelta)
 
     def __post_init__(self):
         if self.variant not in BIAS_VARIANTS:

@@ -13,42 +13,36 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
 
 from ...engine.minibatch import BatchPlan
-from ...paper import adadelta
 from ...science import networks, seeding
 from ...training.packing import pack
 from ...training.progress import Progress
-from ..common import JobSpec, glorot_trials, noise_sets, per_trial
+from ..common import TrialsSpec, glorot_trials, noise_sets, per_trial
 
 log = logging.getLogger("empirical_size")
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Trials(JobSpec):
+class _Trials(TrialsSpec):
     """What a job's trials share, one size (:class:`SizeJob`) or several
     (:class:`PackedSizeJob`)."""
 
     depth: int
-    first_trial: int
-    trials: int
     epochs: int
     record_every: int
     width: int = 64
     inputs: int = 3
     input_distribution: str = "normal"  # networks.INPUT_DISTRIBUTIONS
-    seed: int = 0
     namespace: str = "size"  # seed namespace; E3 reuses E2's to pair its trials
-    dtype: str = "float32"
     batch_size: int | None = None
     batch_mode: str = "keep"
     shuffle: bool = True
     variant: str | None = None  # E3's batching variant, a grid coordinate of its merge
-    optimizer: dict = field(default_factory=adadelta)
 
     @property
     def sizes(self) -> list[int]:
