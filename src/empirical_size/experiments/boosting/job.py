@@ -100,55 +100,43 @@ class BoostingJob(E5Network):
         return {name: out[name] for name in self.families}
 
 
-def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
-    from ...engine.trainer import AdadeltaSettings, make_trainer
-    from ...training.loop import divergence_variables
-    from ...training.storage import provenance
-
-    start = time.perf_counter()
-    x, grid = job.inputs()
+def _training_sets(job: BoostingJob, x: np.ndarray, grid: np.ndarray) -> dict:
+    """What the networks train on and are judged against: each family's
+    target t ``(F, T, n)``, its scale s ``(F, T)``, the known functions
+    a s L on the inputs and the grid ``(F, L, T, n|G)``, the function each
+    fit is judged against on the grid, and the stacked targets ``ys``: the
+    boosted sets t + a s L, then (for the paper's diff) a s L alone."""
     f = job.functions(x, grid)
     fams = job.family_targets(f)
-    F, Lw, T = len(job.families), len(job.lows), job.trials
     a = float(job.amplitude)
     scale = np.stack([fams[name][0].std(axis=1) for name in job.families])  # s: (F, T)
     lows_x = np.stack([f["lows"][name][0] for name in job.lows])  # (L, n)
     lows_g = np.stack([f["lows"][name][1] for name in job.lows])  # (L, G)
-    # known functions a s L: (F, L, T, n) and on the grid
     known_x = a * scale[:, None, :, None] * lows_x[None, :, None, :]
     known_g = a * scale[:, None, :, None] * lows_g[None, :, None, :]
     t = np.stack([fams[name][0] for name in job.families])  # (F, T, n)
-    boosted = t[:, None] + known_x  # what the boosted networks train on
-    sets = [boosted] + ([known_x] if job.diff else [])  # and, for the paper's diff, a s L alone
+    sets = [t[:, None] + known_x] + ([known_x] if job.diff else [])
+    judge = np.stack([fams[name][1] if fams[name][1] is not None else np.full((job.trials, job.grid_points), np.nan) for name in job.families])
     ys = np.concatenate([s.reshape(-1, job.n) for s in sets])[..., None]
-    networks_count = ys.shape[0]
-    one = glorot_trials(job.seed, job.namespace, (), job.trial_ids, job.sizes)
-    copies = networks_count // T  # the trial axis is last: every network of trial t starts from its weights
-    weights = [(np.tile(k, (copies, 1, 1)), np.tile(b, (copies, 1))) for k, b in one]
-    xs = np.broadcast_to(x[None, :, None], (networks_count, job.n, 1))
-    trainer = make_trainer(job.sizes, networks_count, job.dtype, AdadeltaSettings(**job.optimizer))
-    rec = train_functions(trainer, xs, ys, weights, grid, job.marks, None, None, progress_every, checkpoint)
-    shape = (F, Lw, T)
-    R = len(rec["epoch"])
-    on_x = rec["on_data"].reshape(len(sets), *shape, R, job.n)
-    on_g = rec["on_grid"].reshape(len(sets), *shape, R, job.grid_points)
-    judge = np.stack([fams[name][1] if fams[name][1] is not None else np.full((T, job.grid_points), np.nan) for name in job.families])
+    return {"t": t, "scale": scale, "lows_x": lows_x, "known_x": known_x, "known_g": known_g, "judge": judge, "sets": len(sets), "ys": ys}
+
+
+def _error_variables(job: BoostingJob, d: dict, on_x: np.ndarray, on_g: np.ndarray, x: np.ndarray) -> dict:
+    """The data set's variables: each boosted fit's errors (and the paper's diff), the targets, what was kept."""
 
     def errors(fit_x, fit_g):
         """Training error of a fit against t, and its error against the family's function on the grid."""
-        train = np.mean((fit_x - t[:, None, :, None, :]) ** 2, axis=-1)
-        function = np.mean((fit_g - judge[:, None, :, None, :]) ** 2, axis=-1)
-        return train, function
+        return np.mean((fit_x - d["t"][:, None, :, None, :]) ** 2, axis=-1), np.mean((fit_g - d["judge"][:, None, :, None, :]) ** 2, axis=-1)
 
     dims = ("family", "low", "trial", "epoch")
-    fit_x, fit_g = on_x[0] - known_x[..., None, :], on_g[0] - known_g[..., None, :]
+    fit_x, fit_g = on_x[0] - d["known_x"][..., None, :], on_g[0] - d["known_g"][..., None, :]
     train, function = errors(fit_x, fit_g)
     data = {
         "train_error": (dims, train, {"long_name": "boosted fit's training MSE against t", "description": "fit = f - a s L, f trained on t + a s L; a = 0: plain training"}),
         "function_error": (dims, function, {"long_name": "boosted fit's MSE against h on the grid", "description": "NaN for the noise family (no function to learn)"}),
-        "target": (("family", "trial", "sample"), t, {"long_name": "t on the training inputs"}),
-        "target_std": (("family", "trial"), scale, {"long_name": "s: t's standard deviation on the inputs"}),
-        "low_function": (("low", "sample"), lows_x, {"long_name": "L on the inputs, standardised"}),
+        "target": (("family", "trial", "sample"), d["t"], {"long_name": "t on the training inputs"}),
+        "target_std": (("family", "trial"), d["scale"], {"long_name": "s: t's standard deviation on the inputs"}),
+        "low_function": (("low", "sample"), d["lows_x"], {"long_name": "L on the inputs, standardised"}),
         "data_x": (("sample",), x, {"long_name": "training inputs"}),
     }
     if job.diff:
@@ -159,16 +147,37 @@ def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.D
     if job.keep_outputs:
         data["fit"] = ((*dims, "sample"), fit_x, {"long_name": "boosted fit f - a s L on the inputs"})
         data["output"] = ((*dims, "sample"), on_x[0], {"long_name": "network output f on the inputs"})
+    return data
+
+
+def run(job: BoostingJob, progress_every: float = 10.0, checkpoint=None) -> xr.Dataset:
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import divergence_variables
+    from ...training.storage import provenance
+
+    start = time.perf_counter()
+    x, grid = job.inputs()
+    d = _training_sets(job, x, grid)
+    networks_count = d["ys"].shape[0]
+    one = glorot_trials(job.seed, job.namespace, (), job.trial_ids, job.sizes)
+    copies = networks_count // job.trials  # the trial axis is last: every network of trial t starts from its weights
+    weights = [(np.tile(k, (copies, 1, 1)), np.tile(b, (copies, 1))) for k, b in one]
+    xs = np.broadcast_to(x[None, :, None], (networks_count, job.n, 1))
+    trainer = make_trainer(job.sizes, networks_count, job.dtype, AdadeltaSettings(**job.optimizer))
+    rec = train_functions(trainer, xs, d["ys"], weights, grid, job.marks, None, None, progress_every, checkpoint)
+    shape, R = (len(job.families), len(job.lows), job.trials), len(rec["epoch"])
+    on_x = rec["on_data"].reshape(d["sets"], *shape, R, job.n)
+    on_g = rec["on_grid"].reshape(d["sets"], *shape, R, job.grid_points)
     diverged = divergence_variables(
-        {"mse": rec["mse"].reshape(len(sets), *shape, R)[0].reshape(-1, R)}, rec["epoch"], ("family", "low", "trial"),
+        {"mse": rec["mse"].reshape(d["sets"], *shape, R)[0].reshape(-1, R)}, rec["epoch"], ("family", "low", "trial"),
         names=("mse",), reshape=lambda a: a.reshape(shape),
     )  # fmt: skip
     ds = xr.Dataset(
-        {**data, **diverged},
+        {**_error_variables(job, d, on_x, on_g, x), **diverged},
         coords={
             "family": ("family", list(job.families)),
             "low": ("low", list(job.lows), {"long_name": "known low-frequency function L"}),
-            "amplitude": ((), a, {"long_name": "a, in units of t's standard deviation"}),
+            "amplitude": ((), float(job.amplitude), {"long_name": "a, in units of t's standard deviation"}),
             "width": ((), job.width, {"long_name": "hidden units per layer"}),
             "trial": ("trial", job.trial_ids),
             "epoch": ("epoch", rec["epoch"]),

@@ -141,12 +141,39 @@ def pieces_of(weights: networks.Weights, interval: tuple[float, float]) -> np.nd
     return out
 
 
+def _trained_network(job: KnotsTrainingJob, width: int, depth: int, xs, ys, interval, steps) -> tuple[np.ndarray, np.ndarray, str]:
+    """One (width, depth)'s trials from the paper's initialisation: pieces and
+    training MSE ``(step, trial)`` after each of ``steps`` steps, and the
+    trainer's gradient path."""
+    from ...engine.trainer import AdadeltaSettings, make_trainer
+    from ...training.loop import train_and_record
+    from ...training.progress import Progress
+
+    def measure(trainer, *_):  # in numpy from the trainer's weights (its own evaluate compiles per network)
+        weights = [(np.asarray(k, np.float64), np.asarray(b, np.float64)) for k, b in trainer.get_weights()]
+        with np.errstate(all="ignore"):
+            error = ((networks.forward(weights, xs) - ys) ** 2).mean(axis=(1, 2))
+        return {"pieces": pieces_of(weights, interval), "mse": error}
+
+    counts, mse = np.zeros((len(steps), job.trials), dtype=np.int64), np.zeros((len(steps), job.trials))
+    marks = [s for s in steps if s > 0]
+    trainer = make_trainer(networks.layer_sizes(1, width, depth), job.trials, job.dtype, AdadeltaSettings(**job.optimizer))
+    trainer.set_weights(job.initial_weights(width, depth))
+    if steps[0] == 0:  # the initialisation, as the trainer holds it
+        first = measure(trainer)
+        counts[0], mse[0] = first["pieces"], first["mse"]
+    if marks:
+        quiet = Progress(marks[-1], every=float("inf"), emit=lambda line: None)
+        rec = train_and_record(trainer, xs, ys, marks=marks, measure=measure, progress=quiet)
+        counts[len(steps) - len(marks) :] = rec["pieces"].T
+        mse[len(steps) - len(marks) :] = rec["mse"].T
+    return counts, mse, trainer.gradient_path
+
+
 def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Dataset:
     """Every (width, depth): its trials trained from the paper's
     initialisation on one data set, full batch, by the engine; pieces and the
     training MSE after each of ``steps`` steps."""
-    from ...engine.trainer import AdadeltaSettings, make_trainer
-    from ...training.loop import train_and_record
     from ...training.progress import Progress
     from ...training.storage import provenance
 
@@ -156,32 +183,13 @@ def run_training(job: KnotsTrainingJob, progress_every: float = 10.0) -> xr.Data
     xs, ys = np.repeat(x[None], T, 0), np.repeat(y[None], T, 0)
     interval = tuple(map(float, job.domain))
     steps = [int(s) for s in job.steps]
-    marks = [s for s in steps if s > 0]
     shape = (len(job.widths), len(job.depths), len(steps), T)
     counts, mse = np.zeros(shape, dtype=np.int64), np.zeros(shape)
     progress = Progress(len(job.widths) * len(job.depths), label="networks", every=progress_every)
     gradients = ""
-
-    def measure(trainer, *_):  # in numpy from the trainer's weights (its own evaluate compiles per network)
-        weights = [(np.asarray(k, np.float64), np.asarray(b, np.float64)) for k, b in trainer.get_weights()]
-        with np.errstate(all="ignore"):
-            error = ((networks.forward(weights, xs) - ys) ** 2).mean(axis=(1, 2))
-        return {"pieces": pieces_of(weights, interval), "mse": error}
-
     for i, width in enumerate(job.widths):
         for j, depth in enumerate(job.depths):
-            sizes = networks.layer_sizes(1, width, depth)
-            trainer = make_trainer(sizes, T, job.dtype, AdadeltaSettings(**job.optimizer))
-            gradients = trainer.gradient_path
-            trainer.set_weights(job.initial_weights(width, depth))
-            if steps[0] == 0:  # the initialisation, as the trainer holds it
-                first = measure(trainer)
-                counts[i, j, 0], mse[i, j, 0] = first["pieces"], first["mse"]
-            if marks:
-                quiet = Progress(marks[-1], every=float("inf"), emit=lambda line: None)
-                rec = train_and_record(trainer, xs, ys, marks=marks, measure=measure, progress=quiet)
-                counts[i, j, len(steps) - len(marks) :] = rec["pieces"].T
-                mse[i, j, len(steps) - len(marks) :] = rec["mse"].T
+            counts[i, j], mse[i, j], gradients = _trained_network(job, width, depth, xs, ys, interval, steps)
             progress.update(i * len(job.depths) + j + 1)
     bad = int((counts < 0).any(axis=2).sum())
     if bad:

@@ -45,7 +45,23 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
     _same_trials("E1", e1, [degenerate[label] for label in labels])
     e1_vars = [ds[["dead", "diverged"]].rename(diverged="e1_diverged") if "diverged" in ds else ds[["dead"]] for ds in e1]
     dead = xr.concat(e1_vars, dim="setting", join="exact").rename(trial="e1_trial").assign_coords(setting=labels)
+    fit, e2_n = _e2_by_depth(size, labels, n)
+    knob = ["+".join(settings[label]) for label in labels]
+    value = [",".join(str(v) for v in settings[label].values()) for label in labels]
+    out = xr.merge([dead.reset_coords(drop=True), fit], combine_attrs="drop").assign_coords(
+        setting=("setting", labels, {"description": "knobs changed from the run's own settings ('baseline')"}),
+        knob=("setting", knob),
+        value=("setting", value),
+    )
+    out = _with_knob_values(out, settings, labels, baseline or {})
+    out = out.sel(setting=labels)  # merging sorts labels; keep the config's order
+    out.attrs.update(experiment="sensitivity", e1_width=int(e1[0].attrs["width"]), e2_n=e2_n, settings=json.dumps(settings, sort_keys=True))
+    return out
 
+
+def _e2_by_depth(size: list[tuple[str, str]], labels: list[str], n: int | None) -> tuple[xr.Dataset, int]:
+    """E2's variables over ``(depth, setting, e2_trial, ...)`` and their one n;
+    a setting not trained at a depth is NaN there (diverged 0, trained False)."""
     points = [(label, path, _point(load(path, required=("mse", "size", "sum_y2")), n, path)) for label, path in size]
     _same_trials("E2", [p[2] for p in points], [p[1] for p in points])
     sizes = {int(ds.n) for _, _, ds in points}
@@ -57,7 +73,6 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
         parts = [ds[[v for v in E2_VARS if v in ds]].reset_coords(drop=True) for _, ds in at]
         part = xr.concat(parts, dim="setting", join="exact").assign_coords(setting=[label for label, _ in at])
         part["trained"] = ("setting", np.ones(len(at), dtype=bool))
-        # settings not trained at this depth: NaN (diverged 0, trained False)
         part = part.reindex(setting=labels, fill_value={"diverged": 0, "trained": False, "steps_per_epoch": 0})
         per_depth.append(part.expand_dims(depth=[depth]))
     fit = xr.concat(per_depth, dim="depth").rename(trial="e2_trial")
@@ -65,27 +80,17 @@ def merge(degenerate: dict[str, str], size: list[tuple[str, str]], settings: dic
         var.encoding.pop("dtype", None)  # the job files' integer encodings cannot hold NaN
     fit["trained"].attrs["description"] = "whether the setting trained E2 at this depth (sensitivity.size.extra)"
     fit["steps_per_epoch"].attrs["description"] = "gradient steps per epoch; 0 where not trained"
+    return fit, int(points[0][2].n)
 
-    knob = ["+".join(settings[label]) for label in labels]
-    value = [",".join(str(v) for v in settings[label].values()) for label in labels]
-    out = xr.merge([dead.reset_coords(drop=True), fit], combine_attrs="drop").assign_coords(
-        setting=("setting", labels, {"description": "knobs changed from the run's own settings ('baseline')"}),
-        knob=("setting", knob),
-        value=("setting", value),
-    )
-    for name, base in (baseline or {}).items():
+
+def _with_knob_values(out: xr.Dataset, settings: dict[str, dict], labels: list[str], baseline: dict) -> xr.Dataset:
+    """Each knob's value at every setting as a coordinate (the run's own where a setting leaves it)."""
+    for name, base in baseline.items():
         values = [settings[label].get(name, base) for label in labels]
         if name == "batch_size":  # None (full batch) is 0 in a file
             out = out.assign_coords(batch_size=("setting", [v or 0 for v in values], {"description": "samples per step; 0: full batch"}))
         else:
             out = out.assign_coords({name: ("setting", values)})
-    out = out.sel(setting=labels)  # merging sorts labels; keep the config's order
-    out.attrs.update(
-        experiment="sensitivity",
-        e1_width=int(e1[0].attrs["width"]),
-        e2_n=int(points[0][2].n),
-        settings=json.dumps(settings, sort_keys=True),
-    )
     return out
 
 
