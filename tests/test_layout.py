@@ -214,3 +214,29 @@ def test_editing_an_experiments_analysis_or_figure_redraws_its_own_products_only
         assert not watched(e) & others, (name, sorted(str(p) for p in watched(e) & others))
     size = registry.EXPERIMENTS["size"]
     assert watched(size, ["empirical_size.experiments.degenerate.analysis"]) & own["degenerate"]  # the check can fail
+
+
+def test_a_jobs_defaults_never_disagree_with_the_schemas():
+    """A job gets every key from its record's spec; where its class still
+    names a default for a key the schema has, they agree (E6's did not:
+    its widths and trials now have none). The one exception: E4's zero
+    variant leaves bias_scale out of its spec (it draws no biases), and its
+    class keeps 0 for it."""
+    import dataclasses
+    import importlib
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    disagree = []
+    for name, e in registry.EXPERIMENTS.items():
+        if e.trained_by is not None:
+            continue
+        module = importlib.import_module(f"{e.package}.job")
+        keys = schema["properties"][name].get("properties", {})
+        for cls in {c for c in vars(module).values() if dataclasses.is_dataclass(c) and c.__module__ == module.__name__}:
+            for f in dataclasses.fields(cls):
+                if f.name not in keys or "default" not in keys[f.name] or f.default is dataclasses.MISSING:
+                    continue
+                ours = list(f.default) if isinstance(f.default, tuple) else f.default
+                if ours is not None and ours != keys[f.name]["default"]:
+                    disagree.append(f"{name}.{f.name}: {cls.__name__} {ours!r}, schema {keys[f.name]['default']!r}")
+    assert disagree == ["minima.bias_scale: MinimaJob 0.0, schema 0.5"], disagree

@@ -34,31 +34,32 @@ from ..common import JobSpec, glorot_trials, per_trial
 log = logging.getLogger("empirical_size")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Networks(JobSpec):
-    """E6's grid of networks and their trials, shared by both of its jobs."""
+    """E6's grid of networks and their trials, shared by both of its jobs
+    (given by its record's spec: the schema holds their defaults)."""
 
-    widths: tuple = (8, 32, 128, 500)
-    depths: tuple = (1, 2, 3, 4)
-    trials: int = 10
+    widths: tuple
+    depths: tuple
+    trials: int
     first_trial: int = 0
     seed: int = 0
     namespace: str = "knots"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KnotsJob(_Networks):
     """Pieces at initialisation, biases uniform in ``(-bias_scale, bias_scale)``."""
 
     bias_scale: float = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KnotsTrainingJob(_Networks):
     """Pieces after ``steps`` full-batch steps from the paper's initialisation."""
 
-    steps: tuple = (0, 1, 5, 25)
-    train_points: int = 64
+    steps: tuple
+    train_points: int
     # the training data: E5's kind (a random linear spline plus noise), fixed here
     domain: tuple = (-1.0, 1.0)
     spline_knots: int = 8
