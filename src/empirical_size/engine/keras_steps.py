@@ -303,6 +303,14 @@ class JaxSteps(Steps):
             data = prepare(x, y, mask)  # once: the loop's data does not change
             return jax.lax.fori_loop(0, steps, lambda i, s: step(s, data), state)
 
+        self._full, self._batched = full, self._batched_loop(step, prepare)
+
+    @staticmethod
+    def _batched_loop(step, prepare):
+        """The mini-batch epochs as one compiled loop: each epoch's batches
+        (drawn anew per step where the plan resamples), a step a batch."""
+        import jax
+
         take = jax.vmap(lambda a, j: a[j])
 
         @functools.partial(jax.jit, static_argnames="plan")
@@ -323,7 +331,7 @@ class JaxSteps(Steps):
 
             return jax.lax.fori_loop(0, epochs, epoch_body, state)
 
-        self._full, self._batched = full, batched
+        return batched
 
     def _run(self, compiled, *args, **kwargs):
         """Blocks, so that callers time real work, not an asynchronous dispatch."""
