@@ -66,6 +66,18 @@ def test_kernel_steps_are_the_adadelta_formula_float64(sizes, block, arch):
     np.testing.assert_array_equal(layout.pack(layout.unpack(params)), params)
 
 
+@pytest.mark.parametrize("n", [64, 150])
+def test_gradients_summed_over_chunks_of_rows_are_the_formula_float64(n, arch):
+    """A pass's kernel gradients add up 64 rows at a time (the kernel's
+    cache chunks): exactly one chunk, and two and a remainder."""
+    weights, got, x, y, *_ = trained([2, 24, 24, 1], "float64", n=n, arch=arch)
+    for t in range(3):
+        want = numpy_adadelta([(k[t], b[t]) for k, b in weights], x[t], y[t], steps=10)
+        for (gk, gb), (wk, wb) in zip(got, want):
+            np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+
+
 def test_kernel_float32_follows_the_formula_for_a_few_steps(arch):
     # float32 at learning rate 1 drifts chaotically later; 3 steps stay close
     weights, got, x, y, *_ = trained([3, 64, 64, 1], "float32", steps=3, arch=arch)

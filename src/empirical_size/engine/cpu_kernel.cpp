@@ -151,24 +151,27 @@ template <int MAX, typename F> static inline void dispatch(int count, F &&f) {
     }
 }
 
-template <typename T, int R, Epilogue E>
-static inline void tile_row(const T *a, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
-    constexpr int L = lanes<T>, V = ES_TILE_VECTORS;
-    int c0 = 0;
-    for (; c0 + V * L <= C; c0 += V * L) tile<T, R, V, E>(a, K, w, C, bias, gate, out, c0);
-    dispatch<V - 1>((C - c0) / L, [&]<int NV>() { tile<T, R, NV, E>(a, K, w, C, bias, gate, out, c0); });
+// One panel of NV vectors of columns from c0, every row: the panel of w
+// (K x NV vectors) stays in the core's cache while the rows pass, where rows
+// outside would stream all of w from memory once per R rows (width 500: 1 MB).
+template <typename T, int NV, Epilogue E>
+static inline void panel(const T *a, int n, int K, const T *w, int C, const T *bias, const T *gate, T *out, int c0) {
+    constexpr int R = ES_TILE_ROWS;
+    int r = 0;
+    auto rows = [&]<int RR>() {
+        tile<T, RR, NV, E>(a + (size_t)r * K, K, w, C, bias, gate ? gate + (size_t)r * C : nullptr, out + (size_t)r * C, c0);
+    };
+    for (; r + R <= n; r += R) rows.template operator()<R>();
+    dispatch<R - 1>(n - r, rows);
 }
 
 // out (n x C) = epilogue(a (n x K) w (K x C))
 template <typename T, Epilogue E>
 static void product(const T *a, int n, int K, const T *w, int C, const T *bias, const T *gate, T *out) {
-    constexpr int R = ES_TILE_ROWS;
-    int r = 0;
-    auto rows = [&]<int RR>() {
-        tile_row<T, RR, E>(a + (size_t)r * K, K, w, C, bias, gate ? gate + (size_t)r * C : nullptr, out + (size_t)r * C);
-    };
-    for (; r + R <= n; r += R) rows.template operator()<R>();
-    dispatch<R - 1>(n - r, rows);
+    constexpr int L = lanes<T>, V = ES_TILE_VECTORS;
+    int c0 = 0;
+    for (; c0 + V * L <= C; c0 += V * L) panel<T, V, E>(a, n, K, w, C, bias, gate, out, c0);
+    dispatch<V - 1>((C - c0) / L, [&]<int NV>() { panel<T, NV, E>(a, n, K, w, C, bias, gate, out, c0); });
 }
 
 // g[i0 + i, c] += sum_r a[r, i0 + i] d[r, c]; with BIAS also gb[c] += sum_r d[r, c]
@@ -226,6 +229,30 @@ static void kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T
     };
     for (; i + R <= K; i += R) rows.template operator()<R>();
     dispatch<R - 1>(K - i, rows);
+}
+
+// The same, GRAD_CHUNK rows at a time: a chunk's rows of a and d (and g,
+// K x C) stay in the first-level cache while every tile of g passes over
+// them, where whole columns of a block of 512 rows come from the second.
+#ifndef ES_GRAD_CHUNK
+#define ES_GRAD_CHUNK 64
+#endif
+template <typename T>
+static void chunked_kernel_gradient(const T *a, int n, int K, const T *d, int C, T *g, T *gb) {
+    for (int r = 0; r < n; r += ES_GRAD_CHUNK)
+        kernel_gradient<T>(a + (size_t)r * K, std::min(ES_GRAD_CHUNK, n - r), K, d + (size_t)r * C, C, g, gb);
+}
+
+// t (C x K) = w^T for w (K x C), in square blocks: rows of t written whole
+// while their block of w stays in cache (a column at a time, each write
+// lands a row apart, 4 KB at width 1024: the same cache set every time).
+template <typename T>
+static void transpose(const T *w, int K, int C, T *t) {
+    constexpr int B = 32;
+    for (int i0 = 0; i0 < K; i0 += B)
+        for (int c0 = 0; c0 < C; c0 += B)
+            for (int c = c0; c < std::min(c0 + B, C); c++)
+                for (int i = i0; i < std::min(i0 + B, K); i++) t[(size_t)c * K + i] = w[(size_t)i * C + c];
 }
 
 // Output layer (one linear unit) and the loss: adds its kernel and bias gradients, and writes
@@ -315,7 +342,7 @@ template <typename T> struct Net {
                            g + off[2 * depth + 1], delta);
         for (int l = depth - 1; l >= 0; l--) {
             const T *a = l == 0 ? x : acts.data() + (size_t)(l - 1) * n * h;
-            kernel_gradient<T>(a, n, l == 0 ? d : h, delta, h, g + off[2 * l], g + off[2 * l + 1]);
+            chunked_kernel_gradient<T>(a, n, l == 0 ? d : h, delta, h, g + off[2 * l], g + off[2 * l + 1]);
             if (l > 0) {  // the previous layer's pre-ReLU gradient: delta W^T where a > 0
                 product<T, RELU_GATE>(delta, n, h, wt.data() + (size_t)(l - 1) * h * h, h, nullptr, a, next);
                 std::swap(delta, next);
@@ -335,8 +362,7 @@ template <typename T> struct Net {
         for (int l = 1; l < depth; l++) {  // the hidden kernels, transposed for the backward products
             const T *w = params + off[2 * l];
             T *t = wt.data() + (size_t)(l - 1) * h * h;
-            for (int i = 0; i < h; i++)
-                for (int c = 0; c < h; c++) t[(size_t)c * h + i] = w[(size_t)i * h + c];
+            transpose<T>(w, h, h, t);
         }
         std::fill(grads.begin(), grads.end(), T(0));
         for (int r = 0; r < n; r += block) {

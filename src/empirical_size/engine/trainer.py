@@ -63,9 +63,10 @@ def make_trainer(
 
 # From this hidden width on, ``auto`` trains on a CPU with the BLAS trainer:
 # a layer's weights and a batch's activations outgrow a core's cache and the
-# kernel's unblocked products fall behind a BLAS. Measured on one CPU (an AMD
-# EPYC, AVX2: benchmarks/README.md), at n = 64 and batches of 500 alike, by
-# ``python benchmarks/crossover.py``, which prints this machine's crossing.
+# kernel's products fall behind a BLAS's. Measured on one CPU (an AMD EPYC,
+# AVX2: benchmarks/README.md) by ``python benchmarks/crossover.py``, which
+# prints this machine's crossing: 256 at batches of 500; at n = 64 the
+# kernel stays ahead to width 384, a shape the paper does not train.
 BLAS_FROM_WIDTH = 256
 
 
