@@ -14,7 +14,7 @@ TINY = dict(width=8, trials=3, checkpoints=(5, 20), grid_points=50, dtype="float
 @pytest.fixture(scope="module")
 def jobs():
     """The same trials at amplitudes 0 and 2 (two jobs, as the workflow runs them)."""
-    return {a: boosting.run(boosting.Job(amplitude=a, **TINY), progress_every=1e9) for a in (0.0, 2.0)}
+    return {a: boosting.run(boosting.Job.from_dict(dict(amplitude=a, **TINY)), progress_every=1e9) for a in (0.0, 2.0)}
 
 
 def test_amplitude_zero_is_plain_training_exactly_for_every_low_function(jobs):
@@ -25,7 +25,7 @@ def test_amplitude_zero_is_plain_training_exactly_for_every_low_function(jobs):
     # and the same networks trained alone on t, without boosting's machinery
     from empirical_size.engine.trainer import AdadeltaSettings, make_trainer
 
-    job = boosting.Job(amplitude=0.0, **TINY)
+    job = boosting.Job.from_dict(dict(amplitude=0.0, **TINY))
     x, grid = job.inputs()
     t = plain.target.sel(family="high").values
     trainer = make_trainer(job.sizes, job.trials, "float64", AdadeltaSettings())

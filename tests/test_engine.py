@@ -147,7 +147,7 @@ def test_evaluate_measures_mse_and_size_of_the_network(loop):
 
 def job(**kw):
     base = dict(depth=2, n=60, first_trial=0, trials=6, epochs=200, record_every=50, width=32, dtype="float64")
-    return SizeJob(**{**base, **kw})
+    return SizeJob.from_dict({**base, **kw})
 
 
 @pytest.fixture(params=["xla", "graph", "kernel", "blas", "jax"], ids=["xla-loop", "graph-loop", "cpu-kernel", "cpu-blas", "jax-loop"])

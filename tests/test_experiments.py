@@ -139,7 +139,7 @@ def test_linearity_diff_and_pure_are_as_defined():
 
 
 def test_linearity_records_its_checkpoints_and_ten_equal_times():
-    job = linearity.LinearityJob(checkpoints=(20, 100, 200, 1000, 2000, 4000), mse_times=10)
+    job = linearity.LinearityJob.from_dict(dict(checkpoints=(20, 100, 200, 1000, 2000, 4000), mse_times=10))
     assert job.mse_epochs.tolist() == list(range(400, 4001, 400))
     assert set(job.marks) == set(job.checkpoints) | set(job.mse_epochs.tolist())
     x, spline, noise, (kx, ky) = job.data()
@@ -194,13 +194,13 @@ def test_jobs_that_blow_up_flag_their_trials_and_keep_the_others():
     from empirical_size.experiments.degenerate import job as e1
     from empirical_size.experiments.degenerate.analysis import dead_fraction
 
-    job = e1.DegenerateJob(trials=3, depth=6, width=8, n=40, steps=40, fresh_samples=100, dtype="float32",
-                           optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
+    job = e1.DegenerateJob.from_dict(dict(trials=3, depth=6, width=8, n=40, steps=40, fresh_samples=100, dtype="float32",
+                           optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8}))
     ds = e1.run(job)
     assert ds.diverged.dims == ("trial",) and ds.diverged.sum() >= 1
     assert np.isnan(dead_fraction(ds).sel(trial=ds.trial[ds.diverged.astype(bool)])).all()
-    lin = linearity.LinearityJob(width=8, n=16, trials=2, checkpoints=(5, 10), mse_times=2, grid_points=10, dtype="float32",
-                                 optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8})
+    lin = linearity.LinearityJob.from_dict(dict(width=8, n=16, trials=2, checkpoints=(5, 10), mse_times=2, grid_points=10, dtype="float32",
+                                 optimizer={"learning_rate": 1e30, "rho": 0.95, "epsilon": 1e-8}))
     out = linearity.run(lin)
     assert out.diverged.dims == ("set", "trial") and out.diverged.sum() >= 1
     first = out.diverged_epoch.where(out.diverged.astype(bool))

@@ -66,9 +66,9 @@ def test_bad_sweeps_are_refused_naming_the_key(change, message):
 
 
 def test_targets_have_their_frequency_and_each_trial_one_phase_at_every_frequency():
-    jobs = {k: linearity.FrequencyJob(frequency=k, **{**TINY, "n": 64}) for k in (1, 3, 8)}
+    jobs = {k: linearity.FrequencyJob.from_dict(dict(frequency=k, **{**TINY, "n": 64})) for k in (1, 3, 8)}
     x, _ = jobs[1].data()
-    np.testing.assert_array_equal(x, linearity.LinearityJob(n=64).data()[0])  # E5's inputs
+    np.testing.assert_array_equal(x, linearity.LinearityJob.from_dict(dict(n=64)).data()[0])  # E5's inputs
     phases = jobs[1].phases()
     assert len(set(phases.tolist())) == 3 and ((0 <= phases) & (phases < 2 * np.pi)).all()
     for k, job in jobs.items():
@@ -82,7 +82,7 @@ def test_targets_have_their_frequency_and_each_trial_one_phase_at_every_frequenc
         fine = np.linspace(-1, 1, 2048, endpoint=False)
         spectrum = np.abs(np.fft.rfft(linearity.sine(fine[:, None], k, (-1, 1), phases)[..., 0], axis=1))
         assert (spectrum.argmax(axis=1) == k).all()
-    assert linearity.FrequencyJob(frequency=1, **{**TINY, "first_trial": 2, "trials": 1}).phases()[0] == phases[2]  # a trial's own stream
+    assert linearity.FrequencyJob.from_dict(dict(frequency=1, **{**TINY, "first_trial": 2, "trials": 1})).phases()[0] == phases[2]  # a trial's own stream
 
 
 def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
@@ -100,7 +100,7 @@ def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
         return trainer
 
     monkeypatch.setattr(trainers, "make_trainer", recording)
-    main = linearity.LinearityJob(width=4, n=16, trials=3, checkpoints=(1,), mse_times=1, grid_points=5, dtype="float64")
+    main = linearity.LinearityJob.from_dict(dict(width=4, n=16, trials=3, checkpoints=(1,), mse_times=1, grid_points=5, dtype="float64"))
     linearity.run(main)
     for k in (1, 2):
         linearity.run(linearity.Job.from_dict({**TINY, "frequency": k, "frequency_epochs": 10}))
@@ -116,7 +116,7 @@ def test_each_trial_starts_from_its_e5_trials_weights(monkeypatch):
 def test_a_frequency_job_records_its_mse_and_resumes_to_the_same_numbers(tmp_path):
     from empirical_size.training.checkpoint import Checkpoint
 
-    job = linearity.FrequencyJob(frequency=2, **TINY)
+    job = linearity.FrequencyJob.from_dict(dict(frequency=2, **TINY))
     whole = linearity.run(job)
     assert whole.mse.dims == ("trial", "epoch") and whole.epoch.values.tolist() == [10, 20, 30, 40]
     assert int(whole.frequency) == 2 and whole.attrs["frequency_epochs"] == 40

@@ -78,7 +78,7 @@ def test_same_spec_gives_the_same_numbers_and_streams_are_its_own(trained):
     # the data: E6's own, not E5's
     from empirical_size.experiments.linearity.job import LinearityJob
 
-    x, spline_y, noise, _ = LinearityJob().data()
+    x, spline_y, noise, _ = LinearityJob.from_dict(dict()).data()
     assert not np.allclose(job.data()[1], spline_y + noise)
 
 

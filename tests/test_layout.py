@@ -179,7 +179,7 @@ def test_the_papers_settings_live_in_one_place():
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert config["optimizer"] == paper.ADADELTA and config["dtype"] == paper.SETTINGS["dtype"]
     assert AdadeltaSettings() == AdadeltaSettings(**paper.ADADELTA)
-    assert SizeJob(depth=2, n=3, first_trial=0, trials=1, epochs=1, record_every=1).optimizer == paper.ADADELTA
+    assert SizeJob.from_dict(dict(depth=2, n=3, first_trial=0, trials=1, epochs=1, record_every=1)).optimizer == paper.ADADELTA
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     assert not any("default" in p for p in schema["properties"]["optimizer"]["properties"].values())
 
@@ -216,27 +216,33 @@ def test_editing_an_experiments_analysis_or_figure_redraws_its_own_products_only
     assert watched(size, ["empirical_size.experiments.degenerate.analysis"]) & own["degenerate"]  # the check can fail
 
 
-def test_a_jobs_defaults_never_disagree_with_the_schemas():
-    """A job gets every key from its record's spec; where its class still
-    names a default for a key the schema has, they agree (E6's did not:
-    its widths and trials now have none). The one exception: E4's zero
-    variant leaves bias_scale out of its spec (it draws no biases), and its
-    class keeps 0 for it."""
+def test_every_default_lives_in_the_schema_alone():
+    """No job class names a default for a key its config section (or the
+    schema's top level: seed, dtype) has; a spec that leaves a key out
+    takes the schema's. The one exception: E4's zero variant leaves
+    bias_scale out of its spec (it draws no biases), and its class keeps 0
+    for it (the schema's 0.5 is the uniform variant's)."""
     import dataclasses
     import importlib
 
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    disagree = []
+    from empirical_size.experiments.size.job import SizeJob
+    from empirical_size.plan import schema
+
+    named = []
     for name, e in registry.EXPERIMENTS.items():
         if e.trained_by is not None:
             continue
         module = importlib.import_module(f"{e.package}.job")
-        keys = schema["properties"][name].get("properties", {})
         for cls in {c for c in vars(module).values() if dataclasses.is_dataclass(c) and c.__module__ == module.__name__}:
+            keys = schema.defaults(cls.section())
             for f in dataclasses.fields(cls):
-                if f.name not in keys or "default" not in keys[f.name] or f.default is dataclasses.MISSING:
-                    continue
-                ours = list(f.default) if isinstance(f.default, tuple) else f.default
-                if ours is not None and ours != keys[f.name]["default"]:
-                    disagree.append(f"{name}.{f.name}: {cls.__name__} {ours!r}, schema {keys[f.name]['default']!r}")
-    assert disagree == ["minima.bias_scale: MinimaJob 0.0, schema 0.5"], disagree
+                if f.name in keys and (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING):
+                    named.append(f"{cls.section()}.{f.name}: {cls.__name__}")
+    assert sorted(set(named)) == ["minima.bias_scale: MinimaJob"], named
+    own = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())["properties"]
+    job = SizeJob.from_dict({"depth": 2, "n": 3})
+    assert (job.width, job.epochs, job.seed, job.dtype) == tuple(
+        own[k]["default"] if k in own else own["size"]["properties"][k]["default"] for k in ("width", "epochs", "seed", "dtype")
+    )
+    with pytest.raises(ValueError, match=r"lacks \['n'\].*section 'size'"):
+        SizeJob.from_dict({"depth": 2})

@@ -28,8 +28,8 @@ def test_streams_depend_only_on_their_key():
 
 
 def test_job_data_and_weights_do_not_depend_on_the_chunk():
-    big = SizeJob(depth=2, n=30, first_trial=0, trials=5, epochs=1, record_every=1)
-    one = SizeJob(depth=2, n=30, first_trial=3, trials=1, epochs=1, record_every=1)
+    big = SizeJob.from_dict(dict(depth=2, n=30, first_trial=0, trials=5, epochs=1, record_every=1))
+    one = SizeJob.from_dict(dict(depth=2, n=30, first_trial=3, trials=1, epochs=1, record_every=1))
     x5, y5 = big.data()
     x1, y1 = one.data()
     np.testing.assert_array_equal(x5[3], x1[0])
@@ -40,8 +40,8 @@ def test_job_data_and_weights_do_not_depend_on_the_chunk():
 
 
 def test_depths_share_data_but_not_weights():
-    d2 = SizeJob(depth=2, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
-    d3 = SizeJob(depth=3, n=30, first_trial=0, trials=1, epochs=1, record_every=1)
+    d2 = SizeJob.from_dict(dict(depth=2, n=30, first_trial=0, trials=1, epochs=1, record_every=1))
+    d3 = SizeJob.from_dict(dict(depth=3, n=30, first_trial=0, trials=1, epochs=1, record_every=1))
     np.testing.assert_array_equal(d2.data()[1], d3.data()[1])
     assert not np.allclose(d2.initial_weights()[0][0], d3.initial_weights()[0][0])
 
@@ -67,7 +67,7 @@ def test_each_input_distribution_has_its_support_and_moments(distribution, low, 
 def test_input_distributions_share_their_targets_and_keep_the_pairing_across_depths():
     data = {}
     for distribution in networks.INPUT_DISTRIBUTIONS:
-        jobs = [SizeJob(depth=d, n=30, first_trial=2, trials=3, epochs=1, record_every=1, input_distribution=distribution) for d in (2, 4)]
+        jobs = [SizeJob.from_dict(dict(depth=d, n=30, first_trial=2, trials=3, epochs=1, record_every=1, input_distribution=distribution)) for d in (2, 4)]
         (x2, y2), (x4, y4) = (job.data() for job in jobs)
         np.testing.assert_array_equal(x2, x4)  # depths 2 and 4 fit the same data sets
         np.testing.assert_array_equal(y2, y4)
@@ -80,7 +80,7 @@ def test_input_distributions_share_their_targets_and_keep_the_pairing_across_dep
     np.testing.assert_allclose(data["uniform_positive"][0], (data["uniform_symmetric"][0] + 1) / 2)
     from empirical_size.experiments.degenerate.job import DegenerateJob
 
-    e1 = DegenerateJob(trials=2, fresh_samples=1000, input_distribution="uniform_positive")
+    e1 = DegenerateJob.from_dict(dict(trials=2, fresh_samples=1000, input_distribution="uniform_positive"))
     assert 0 < e1.data()[0].min() and e1.data()[0].max() < 1 and 0 < e1.fresh().min() and e1.fresh().max() < 1  # E1's fresh inputs too
     with pytest.raises(ValueError, match="unknown input distribution 'uniform'"):
         networks.noise_data(np.random.default_rng(0), 4, 3, "uniform")
@@ -257,7 +257,7 @@ def test_every_spec_is_one_its_job_accepts():
 def test_a_chunk_too_large_for_the_device_is_refused_with_what_fits():
     from empirical_size.experiments.size.job import SizeJob, check_memory, memory_estimate
 
-    job = SizeJob(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5)
+    job = SizeJob.from_dict(dict(depth=4, n=2500, first_trial=0, trials=128, epochs=10, record_every=5))
     need = memory_estimate(job)
     assert memory_estimate(job, 64) == pytest.approx(need / 2)
     check_memory(job, available=10 * need)  # fits: no error

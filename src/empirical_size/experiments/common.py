@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 
 import numpy as np
 
 from ..paper import adadelta
+from ..plan import schema
 from ..science import networks, seeding
 
 
@@ -19,13 +20,26 @@ class JobSpec:
     PROCESS_KEYS = ("matmul_precision",)
 
     @classmethod
+    def section(cls) -> str:
+        """The experiment (config section) whose package defines the job."""
+        return cls.__module__.split(".")[-2]
+
+    @classmethod
     def from_dict(cls, spec: dict):
+        """The job of ``spec``; a field it leaves out takes the schema's
+        default (:mod:`empirical_size.plan.schema`, the one place defaults
+        live: job classes name none for a key the schema has)."""
         spec = {k: v for k, v in spec.items() if k not in cls.PROCESS_KEYS}
-        known = set(cls.__dataclass_fields__)
-        unknown = set(spec) - known
+        fields = cls.__dataclass_fields__
+        unknown = set(spec) - set(fields)
         if unknown:
-            raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**spec)
+            raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(fields)}")
+        needed = [k for k, f in fields.items() if f.init and k not in spec and f.default is MISSING and f.default_factory is MISSING]
+        schema_defaults = schema.defaults(cls.section())
+        missing = [k for k in needed if k not in schema_defaults]
+        if missing:
+            raise ValueError(f"job spec of {cls.__name__} lacks {missing}, which have no default in config section {cls.section()!r}")
+        return cls(**spec, **{k: schema_defaults[k] for k in needed})
 
     @property
     def trial_ids(self) -> np.ndarray:
@@ -41,9 +55,9 @@ class TrialsSpec(JobSpec):
 
     trials: int
     first_trial: int = 0
-    seed: int = 0
+    seed: int  # seed and dtype: the schema's top level
     namespace: str
-    dtype: str = "float32"
+    dtype: str
     optimizer: dict = field(default_factory=adadelta)
 
 

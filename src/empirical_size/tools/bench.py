@@ -242,10 +242,10 @@ def _block(x):
 def problem(shape: Shape, trials: int, dtype="float32"):
     from ..experiments.size.job import SizeJob
 
-    job = SizeJob(
+    job = SizeJob.from_dict(dict(
         depth=shape.depth, n=shape.n, first_trial=0, trials=trials, epochs=1, record_every=1, width=shape.width,
         inputs=shape.inputs, dtype=dtype,
-    )  # fmt: skip
+    ))  # fmt: skip
     x, y = job.data()
     return job.sizes, job.initial_weights(), x, y
 
@@ -385,7 +385,7 @@ import numpy as np, xarray, netCDF4
 from empirical_size.training import storage
 from empirical_size.experiments.size import job as size
 from empirical_size.engine.trainer import make_trainer
-job = size.SizeJob(depth=2, n=20, first_trial=0, trials=2, epochs=1, record_every=1)
+job = size.SizeJob.from_dict(dict(depth=2, n=20, first_trial=0, trials=2, epochs=1, record_every=1))
 trainer = make_trainer(job.sizes, 2, path=sys.argv[2] or None)
 trainer.set_weights(job.initial_weights())
 x, y = job.data()

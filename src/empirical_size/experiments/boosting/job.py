@@ -37,21 +37,21 @@ FAMILIES = ("noise", "high", "high+noise")
 LOWS = ("spline", "line", "sine")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoostingJob(E5Network):
     """E5's network and inputs (:class:`E5Network`), E8's targets and known functions."""
 
-    trials: int = 4
+    trials: int
     namespace: str = "boosting"
-    families: tuple = FAMILIES
-    lows: tuple = LOWS
+    families: tuple
+    lows: tuple
     amplitude: float = 1.0
-    noise_scale: float = 0.2
-    high_knots: int = 24
-    low_knots: int = 8
-    checkpoints: tuple = (100, 250, 500, 1000)
-    grid_points: int = 400
-    diff: bool = True
+    noise_scale: float
+    high_knots: int
+    low_knots: int
+    checkpoints: tuple
+    grid_points: int
+    diff: bool
     keep_outputs: bool = False  # the boosted fits on the inputs too (tests)
 
     def __post_init__(self):

@@ -25,14 +25,14 @@ log = logging.getLogger("empirical_size")
 
 @dataclass(frozen=True, kw_only=True)
 class DegenerateJob(TrialsSpec):
-    trials: int = 10
-    depth: int = 20
-    width: int = 64
-    inputs: int = 3
-    input_distribution: str = "normal"  # networks.INPUT_DISTRIBUTIONS, of the data and the fresh sample
-    n: int = 1000
-    steps: int = 5
-    fresh_samples: int = 100_000
+    trials: int
+    depth: int
+    width: int
+    inputs: int
+    input_distribution: str  # networks.INPUT_DISTRIBUTIONS, of the data and the fresh sample
+    n: int
+    steps: int
+    fresh_samples: int
     batch_size: int | None = None  # None: full batch (the paper); else `steps` epochs of these, as Keras' fit
     namespace: str = "degenerate"
 

@@ -43,7 +43,7 @@ class _Networks(JobSpec):
     depths: tuple
     trials: int
     first_trial: int = 0
-    seed: int = 0
+    seed: int
     namespace: str = "knots"
 
 
@@ -51,7 +51,7 @@ class _Networks(JobSpec):
 class KnotsJob(_Networks):
     """Pieces at initialisation, biases uniform in ``(-bias_scale, bias_scale)``."""
 
-    bias_scale: float = 0.5
+    bias_scale: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +65,7 @@ class KnotsTrainingJob(_Networks):
     spline_knots: int = 8
     spline_scale: float = 1.0
     noise_scale: float = 0.2
-    dtype: str = "float32"
+    dtype: str
     optimizer: dict = field(default_factory=adadelta)
 
     def __post_init__(self):

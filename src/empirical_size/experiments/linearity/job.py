@@ -37,12 +37,12 @@ class E5Network(TrialsSpec):
     """What E5's own job and its frequency sweep share: the network, its
     inputs, trials and training settings."""
 
-    depth: int = 4
-    width: int = 32
-    n: int = 64
-    trials: int = 5
-    domain: tuple = (-1.0, 1.0)
-    sampling: str = "grid"
+    depth: int
+    width: int
+    n: int
+    trials: int
+    domain: tuple
+    sampling: str
     namespace: str = "linearity"
 
     @property
@@ -50,18 +50,18 @@ class E5Network(TrialsSpec):
         return networks.layer_sizes(1, self.width, self.depth)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinearityJob(E5Network):
-    knots: int = 8
-    knot_positions: str = "random"
-    spline_scale: float = 1.0
-    noise_scale: float = 0.2
-    checkpoints: tuple = (20, 100, 200, 1000, 2000, 4000)
-    mse_times: int = 10
-    shared_init: bool = True
-    batch_size: int | None = None  # None: full batch (our choice; the paper is silent)
-    shuffle: bool = True
-    grid_points: int = 400
+    knots: int
+    knot_positions: str
+    spline_scale: float
+    noise_scale: float
+    checkpoints: tuple
+    mse_times: int
+    shared_init: bool
+    batch_size: int | None  # None: full batch (our choice; the paper is silent)
+    shuffle: bool
+    grid_points: int
 
     @property
     def mse_epochs(self) -> np.ndarray:
@@ -146,14 +146,14 @@ def run(job: LinearityJob, progress_every: float = 10.0, checkpoint=None) -> xr.
 
 
 # -- the frequency sweep ---------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrequencyJob(E5Network):
     """One frequency of E5's sweep: E5's network and inputs on a sine of
     ``frequency`` cycles over the domain (its record's spec)."""
 
     frequency: int = 1
-    frequency_epochs: int = 4000
-    frequency_record_every: int = 20
+    frequency_epochs: int
+    frequency_record_every: int
 
     def phases(self) -> np.ndarray:
         """Each trial's phase, uniform on ``[0, 2 pi)``: its own stream, the

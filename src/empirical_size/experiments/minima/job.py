@@ -26,19 +26,19 @@ BIAS_VARIANTS = ("zero", "uniform")
 @dataclass(frozen=True, kw_only=True)
 class MinimaJob(TrialsSpec):
     variant: str = "zero"
-    depth: int = 4
-    width: int = 500
-    n: int = 1000
-    trials: int = 2
-    batch_size: int = 500
-    shuffle: bool = True
-    checkpoints: tuple = (8000, 16000, 20000)
-    domain: tuple = (-1.0, 1.0)
-    teeth: int = 10
-    amplitude: float = 1.0
-    sampling: str = "uniform"
+    depth: int
+    width: int
+    n: int
+    trials: int
+    batch_size: int
+    shuffle: bool
+    checkpoints: tuple
+    domain: tuple
+    teeth: int
+    amplitude: float
+    sampling: str
     bias_scale: float = 0.0  # half-width of uniform initial biases; used by the 'uniform' variant
-    grid_points: int = 1000
+    grid_points: int
     namespace: str = "minima"
 
     def __post_init__(self):

@@ -35,9 +35,9 @@ class _Trials(TrialsSpec):
     depth: int
     epochs: int
     record_every: int
-    width: int = 64
-    inputs: int = 3
-    input_distribution: str = "normal"  # networks.INPUT_DISTRIBUTIONS
+    width: int
+    inputs: int
+    input_distribution: str  # networks.INPUT_DISTRIBUTIONS
     namespace: str = "size"  # seed namespace; E3 reuses E2's to pair its trials
     batch_size: int | None = None
     batch_mode: str = "keep"
