@@ -13,7 +13,7 @@ from conftest import ROOT, snakemake
 from empirical_size.experiments.linearity import figure as linearity_figure
 from empirical_size.experiments.linearity import job as linearity
 from empirical_size.experiments.linearity import record as e5
-from empirical_size.plan import registry, resources
+from empirical_size.plan import registry, work
 
 TINY = {"width": 4, "n": 16, "trials": 3, "frequency_epochs": 40, "frequency_record_every": 10, "dtype": "float64"}
 
@@ -42,7 +42,7 @@ def test_the_specs_hold_only_what_their_numbers_depend_on():
         e5.spec(config, "frequency3")
     with pytest.raises(registry.ConfigError, match="parts are"):
         e5.spec(config, "frequency04")
-    flops, memory = resources.job_work(spec)
+    flops, memory = work.job_work(spec)
     assert flops == 6.0 * 3265 * 64 * 4000 * 5  # per parameter (1-32-32-32-32-1), sample, epoch and trial
     assert 0 < memory < 2**20 and registry.resources("linearity", config, {"part": "frequency4"})["runtime"] >= 1
     config["linearity"]["frequencies"] = []

@@ -214,6 +214,11 @@ def test_editing_an_experiments_analysis_or_figure_redraws_its_own_products_only
         assert not watched(e) & others, (name, sorted(str(p) for p in watched(e) & others))
     size = registry.EXPERIMENTS["size"]
     assert watched(size, ["empirical_size.experiments.degenerate.analysis"]) & own["degenerate"]  # the check can fail
+    # nor the cluster's requests: tuning a memory or runtime estimate redraws nothing
+    planning = {p for p in code.files("empirical_size.plan.registry") if p.name in ("registry.py", "resources.py")}
+    assert len(planning) == 2
+    for name, e in registry.EXPERIMENTS.items():
+        assert not watched(e) & planning, (name, sorted(str(p) for p in watched(e) & planning))
 
 
 def test_every_default_lives_in_the_schema_alone():

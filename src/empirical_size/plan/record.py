@@ -159,7 +159,7 @@ class Experiment:
     category: str = ""  # the report's category of its figures and tables (default: its label)
     trained_by: Callable[[dict], str] | None = None  # wildcards -> the experiment whose job module trains a job
     check: Callable[[dict], None] | None = None  # checks across its config keys; raises ConfigError
-    work: Callable[[dict], tuple[float, float]] | None = None  # spec -> (flops, bytes); None: plan.resources.job_work
+    work: Callable[[dict], tuple[float, float]] | None = None  # spec -> (flops, bytes); None: plan.work.job_work
     wildcards: dict[str, str] = field(default_factory=dict)  # regular expressions of its job path's wildcards
     priority: int = 0  # its training rule's: long jobs first
     gpu: bool = True  # whether its training jobs ask a cluster for a GPU

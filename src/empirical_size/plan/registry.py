@@ -15,7 +15,8 @@ import math
 from ..engine import path_setting
 from .record import ConfigError, Experiment, common_spec, experiment_modules, trial_chunks
 from .record import merge_config as _merge_config
-from .resources import job_work, mem_mb, runtime_minutes
+from .resources import mem_mb, runtime_minutes
+from .work import job_work
 
 __all__ = ["EXPERIMENTS", "FIGURES", "TABLES", "ConfigError", "check", "common_spec", "merge_config", "resources", "targets", "trial_chunks"]
 
@@ -107,6 +108,6 @@ def resources(experiment: str, config: dict, wildcards: dict, gpus: int = 0, att
         if e.work:
             raise
         raise ConfigError(
-            f"{e.paper} {e.name}: its jobs' spec has no {err} for the generic work estimate (plan.resources.job_work, a network's "
+            f"{e.paper} {e.name}: its jobs' spec has no {err} for the generic work estimate (plan.work.job_work, a network's "
             "depth, width, n and trials): give its record a work function (spec -> (flops, bytes))"
         ) from None

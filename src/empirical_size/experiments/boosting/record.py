@@ -40,7 +40,7 @@ def work(spec: dict) -> tuple[float, float]:
     """Each family, known function and trial is a network; as many again for
     the diff's networks trained on the known functions alone. Its records
     are outputs, not weights."""
-    from ...plan.resources import job_work
+    from ...plan.work import job_work
 
     sets = len(spec["families"]) * len(spec["lows"]) * (2 if spec.get("diff", True) else 1)
     return job_work(spec, networks=spec["trials"] * sets, samples=spec["n"] + spec["grid_points"], weights_recorded=False)

@@ -37,7 +37,7 @@ def work(spec: dict) -> tuple[float, float]:
     """E6's work: each network of the grid trained for its largest step on
     ``train_points`` points (none for the initialisation counts); the memory
     of the largest."""
-    from ...plan.resources import job_work
+    from ...plan.work import job_work
 
     flops, memory = 0.0, 0.0
     for width in spec["widths"]:
