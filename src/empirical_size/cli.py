@@ -225,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--marked", type=int, nargs="*", default=[3, 10, 20], help="degenerate: layers to mark")
     f.set_defaults(func=_plot)
 
-    k = sub.add_parser("knots", help="E6: pieces at initialisation, after a few steps and during E4/E5 training, in one data set")
+    k = sub.add_parser("knots-merge", aliases=["knots"], help="E6 (the old name `knots` still works): pieces at initialisation, after a few steps and during E4/E5 training, in one data set")
     k.add_argument("--init", required=True, help="the knots job file (pieces at initialisation)")
     k.add_argument(
         "--trained", nargs="*", default=[],

@@ -20,5 +20,5 @@ rule knots_merge:
         config=as_json(registry.merge_config(config, "knots")),
         code=code.fingerprint("empirical_size.experiments.knots.merge"),
     shell:
-        "python -m empirical_size knots --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"
+        "python -m empirical_size knots-merge --init {input.init:q} --trained {input.trained:q} --minima {input.minima:q}"
         " --linearity {input.linearity:q} --config {params.config:q} --out {output:q} > {log:q} 2>&1"

@@ -1,7 +1,7 @@
 """E6's merge: the pieces at initialisation and after a few steps (its own
 jobs) with those counted in E4's and E5's recorded weights, in one data set.
 Its rule (``workflow/rules/knots.smk``) reads those experiments' data sets
-too; ``python -m empirical_size knots`` calls :func:`from_files`."""
+too; ``python -m empirical_size knots-merge`` calls :func:`from_files`."""
 
 from __future__ import annotations
 
