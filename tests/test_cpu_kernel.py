@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import ROOT
-from test_engine import PAPER, numpy_adadelta, small_problem
+from test_engine import PAPER, numpy_adadelta, numpy_gradients, small_problem
 
 from empirical_size.engine import cpu_kernel
 
@@ -76,6 +76,30 @@ def test_gradients_summed_over_chunks_of_rows_are_the_formula_float64(n, arch):
         for (gk, gb), (wk, wb) in zip(got, want):
             np.testing.assert_allclose(gk[t], wk, rtol=0, atol=1e-12)
             np.testing.assert_allclose(gb[t], wb, rtol=0, atol=1e-12)
+
+
+def test_batches_of_500_at_width_500_are_the_formula_float64(arch):
+    """E4's shape on every build: 1,000 points in two shuffled batches of
+    500 a step, width 500 (a layer outgrows the first-level cache: the
+    products' panels and the gradients' chunks of rows both wrap)."""
+    sizes, dtype, n, width = [1, 500, 500, 1], "float64", 1000, 500
+    _, weights, x, y = small_problem(1, n, sizes, seed=3)
+    batches = np.random.default_rng(4).permutation(n).reshape(1, 2, width).astype(np.int32)
+    layout = cpu_kernel.Layout(sizes, dtype, arch)
+    params = layout.pack([a for pair in weights for a in pair])
+    cpu_kernel.train_batches(layout, params, np.zeros_like(params), np.zeros_like(params), x, y, batches, np.ones((2, width)), PAPER, 1)
+    got = layout.unpack(params)
+    p = [a[0].copy() for pair in weights for a in pair]
+    acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
+    for batch in batches[0]:
+        g = [a for pair in numpy_gradients([(p[i], p[i + 1]) for i in range(0, len(p), 2)], x[0][batch], y[0][batch]) for a in pair]
+        for i in range(len(p)):
+            acc[i] = 0.95 * acc[i] + 0.05 * g[i] ** 2
+            u = g[i] * np.sqrt(dacc[i] + 1e-8) / np.sqrt(acc[i] + 1e-8)
+            p[i] = p[i] - u
+            dacc[i] = 0.95 * dacc[i] + 0.05 * u**2
+    for mine, want in zip(got, p):
+        np.testing.assert_allclose(mine[0], want, rtol=1e-10, atol=1e-12)
 
 
 def test_kernel_float32_follows_the_formula_for_a_few_steps(arch):
