@@ -67,12 +67,12 @@ FILES = {
         from ..common import JobSpec
 
 
-        @dataclass(frozen=True)
+        @dataclass(frozen=True, kw_only=True)
         class Job(JobSpec):
             k: int
             trials: int
-            seed: int = 0
-            dtype: str = "float32"
+            seed: int  # seed and dtype: the schema's, as every key's default
+            dtype: str
             optimizer: dict = field(default_factory=dict)
 
 

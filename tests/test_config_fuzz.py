@@ -135,3 +135,22 @@ def test_random_small_valid_configs_run(depth, width, inputs, n, steps, trials, 
     in_bucket = [m for m in (n, n + 1) if e2.bucket(m, pack) == bucket]
     assert packed.mse.sizes == ({"n": len(in_bucket)} if pack else {}) | {"trial": trials, "epoch": records}
     assert len(in_bucket) == (2 if pack > 1 and (n - 1) // pack == n // pack else 1)
+
+
+def test_the_pipelines_specs_leave_nothing_to_the_schema(monkeypatch):
+    """A training job's environment reads no schema (envs/train.yaml has no
+    YAML reader): every spec a record builds names every key of its job;
+    the schema's defaults fill only a test's or a hand-run partial spec."""
+    from empirical_size.plan import schema
+
+    def unread():
+        raise AssertionError("a record's spec left a key to the schema's defaults")
+
+    monkeypatch.setattr(schema, "schema", unread)
+    config = copy.deepcopy(DEFAULT)
+    validate(config, SCHEMA)
+    expand(config)
+    from empirical_size.experiments.size.job import SizeJob
+
+    with pytest.raises(AssertionError, match="left a key"):  # the check can fail
+        SizeJob.from_dict({"depth": 2, "n": 3})

@@ -3,7 +3,7 @@ BLAS, Adadelta's update by the C++ kernel (numpy's where it cannot be built).
 
 Where a layer's weights and a batch's activations outgrow a core's cache
 (width 500: about 1 MB a layer per trial), the kernel's products, blocked
-only by column panels and row chunks, fall behind a BLAS that packs and
+only by column panels, fall behind a BLAS that packs and
 blocks them for every cache level (at batches of 500: 73% of the matmul
 rate against 87%; benchmarks/README.md). The arithmetic is the kernel's and Keras':
 the loss is each trial's own MSE (over its real samples where a mask

@@ -21,8 +21,11 @@ class JobSpec:
 
     @classmethod
     def section(cls) -> str:
-        """The experiment (config section) whose package defines the job."""
-        return cls.__module__.split(".")[-2]
+        """The experiment (config section) whose package defines the job
+        (``experiments.<name>.job``): E3's jobs are E2's ``SizeJob`` and
+        take E2's section's defaults."""
+        parts = cls.__module__.split(".")
+        return parts[-2] if len(parts) > 1 else ""
 
     @classmethod
     def from_dict(cls, spec: dict):
@@ -35,6 +38,8 @@ class JobSpec:
         if unknown:
             raise ValueError(f"unknown job spec keys {sorted(unknown)}; known: {sorted(fields)}")
         needed = [k for k, f in fields.items() if f.init and k not in spec and f.default is MISSING and f.default_factory is MISSING]
+        if not needed:  # a record's spec: complete, the schema not read
+            return cls(**spec)
         schema_defaults = schema.defaults(cls.section())
         missing = [k for k in needed if k not in schema_defaults]
         if missing:
