@@ -183,6 +183,8 @@ def test_a_trial_in_a_chunk_equals_the_trial_alone_float64(loop, monkeypatch):
 def test_cpu_lanes_cover_every_trial_once_within_the_sample_budget():
     from empirical_size.engine.backend import cpu_threads
 
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("lanes are TensorFlow's graph's")
     trainer = make_trainer([3, 8, 1], 37, path="graph")
     threads = cpu_threads()
     for samples in (1, 20, 300, 5000, 10**6):
@@ -236,8 +238,11 @@ def test_engine_equals_keras_sequential_fit(n, batch_size, float64_keras, loop):
         model.compile(optimizer=keras.optimizers.Adadelta(learning_rate=1.0, rho=0.95, epsilon=1e-8), loss="mse")
         model.fit(x[t], y[t], batch_size=batch_size or n, epochs=epochs, shuffle=False, verbose=0)
         f = model.predict(x[t], batch_size=n, verbose=0)
-        np.testing.assert_allclose(rec["mse"][t, -1], ((f - y[t]) ** 2).mean(), rtol=1e-9)
-        np.testing.assert_allclose(rec["size"][t, -1], (f**2).sum(), rtol=1e-9)
+        # 100 mini-batch steps at learning rate 1 grow the rounding of another
+        # order of sums (XLA's, under JAX) to about 1e-9 even in float64
+        rtol = 1e-9 if batch_size is None else 1e-8
+        np.testing.assert_allclose(rec["mse"][t, -1], ((f - y[t]) ** 2).mean(), rtol=rtol)
+        np.testing.assert_allclose(rec["size"][t, -1], (f**2).sum(), rtol=rtol)
         mine = trainer.get_weights()
         for (k, b), (kk, bb) in zip(mine, zip(model.get_weights()[::2], model.get_weights()[1::2])):
             np.testing.assert_allclose(k[t], kk, atol=1e-9)
@@ -399,12 +404,16 @@ def test_checkpoint_states_are_the_same_on_the_kernel_and_keras_paths():
     """The kernel's trainer keeps Keras' state, in Keras' order and dtypes:
     a state saved on one path resumes on the other to the same numbers."""
     sizes, weights, x, y = small_problem(trials=3, n=30)
-    trainers = {path: make_trainer(sizes, 3, "float64", PAPER, path=path) for path in ("kernel", "graph")}
+    own = "jax" if keras.backend.backend() == "jax" else "graph"  # the backend's own loop
+    trainers = {path: make_trainer(sizes, 3, "float64", PAPER, path=path) for path in ("kernel", own)}
+    trainers["graph"] = trainers.pop(own)
     for trainer in trainers.values():
         trainer.set_weights(weights)
         trainer.train_full(trainer.cast(x), trainer.cast(y), 5)
     kernel, graph = (trainers[p].get_state() for p in ("kernel", "graph"))
-    assert [(a.shape, a.dtype) for a in kernel] == [(a.shape, a.dtype) for a in graph]
+    assert [a.shape for a in kernel] == [a.shape for a in graph]
+    # the same dtypes, but for the step counter's integer width (JAX's is 32 bits without x64)
+    assert [a.dtype if a.dtype.kind == "f" else a.dtype.kind for a in kernel] == [a.dtype if a.dtype.kind == "f" else a.dtype.kind for a in graph]
     for a, b in zip(kernel, graph):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
     # swapped: each resumes from the other's state
