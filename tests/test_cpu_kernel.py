@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import ROOT
-from test_engine import PAPER, numpy_adadelta, numpy_gradients, small_problem
+from test_engine import PAPER, numpy_adadelta, numpy_adadelta_batches, small_problem
 
 from empirical_size.engine import cpu_kernel
 
@@ -89,15 +89,7 @@ def test_batches_of_500_at_width_500_are_the_formula_float64(arch):
     params = layout.pack([a for pair in weights for a in pair])
     cpu_kernel.train_batches(layout, params, np.zeros_like(params), np.zeros_like(params), x, y, batches, np.ones((2, width)), PAPER, 1)
     got = layout.unpack(params)
-    p = [a[0].copy() for pair in weights for a in pair]
-    acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
-    for batch in batches[0]:
-        g = [a for pair in numpy_gradients([(p[i], p[i + 1]) for i in range(0, len(p), 2)], x[0][batch], y[0][batch]) for a in pair]
-        for i in range(len(p)):
-            acc[i] = 0.95 * acc[i] + 0.05 * g[i] ** 2
-            u = g[i] * np.sqrt(dacc[i] + 1e-8) / np.sqrt(acc[i] + 1e-8)
-            p[i] = p[i] - u
-            dacc[i] = 0.95 * dacc[i] + 0.05 * u**2
+    p = numpy_adadelta_batches([(k[0], b[0]) for k, b in weights], x[0], y[0], batches[0])
     for mine, want in zip(got, p):
         np.testing.assert_allclose(mine[0], want, rtol=1e-10, atol=1e-12)
 

@@ -46,6 +46,22 @@ def numpy_adadelta(weights, x, y, steps, lr=1.0, rho=0.95, eps=1e-8, scale=1.0):
     return [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
 
 
+def numpy_adadelta_batches(weights, x, y, batches, rho=0.95, eps=1e-8):
+    """The same rule, one step per batch of sample indices (each batch's own
+    mean), the accumulators carried across batches: flat [k0, b0, k1, ...]."""
+    p = [a.copy() for pair in weights for a in pair]
+    acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
+    for batch in batches:
+        pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+        g = [a for pair in numpy_gradients(pairs, x[batch], y[batch]) for a in pair]
+        for i in range(len(p)):
+            acc[i] = rho * acc[i] + (1 - rho) * g[i] ** 2
+            u = g[i] * np.sqrt(dacc[i] + eps) / np.sqrt(acc[i] + eps)
+            p[i] = p[i] - u
+            dacc[i] = rho * dacc[i] + (1 - rho) * u**2
+    return p
+
+
 def small_problem(trials=3, n=40, sizes=(3, 16, 16, 1), seed=0):
     rng = np.random.default_rng(seed)
     weights = networks.stack_trials([networks.glorot_uniform(rng, sizes) for _ in range(trials)])
@@ -342,18 +358,8 @@ def test_mini_batch_training_is_adadelta_over_the_reference_batches(mode, sizes,
     idx = plan.indices(keys, 0, 3)
     lengths = plan.batch_lengths
     for t in range(2):
-        p = [a.copy() for pair in [(k[t], b[t]) for k, b in weights] for a in pair]
-        acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
-        for e in range(3):
-            for s, length in enumerate(lengths):
-                batch = idx[e, s, t, :length]
-                pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
-                g = [a for pair in numpy_gradients(pairs, x[t][batch], y[t][batch]) for a in pair]
-                for i in range(len(p)):
-                    acc[i] = 0.95 * acc[i] + 0.05 * g[i] ** 2
-                    u = g[i] * np.sqrt(dacc[i] + 1e-8) / np.sqrt(acc[i] + 1e-8)
-                    p[i] = p[i] - u
-                    dacc[i] = 0.95 * dacc[i] + 0.05 * u**2
+        batches = [idx[e, s, t, :length] for e in range(3) for s, length in enumerate(lengths)]
+        p = numpy_adadelta_batches([(k[t], b[t]) for k, b in weights], x[t], y[t], batches)
         mine = [a[t] for pair in trainer.get_weights() for a in pair]
         for a, b in zip(mine, p):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
