@@ -359,6 +359,15 @@ def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_
     held = sensitivity.summarise(ds)  # E2 at other epochs: E1's layers alone
     np.testing.assert_allclose(held.paper_largest_ratio, [max(e1(k)) for k in (1, 2)])
     assert held.paper_all_within.tolist()[0] == 1  # every E1 layer inside the paper's interval
+    # the loss-scale figure rings and names the nearest setting, and says nothing where none is held to the paper
+    ds.attrs["config"] = json.dumps(paper_like)
+    ds = ds.assign_coords(loss_scale=("setting", [1.0, 1.0]))
+    assert sensitivity_figure.closest_to_paper(ds) == (1, pytest.approx(want[1]), False)
+    title = sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()
+    assert f"closest to the paper's six numbers: learning_rate=0.1 (largest ratio to the paper, either way, {want[1]:.2f}" in title
+    ds.attrs["config"] = json.dumps({**paper_like, "size": {**paper_like["size"], "width": 32}, "degenerate": {**paper_like["degenerate"], "width": 32}})
+    assert sensitivity_figure.closest_to_paper(ds) is None
+    assert "closest" not in sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()
 
 
 def test_the_report_page_renders_every_claim_without_markup_warnings():

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ...analysis import reproduction
 from ...analysis.plots import DEPTH_COLORS, OKABE_ITO, divergence_note, half
 from ...analysis.stats import mean_se
-from .analysis import PAPER_CLAIMS, e1_dead, largest_mean_size, summarise
+from .analysis import PAPER_CLAIMS, e1_dead, largest_mean_size, paper_distance, summarise
 
 INPUT_MARKERS = {"normal": ("D", "inputs N(0, I)"), "uniform_symmetric": ("^", "inputs uniform on [-1, 1]^d"), "uniform_positive": ("v", "inputs uniform on [0, 1]^d")}
 
@@ -115,7 +115,10 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     against the loss scale (1: the paper's loss; 1/128: 128 towers of one
     model), one line per learning rate that the scales were crossed with;
     the optimizer reset every record as a cross at scale 1. Mean and 95%
-    t-interval; bands: the paper's values where the run is comparable."""
+    t-interval; bands: the paper's values where the run is comparable.
+    Sizes on a log scale, where the distance to the paper is a ratio; the
+    setting nearest the paper's six numbers (:func:`closest_to_paper`)
+    ringed and named in the title."""
     knobs = [set(str(k).split("+")) - {""} for k in ds.knob.values]
     scale, rate = ds.loss_scale.values.astype(float), ds.learning_rate.values.astype(float)
     on_grid = [i for i, k in enumerate(knobs) if k <= {"loss_scale", "learning_rate"}]
@@ -127,7 +130,8 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d)), resets) for d in ds.depth.values]
     # E1's five steps hold no record: the reset leaves E1 as it is, no cross there
     panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band, []))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), dpi=dpi, layout="constrained", squeeze=False)
+    closest = closest_to_paper(ds)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), dpi=dpi, layout="constrained", squeeze=False)
     for ax, (title, mean, se, trials, band, resets) in zip(axes[0], panels):
         for k, (r, idx) in enumerate(lines.items()):
             ax.errorbar(scale[idx], mean[idx], yerr=half(trials) * se[idx], fmt="o-", color=OKABE_ITO[k % len(OKABE_ITO)], capsize=3, label=f"learning rate {r:g}")
@@ -136,13 +140,37 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
                 ax.errorbar(scale[i], mean[i], yerr=half(trials) * se[i], fmt="x", color="k", ms=8, capsize=3, label="optimizer reset every record")
         if band is not None:
             ax.axhspan(*band, color="0.5", alpha=0.25, label="paper")
+        if closest is not None:
+            i = closest[0]
+            ax.plot(scale[i], mean[i], "o", ms=14, mfc="none", mec="k", label="closest to the paper")
+        if title.startswith("E2"):
+            ax.set_yscale("log")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("loss scale (paper: 1; 128 towers: 1/128)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize="small")
-    fig.suptitle(f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)")
+    if axes[0, 0].get_legend_handles_labels()[0]:
+        axes[0, 0].legend(fontsize="small")
+    title = f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)"
+    if closest is not None:
+        i, ratio, within = closest
+        name = setting_name(str(ds.setting.values[i]), str(ds.knob.values[i]), str(ds.value.values[i]))
+        fit = "every number within the paper's precision" if within else "not all within the paper's precision"
+        title += f"\nclosest to the paper's six numbers: {name} (largest ratio to the paper, either way, {ratio:.2f}; {fit})"
+    fig.suptitle(title)
     return fig
+
+
+def closest_to_paper(ds: xr.Dataset) -> tuple[int, float, bool] | None:
+    """The setting whose largest ratio to the paper's six numbers is the
+    smallest (:func:`analysis.paper_distance`), as (index, ratio, every
+    number within the paper's interval); None where the run is held to none
+    of them."""
+    ratio, within = paper_distance(ds)
+    if np.isnan(ratio).all():
+        return None
+    i = int(np.nanargmin(ratio))
+    return i, float(ratio[i]), bool(within[i])
 
 
 FIGURES = {
