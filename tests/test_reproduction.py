@@ -362,9 +362,12 @@ def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_
     # the loss-scale figure rings and names the nearest setting, and says nothing where none is held to the paper
     ds.attrs["config"] = json.dumps(paper_like)
     ds = ds.assign_coords(loss_scale=("setting", [1.0, 1.0]))
-    assert sensitivity_figure.closest_to_paper(ds) == (1, pytest.approx(want[1]), False)
+    assert sensitivity_figure.closest_to_paper(ds) == (1, pytest.approx(want[1]), False, 4)  # E1's three layers, E2's depth 2
     title = sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()
-    assert f"closest to the paper's six numbers: learning_rate=0.1 (largest ratio to the paper, either way, {want[1]:.2f}" in title
+    assert f"closest to the 4 numbers of the paper this run is held to: learning_rate=0.1 (largest ratio, either way, {want[1]:.2f}" in title
+    on_a_line = ds.assign_coords(loss_scale=("setting", [1.0, 0.5]), learning_rate=("setting", [1.0, 1.0]))
+    rings = [line for line in sensitivity_figure.loss_scale_figure(on_a_line, dpi=40).axes[0].get_lines() if line.get_label() == "closest to the paper"]
+    assert [tuple(np.ravel(r.get_data())) for r in rings] == [(0.5, 24.0)]  # the second setting, E2 depth 2
     ds.attrs["config"] = json.dumps({**paper_like, "size": {**paper_like["size"], "width": 32}, "degenerate": {**paper_like["degenerate"], "width": 32}})
     assert sensitivity_figure.closest_to_paper(ds) is None
     assert "closest" not in sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()

@@ -153,6 +153,22 @@ def summarise(ds: xr.Dataset):
     return out
 
 
+def held_numbers(ds: xr.Dataset) -> list[tuple[np.ndarray, object]]:
+    """The paper's E1 dead fractions and E2 largest mean sizes this run can
+    be held to, as (our mean per setting, the paper's claim); none where
+    its settings are not the paper's."""
+    from ...analysis.reproduction import e7_claims
+
+    top = largest_mean_size(ds)[0]
+    ours = []
+    for (kind, at), claim in e7_claims(ds, PAPER_CLAIMS).items():
+        if kind == "e1" and at in ds.layer.values:
+            ours.append((e1_dead(ds, layer=at).mean("e1_trial").values, claim))
+        elif kind == "e2" and at in ds.depth.values:
+            ours.append((top.sel(depth=at).values, claim))
+    return ours
+
+
 def paper_distance(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     """Per setting, how far E7's numbers lie from the paper's E1 dead
     fractions (layers 3, 10, 20) and E2 largest mean sizes (depths 2-4)
@@ -160,19 +176,7 @@ def paper_distance(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     ours over them (1: all equal), and whether every mean lies in the
     paper's interval (its stated precision). NaN where the run is held to
     none, or a setting lacks one of them (not trained at a depth)."""
-    from ...analysis.reproduction import e7_claims
-
-    claims = e7_claims(ds, PAPER_CLAIMS)
-    top = largest_mean_size(ds)[0]
-    ours = []
-    for (kind, at), claim in claims.items():
-        if kind == "e1" and at in ds.layer.values:
-            mean = e1_dead(ds, layer=at).mean("e1_trial").values
-        elif kind == "e2" and at in ds.depth.values:
-            mean = top.sel(depth=at).values
-        else:
-            continue
-        ours.append((mean, claim))
+    ours = held_numbers(ds)
     if not ours:
         nothing = np.full(ds.sizes["setting"], np.nan)
         return nothing, nothing

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ...analysis import reproduction
 from ...analysis.plots import DEPTH_COLORS, OKABE_ITO, divergence_note, half
 from ...analysis.stats import mean_se
-from .analysis import PAPER_CLAIMS, e1_dead, largest_mean_size, paper_distance, summarise
+from .analysis import PAPER_CLAIMS, e1_dead, held_numbers, largest_mean_size, paper_distance, summarise
 
 INPUT_MARKERS = {"normal": ("D", "inputs N(0, I)"), "uniform_symmetric": ("^", "inputs uniform on [-1, 1]^d"), "uniform_positive": ("v", "inputs uniform on [0, 1]^d")}
 
@@ -140,7 +140,8 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
                 ax.errorbar(scale[i], mean[i], yerr=half(trials) * se[i], fmt="x", color="k", ms=8, capsize=3, label="optimizer reset every record")
         if band is not None:
             ax.axhspan(*band, color="0.5", alpha=0.25, label="paper")
-        if closest is not None:
+        drawn = resets + [i for idx in lines.values() for i in idx]
+        if closest is not None and closest[0] in drawn:
             i = closest[0]
             ax.plot(scale[i], mean[i], "o", ms=14, mfc="none", mec="k", label="closest to the paper")
         if title.startswith("E2"):
@@ -153,24 +154,25 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
         axes[0, 0].legend(fontsize="small")
     title = f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)"
     if closest is not None:
-        i, ratio, within = closest
+        i, ratio, within, count = closest
         name = setting_name(str(ds.setting.values[i]), str(ds.knob.values[i]), str(ds.value.values[i]))
-        fit = "every number within the paper's precision" if within else "not all within the paper's precision"
-        title += f"\nclosest to the paper's six numbers: {name} (largest ratio to the paper, either way, {ratio:.2f}; {fit})"
+        fit = "all within the paper's precision" if within else "not all within the paper's precision"
+        title += f"\nclosest to the {count} numbers of the paper this run is held to: {name} (largest ratio, either way, {ratio:.2f}; {fit})"
     fig.suptitle(title)
     return fig
 
 
-def closest_to_paper(ds: xr.Dataset) -> tuple[int, float, bool] | None:
-    """The setting whose largest ratio to the paper's six numbers is the
-    smallest (:func:`analysis.paper_distance`), as (index, ratio, every
-    number within the paper's interval); None where the run is held to none
-    of them."""
+def closest_to_paper(ds: xr.Dataset) -> tuple[int, float, bool, int] | None:
+    """The setting whose largest ratio to the paper's numbers is the
+    smallest (:func:`analysis.paper_distance`: E1's layers 3, 10, 20 and
+    E2's depths 2-4, those the run is held to), as (index, ratio, every
+    number within the paper's interval, how many numbers); None where the
+    run is held to none of them."""
     ratio, within = paper_distance(ds)
     if np.isnan(ratio).all():
         return None
     i = int(np.nanargmin(ratio))
-    return i, float(ratio[i]), bool(within[i])
+    return i, float(ratio[i]), bool(within[i]), len(held_numbers(ds))
 
 
 FIGURES = {
