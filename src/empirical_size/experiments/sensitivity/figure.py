@@ -150,8 +150,9 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
         ax.set_xlabel("loss scale (paper: 1; 128 towers: 1/128)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    if axes[0, 0].get_legend_handles_labels()[0]:
-        axes[0, 0].legend(fontsize="small")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:  # below the panels, clear of the points
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), fontsize="small")
     title = f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)"
     if closest is not None:
         i, ratio, within, count = closest
