@@ -362,12 +362,38 @@ def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_
     # the loss-scale figure rings and names the nearest setting, and says nothing where none is held to the paper
     ds.attrs["config"] = json.dumps(paper_like)
     ds = ds.assign_coords(loss_scale=("setting", [1.0, 1.0]))
-    assert sensitivity_figure.closest_to_paper(ds) == (1, pytest.approx(want[1]), False, 4)  # E1's three layers, E2's depth 2
-    title = sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()
-    assert f"closest to the 4 numbers of the paper this run is held to: learning_rate=0.1 (largest ratio, either way, {want[1]:.2f}" in title
-    on_a_line = ds.assign_coords(loss_scale=("setting", [1.0, 0.5]), learning_rate=("setting", [1.0, 1.0]))
-    rings = [line for line in sensitivity_figure.loss_scale_figure(on_a_line, dpi=40).axes[0].get_lines() if line.get_label() == "closest to the paper"]
+    assert sensitivity_figure.closest_to_paper(ds) == ([1], pytest.approx(want[1]), False, 4)  # E1's three layers, E2's depth 2
+
+
+def test_e7_loss_scale_figure_rings_and_names_the_drawn_setting_nearest_the_paper(tmp_path):
+    """Three settings on one line of loss scales: the third's E2 is the
+    nearest the paper but its E1 the farthest, so the second is named; a
+    setting the figure does not draw is never named; a run held to none of
+    the paper's numbers names none."""
+    labels = ["baseline", "loss_scale_0.5", "loss_scale_0.25"]
+    settings = {"baseline": {}, "loss_scale_0.5": {"loss_scale": 0.5}, "loss_scale_0.25": {"loss_scale": 0.25}}
+    e1, e2 = fake_jobs(tmp_path, labels, depths=(2,))
+    fractions = {1: {3: 0.05, 10: 0.2, 20: 0.3}, 2: {3: 0.05, 10: 0.2, 20: 0.6}, 3: {3: 0.9, 10: 0.2, 20: 0.3}}
+    for k, label in enumerate(labels, start=1):
+        e1[label] = str(write_atomic(degenerate_set(fractions[k], depth=20, trials=3).drop_attrs().assign_attrs(width=64), tmp_path / f"{label}_e1.nc"))
+    ds = sensitivity.merge(e1, e2, settings, baseline={"learning_rate": 1.0, "loss_scale": 1.0})
+    paper_like = {
+        "degenerate": {"depth": 20, "width": 64, "inputs": 3, "n": 1000, "steps": 5},
+        "size": {"width": 64, "inputs": 3, "epochs": 50000},
+        "dtype": "float32", "matmul_precision": "float32", "optimizer": dict(PAPER_SETTINGS["optimizer"]),
+    }  # fmt: skip
+    ds.attrs.update(config=json.dumps(paper_like), e2_n=2500)
+    # E2 depth 2 at 11 k + 2: 13, 24, 35 against 370; E1 layer 3 of the third at 0.9 against 0.05 (18 times)
+    ratio, _ = sensitivity.paper_distance(ds)
+    assert ratio[2] > ratio[1] and 370 / 35 < 370 / 24 < ratio[2]
+    assert sensitivity_figure.closest_to_paper(ds)[:2] == ([1], pytest.approx(ratio[1]))
+    fig = sensitivity_figure.loss_scale_figure(ds, dpi=40)
+    assert "closest to the 4 numbers of the paper this run is held to: loss_scale=0.5 (largest ratio" in fig._suptitle.get_text()
+    rings = [line for line in fig.axes[0].get_lines() if line.get_label() == "closest to the paper"]
     assert [tuple(np.ravel(r.get_data())) for r in rings] == [(0.5, 24.0)]  # the second setting, E2 depth 2
+    off_the_figure = ds.assign_coords(knob=("setting", ["", "epsilon", "loss_scale"]))  # the nearest drawn neither on a line nor as a reset
+    assert sensitivity_figure.closest_to_paper(off_the_figure)[0] == [1]
+    assert "held to: loss_scale=0.25 (largest ratio" in sensitivity_figure.loss_scale_figure(off_the_figure, dpi=40)._suptitle.get_text()
     ds.attrs["config"] = json.dumps({**paper_like, "size": {**paper_like["size"], "width": 32}, "degenerate": {**paper_like["degenerate"], "width": 32}})
     assert sensitivity_figure.closest_to_paper(ds) is None
     assert "closest" not in sensitivity_figure.loss_scale_figure(ds, dpi=40)._suptitle.get_text()

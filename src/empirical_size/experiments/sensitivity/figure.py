@@ -116,9 +116,10 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     model), one line per learning rate that the scales were crossed with;
     the optimizer reset every record as a cross at scale 1. Mean and 95%
     t-interval; bands: the paper's values where the run is comparable.
-    Sizes on a log scale, where the distance to the paper is a ratio; the
-    setting nearest the paper's six numbers (:func:`closest_to_paper`)
-    ringed and named in the title."""
+    Sizes on a log scale, where the distance to the paper is a ratio (an
+    interval reaching below zero runs off the panel); of the settings drawn,
+    the one nearest the paper's numbers the run is held to
+    (:func:`closest_to_paper`) ringed and named in the title."""
     knobs = [set(str(k).split("+")) - {""} for k in ds.knob.values]
     scale, rate = ds.loss_scale.values.astype(float), ds.learning_rate.values.astype(float)
     on_grid = [i for i, k in enumerate(knobs) if k <= {"loss_scale", "learning_rate"}]
@@ -130,7 +131,8 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d)), resets) for d in ds.depth.values]
     # E1's five steps hold no record: the reset leaves E1 as it is, no cross there
     panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band, []))
-    closest = closest_to_paper(ds)
+    only_resets = set(resets) - {i for idx in lines.values() for i in idx}
+    closest = closest_to_paper(ds, [*only_resets, *(i for idx in lines.values() for i in idx)])
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), dpi=dpi, layout="constrained", squeeze=False)
     for ax, (title, mean, se, trials, band, resets) in zip(axes[0], panels):
         for k, (r, idx) in enumerate(lines.items()):
@@ -140,10 +142,9 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
                 ax.errorbar(scale[i], mean[i], yerr=half(trials) * se[i], fmt="x", color="k", ms=8, capsize=3, label="optimizer reset every record")
         if band is not None:
             ax.axhspan(*band, color="0.5", alpha=0.25, label="paper")
-        drawn = resets + [i for idx in lines.values() for i in idx]
-        if closest is not None and closest[0] in drawn:
-            i = closest[0]
-            ax.plot(scale[i], mean[i], "o", ms=14, mfc="none", mec="k", label="closest to the paper")
+        ringed = [i for i in closest[0] if i in resets or i not in only_resets] if closest is not None else []
+        if ringed:  # the nearest settings this panel draws
+            ax.plot(scale[ringed], mean[ringed], "o", ms=14, mfc="none", mec="k", ls="none", label="closest to the paper")
         if title.startswith("E2"):
             ax.set_yscale("log")
         ax.set_xscale("log", base=2)
@@ -155,25 +156,33 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
         fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), fontsize="small")
     title = f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)"
     if closest is not None:
-        i, ratio, within, count = closest
-        name = setting_name(str(ds.setting.values[i]), str(ds.knob.values[i]), str(ds.value.values[i]))
+        near, ratio, within, count = closest
+        name = " and ".join(setting_name(str(ds.setting.values[i]), str(ds.knob.values[i]), str(ds.value.values[i])) for i in near)
+        tied = ", tied" if len(near) > 1 else ""
         fit = "all within the paper's precision" if within else "not all within the paper's precision"
-        title += f"\nclosest to the {count} numbers of the paper this run is held to: {name} (largest ratio, either way, {ratio:.2f}; {fit})"
+        title += f"\nclosest to the {count} numbers of the paper this run is held to: {name} (largest ratio, either way, {ratio:.2f}{tied}; {fit})"
     fig.suptitle(title)
     return fig
 
 
-def closest_to_paper(ds: xr.Dataset) -> tuple[int, float, bool, int] | None:
-    """The setting whose largest ratio to the paper's numbers is the
-    smallest (:func:`analysis.paper_distance`: E1's layers 3, 10, 20 and
-    E2's depths 2-4, those the run is held to), as (index, ratio, every
-    number within the paper's interval, how many numbers); None where the
-    run is held to none of them."""
-    ratio, within = paper_distance(ds)
-    if np.isnan(ratio).all():
+def closest_to_paper(ds: xr.Dataset, among: list[int] | None = None) -> tuple[list[int], float, bool, int] | None:
+    """Of the settings ``among`` (default: all), those whose largest ratio
+    to the paper's numbers is the smallest (:func:`analysis.paper_distance`:
+    E1's layers 3, 10, 20 and E2's depths 2-4, those the run is held to), as
+    (their indices: several where they tie, the ratio, every number within
+    the paper's interval, how many numbers); None where the run is held to
+    none of them or every ratio is infinite (none dead where the paper has
+    some)."""
+    if "config" not in ds.attrs:  # not the workflow's merge: no settings to hold to the paper's
         return None
-    i = int(np.nanargmin(ratio))
-    return i, float(ratio[i]), bool(within[i]), len(held_numbers(ds))
+    ratio, within = paper_distance(ds)
+    among = list(range(ds.sizes["setting"])) if among is None else sorted(among)
+    finite = [i for i in among if np.isfinite(ratio[i])]
+    if not finite:
+        return None
+    best = min(ratio[i] for i in finite)
+    near = [i for i in finite if np.isclose(ratio[i], best, rtol=1e-9)]
+    return near, float(best), bool(within[near[0]]), len(held_numbers(ds))
 
 
 FIGURES = {
