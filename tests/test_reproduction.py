@@ -129,7 +129,7 @@ def test_e2_measures_on_a_hand_built_map():
     assert size_claims.fitted_fraction(ds).value == pytest.approx(float(last.mean("trial").max()))
     # of the depths, the one whose interval reaches highest: here a wide one with the lower mean
     wide = ds.copy(deep=True)
-    top = int(last.mean("trial").argmax())
+    top = int(last.mean("trial").argmax("depth"))
     other = (top + 1) % 3
     spread = float(last.isel(depth=top).mean()) * np.array([0.1, 0.2, 1.5, 1.9]) * 2500
     wide["size"][other, -1, :, -1] = spread[: wide.sizes["trial"]]
