@@ -151,9 +151,9 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
         ax.set_xlabel("loss scale (paper: 1; 128 towers: 1/128)")
         ax.set_title(title)
         ax.grid(alpha=0.3)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    if handles:  # below the panels, clear of the points
-        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), fontsize="small")
+    entries = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}  # every panel's, once
+    if entries:  # beside the panels, clear of the points, the title and the footer
+        fig.legend(entries.values(), entries.keys(), loc="outside right center", fontsize="small")
     title = f"Loss scale and optimizer resets: E2 at n = {ds.attrs['e2_n']}, {int(ds.epoch[-1])} epochs (mean, 95% t-interval)"
     if closest is not None:
         near, ratio, within, count = closest
