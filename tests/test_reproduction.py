@@ -325,6 +325,15 @@ def test_sensitivity_merge_keeps_the_order_and_summarises(tmp_path):
         sensitivity.merge({k: e1[k] for k in labels[:2]}, e2, settings)
 
 
+def e7_paper_like_config() -> dict:
+    """An E7 run's config at the paper's E1 and E2 settings (E2's n is the data set's e2_n)."""
+    return {
+        "degenerate": {"depth": 20, "width": 64, "inputs": 3, "n": 1000, "steps": 5},
+        "size": {"width": 64, "inputs": 3, "epochs": 50000},
+        "dtype": "float32", "matmul_precision": "float32", "optimizer": dict(PAPER_SETTINGS["optimizer"]),
+    }  # fmt: skip
+
+
 def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_path):
     """Held to the paper (its settings recorded), each setting's distance is
     the largest ours / paper or paper / ours over E1's layers and E2's
@@ -337,11 +346,7 @@ def test_e7_distance_to_the_paper_is_the_largest_ratio_over_its_six_numbers(tmp_
         d = degenerate_set(fractions[k], depth=20, trials=3)
         e1[label] = str(write_atomic(d.drop_attrs().assign_attrs(width=64), tmp_path / f"{label}_e1.nc"))
     ds = sensitivity.merge(e1, e2, settings, baseline={"learning_rate": 1.0})
-    paper_like = {
-        "degenerate": {"depth": 20, "width": 64, "inputs": 3, "n": 1000, "steps": 5},
-        "size": {"width": 64, "inputs": 3, "epochs": 50000},
-        "dtype": "float32", "matmul_precision": "float32", "optimizer": dict(PAPER_SETTINGS["optimizer"]),
-    }  # fmt: skip
+    paper_like = e7_paper_like_config()
     ds.attrs.update(config=json.dumps(paper_like), e2_n=2500)
     table = sensitivity.summarise(ds)
     # E1 in 64ths of a layer against 0.05, 0.20, 0.30; E2 depth 2: 11 k + 2 against 370 (the fake jobs' largest mean)
@@ -377,11 +382,7 @@ def test_e7_loss_scale_figure_rings_and_names_the_drawn_setting_nearest_the_pape
     for k, label in enumerate(labels, start=1):
         e1[label] = str(write_atomic(degenerate_set(fractions[k], depth=20, trials=3).drop_attrs().assign_attrs(width=64), tmp_path / f"{label}_e1.nc"))
     ds = sensitivity.merge(e1, e2, settings, baseline={"learning_rate": 1.0, "loss_scale": 1.0})
-    paper_like = {
-        "degenerate": {"depth": 20, "width": 64, "inputs": 3, "n": 1000, "steps": 5},
-        "size": {"width": 64, "inputs": 3, "epochs": 50000},
-        "dtype": "float32", "matmul_precision": "float32", "optimizer": dict(PAPER_SETTINGS["optimizer"]),
-    }  # fmt: skip
+    paper_like = e7_paper_like_config()
     ds.attrs.update(config=json.dumps(paper_like), e2_n=2500)
     # E2 depth 2 at 11 k + 2: 13, 24, 35 against 370; E1 layer 3 of the third at 0.9 against 0.05 (18 times)
     ratio, _ = sensitivity.paper_distance(ds)
