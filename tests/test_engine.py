@@ -30,34 +30,24 @@ def numpy_gradients(weights, x, y):
 
 
 def numpy_adadelta(weights, x, y, steps, lr=1.0, rho=0.95, eps=1e-8, scale=1.0):
-    """The update rule of EXPERIMENTS.md, literally; ``scale`` multiplies
-    the loss, so every gradient (E7's loss scale)."""
-    p = [a.copy() for pair in weights for a in pair]
-    acc = [np.zeros_like(a) for a in p]
-    dacc = [np.zeros_like(a) for a in p]
-    for _ in range(steps):
-        pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
-        g = [scale * a for pair in numpy_gradients(pairs, x, y) for a in pair]
-        for i in range(len(p)):
-            acc[i] = rho * acc[i] + (1 - rho) * g[i] ** 2
-            u = g[i] * np.sqrt(dacc[i] + eps) / np.sqrt(acc[i] + eps)
-            p[i] = p[i] - lr * u
-            dacc[i] = rho * dacc[i] + (1 - rho) * u**2
+    """The update rule of EXPERIMENTS.md, literally, on the full batch;
+    ``scale`` multiplies the loss, so every gradient (E7's loss scale)."""
+    p = numpy_adadelta_batches(weights, x, y, [slice(None)] * steps, lr, rho, eps, scale)
     return [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
 
 
-def numpy_adadelta_batches(weights, x, y, batches, rho=0.95, eps=1e-8):
+def numpy_adadelta_batches(weights, x, y, batches, lr=1.0, rho=0.95, eps=1e-8, scale=1.0):
     """The same rule, one step per batch of sample indices (each batch's own
     mean), the accumulators carried across batches: flat [k0, b0, k1, ...]."""
     p = [a.copy() for pair in weights for a in pair]
     acc, dacc = [np.zeros_like(a) for a in p], [np.zeros_like(a) for a in p]
     for batch in batches:
         pairs = [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
-        g = [a for pair in numpy_gradients(pairs, x[batch], y[batch]) for a in pair]
+        g = [scale * a for pair in numpy_gradients(pairs, x[batch], y[batch]) for a in pair]
         for i in range(len(p)):
             acc[i] = rho * acc[i] + (1 - rho) * g[i] ** 2
             u = g[i] * np.sqrt(dacc[i] + eps) / np.sqrt(acc[i] + eps)
-            p[i] = p[i] - u
+            p[i] = p[i] - lr * u
             dacc[i] = rho * dacc[i] + (1 - rho) * u**2
     return p
 

@@ -131,8 +131,8 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
     panels = [(f"E2 depth {int(d)}: largest mean size", top.sel(depth=d).values, top_se.sel(depth=d).values, ds.sizes["e2_trial"], (e2_bands or {}).get(int(d)), resets) for d in ds.depth.values]
     # E1's five steps hold no record: the reset leaves E1 as it is, no cross there
     panels.append((f"E1: layer {int(ds.layer.max())} dead on the data", dead.values, dead_se.values, ds.sizes["e1_trial"], e1_band, []))
-    only_resets = set(resets) - {i for idx in lines.values() for i in idx}
-    closest = closest_to_paper(ds, [*only_resets, *(i for idx in lines.values() for i in idx)])
+    on_lines = {i for idx in lines.values() for i in idx}
+    closest = closest_to_paper(ds, sorted(on_lines | set(resets)))  # of the settings drawn
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), dpi=dpi, layout="constrained", squeeze=False)
     for ax, (title, mean, se, trials, band, resets) in zip(axes[0], panels):
         for k, (r, idx) in enumerate(lines.items()):
@@ -142,7 +142,7 @@ def loss_scale_figure(ds: xr.Dataset, e2_bands: dict[int, tuple[float, float]] |
                 ax.errorbar(scale[i], mean[i], yerr=half(trials) * se[i], fmt="x", color="k", ms=8, capsize=3, label="optimizer reset every record")
         if band is not None:
             ax.axhspan(*band, color="0.5", alpha=0.25, label="paper")
-        ringed = [i for i in closest[0] if i in resets or i not in only_resets] if closest is not None else []
+        ringed = [i for i in closest[0] if i in on_lines or i in resets] if closest is not None else []
         if ringed:  # the nearest settings this panel draws
             ax.plot(scale[ringed], mean[ringed], "o", ms=14, mfc="none", mec="k", ls="none", label="closest to the paper")
         if title.startswith("E2"):
