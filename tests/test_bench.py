@@ -75,3 +75,25 @@ def test_the_paper_shapes_are_each_experiments_network_and_batches():
     assert rows["E4"][1:] == (4, 500, 1, 1000, 500, 4)
     assert rows["E2"].batch is None and rows["E5"].width == 32 and rows["E8"].width == 128
     assert [s.trials for s in bench.shapes(bench.parse(["--shapes", "paper", "--trials", "2"]))] == [2] * 6
+
+
+def test_prepared_gpu_script_runs_e4_end_to_end_on_a_cpu(tmp_path):
+    """benchmarks/device_e4.sh, prepared for a device call, run here at a
+    tiny E4 (JAX selected, the bench skipped): both variants trained and
+    timed, merged, read by the E4 claims and drawn."""
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("minima: {width: 8, trials: 2, n: 40, batch_size: 20, checkpoints: [50, 100]}\n")
+    out = tmp_path / "out"
+    env = {**os.environ, "OUT": str(out), "BACKEND": "jax", "BENCH": "0"}
+    proc = subprocess.run(["bash", "benchmarks/device_e4.sh", str(tiny)], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = (out / "e4.log").read_text()
+    for variant in ("zero", "uniform"):
+        assert re.search(rf"^E4 {variant}: \d+ s on the clock$", log, flags=re.M), log
+    import pandas as pd
+
+    table = pd.read_csv(out / "reproduction-e4.csv")
+    e4 = table[table.claim.str.startswith("E4_")]
+    assert len(e4) >= 4 and e4.why.str.contains("minima.width = 8").all(), e4[["claim", "why"]]  # read, then held apart
+    assert (out / "fig3.png").stat().st_size > 10_000
+    assert not (out / "bench.log").exists()

@@ -51,3 +51,13 @@ def test_every_rule_names_an_existing_env():
         env = (Path(rule.snakefile).parent / rule.conda_env).resolve()
         assert env.parent == ROOT / "envs" and env.is_file(), (rule.name, env)
         assert env.name == ("train.yaml" if rule.name.endswith("_train") else "analysis.yaml"), rule.name
+
+
+def test_device_wheels_agree_with_pyproject():
+    """The wheels carried to the GPU machine are the versions every other
+    run uses (those pyproject.toml pins)."""
+    script = (ROOT / "benchmarks" / "device_wheels.sh").read_text()
+    carried = pins(re.findall(r"\b[\w.\-]+==[\w.\-]+", script))
+    assert {"keras", "netcdf4"} <= carried.keys()
+    for name in carried.keys() & DECLARED.keys():
+        assert carried[name] == DECLARED[name], f"device_wheels.sh: {name}=={carried[name]} but pyproject.toml pins {DECLARED[name]}"
