@@ -54,8 +54,8 @@ def kernel_parts(width: int, n: int) -> dict[str, float]:
 def cpu() -> str:
     """The CPU's model and its widest vector instructions (Linux), else the architecture."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = re.search(r"^model name\s*:\s*(.*)$", info, flags=re.M)
-    flags = set((re.search(r"^flags\s*:\s*(.*)$", info, flags=re.M) or ["", ""])[1].split())
+    model = re.search(r"^model name\s*:\s*(.*)$", info, flags=re.MULTILINE)
+    flags = set((re.search(r"^flags\s*:\s*(.*)$", info, flags=re.MULTILINE) or ["", ""])[1].split())
     isa = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("sse4_2", "SSE4.2")) if flag in flags), platform.machine())
     return f"{model[1] if model else platform.machine()}, {isa}"
 
