@@ -13,7 +13,9 @@
 # Outputs under $OUT (or ./device-e4): e4.log (timings, the E4 verdicts),
 # reproduction-e4.csv, fig3.png, bench.log. Arguments: the config merged over
 # config/config.yaml (default config/paper-cpu-minima.yaml); BACKEND (default
-# jax) and BENCH=0 (skip the bench) from the environment, for a dry run on a CPU.
+# jax), E4=0 (skip E4) and BENCH=0 (skip the bench) from the environment: a
+# dry run on a CPU, or the two halves in two calls where one would outrun a
+# call's 10 minutes (E4 is 2 jobs of 40,000 steps of 8 trials each).
 set -o pipefail
 config=${1:-config/paper-cpu-minima.yaml}
 backend=${BACKEND:-jax}
@@ -27,6 +29,7 @@ work=$(mktemp -d)
 mkdir -p "$out" "$work/jobs"
 log="$out/e4.log"
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || lscpu | grep -E "Model name|Flags" | cut -c1-200; } | tee "$log"
+if [ "${E4:-1}" != 0 ]; then
 # Each variant's spec, as the workflow's minima_train rule builds it.
 specs=$(python3 - "$config" "$work/jobs" <<'PY'
 import json, shlex, sys
@@ -50,6 +53,7 @@ done <<<"$specs"
 eval "python3 -m empirical_size merge --experiment minima --config $merged_config --out $work/minima.nc ${jobs[*]}" 2>&1 | tee -a "$log" || exit 1
 python3 -m empirical_size reproduce --data "minima=$work/minima.nc" --out "$out/reproduction-e4.csv" 2>&1 | grep -E "E4_|Error" | tee -a "$log" || exit 1
 python3 -m empirical_size plot fig3 --data "$work/minima.nc" --paper config/paper.yaml --out "$out/fig3.png" 2>&1 | tee -a "$log" || exit 1
+fi
 if [ "${BENCH:-1}" != 0 ]; then
     python3 -m empirical_size.tools.bench --backend "$backend" --shapes paper --no-check --seconds 1 --baseline-trials 1 \
         --record-every 50 2>&1 | tee "$out/bench.log"
