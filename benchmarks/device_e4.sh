@@ -19,43 +19,51 @@
 set -o pipefail
 config=${1:-config/paper-cpu-minima.yaml}
 backend=${BACKEND:-jax}
-if [ -d .whl ]; then
+export KERAS_BACKEND=$backend PYTHONUNBUFFERED=1
+# The wheels only where the packages are missing (the GPU machine), never over
+# a working install (a CPU with Python 3.11 here cannot take 3.12's wheels).
+if ! python3 -c "import keras, netCDF4" 2>/dev/null && [ -d .whl ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site
 fi
-export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" KERAS_BACKEND=$backend PYTHONUNBUFFERED=1
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 out=${OUT:-device-e4}
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$out" "$work/jobs"
 log="$out/e4.log"
-{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || lscpu | grep -E "Model name|Flags" | cut -c1-200; } | tee "$log"
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || grep -m1 "model name" /proc/cpuinfo; } | tee "$log"
+# Before any training: every import a job and its file need, and the devices JAX sees.
+python3 -c "import keras, netCDF4, xarray, jax; print('keras', keras.__version__, 'jax', jax.__version__, jax.devices())" 2>&1 | tee -a "$log" || exit 1
 if [ "${E4:-1}" != 0 ]; then
-# Each variant's spec, as the workflow's minima_train rule builds it.
-specs=$(python3 - "$config" "$work/jobs" <<'PY'
-import json, shlex, sys
+    # Each variant's spec, as the workflow's minima_train rule builds it: "NAME JSON" a line.
+    specs=$(python3 - "$config" <<'PY'
+import json, sys
 from empirical_size.plan.registry import EXPERIMENTS, merge_config
 from empirical_size.tools.bench import load_config
 config, e = load_config(sys.argv[1]), EXPERIMENTS["minima"]
 for v in config["minima"]["variants"]:
-    print(v, shlex.quote(json.dumps(e.spec(config, variant=v))))
-print("merged", shlex.quote(json.dumps(merge_config(config, "minima"))))
+    print(v, json.dumps(e.spec(config, variant=v)))
+print("merged", json.dumps(merge_config(config, "minima")))
 PY
-) || exit 1
-jobs=()
-while read -r name spec; do
-    if [ "$name" = merged ]; then merged_config=$spec; continue; fi
-    start=$(date +%s)
-    eval "python3 -m empirical_size train --job minima --backend $backend --spec $spec --out $work/jobs/$name.nc" 2>&1 \
-        | grep -v " INFO .*epochs (" | tee -a "$log" || exit 1
-    echo "E4 $name: $(($(date +%s) - start)) s on the clock" | tee -a "$log"
-    jobs+=("$work/jobs/$name.nc")
-done <<<"$specs"
-eval "python3 -m empirical_size merge --experiment minima --config $merged_config --out $work/minima.nc ${jobs[*]}" 2>&1 | tee -a "$log" || exit 1
-python3 -m empirical_size reproduce --data "minima=$work/minima.nc" --out "$out/reproduction-e4.csv" 2>&1 | grep -E "E4_|Error" | tee -a "$log" || exit 1
-python3 -m empirical_size plot fig3 --data "$work/minima.nc" --paper config/paper.yaml --out "$out/fig3.png" 2>&1 | tee -a "$log" || exit 1
+    ) || exit 1
+    jobs=()
+    while read -r name spec; do
+        if [ "$name" = merged ]; then merged_config=$spec; continue; fi
+        start=$(date +%s)
+        python3 -m empirical_size train --job minima --backend "$backend" --spec "$spec" --out "$work/jobs/$name.nc" \
+            </dev/null 2>&1 | tee -a "$log" || exit 1
+        echo "E4 $name: $(($(date +%s) - start)) s on the clock" | tee -a "$log"
+        jobs+=("$work/jobs/$name.nc")
+    done <<<"$specs"
+    python3 -m empirical_size merge --experiment minima --config "$merged_config" --out "$work/minima.nc" "${jobs[@]}" 2>&1 \
+        | tee -a "$log" || exit 1
+    python3 -m empirical_size reproduce --data "minima=$work/minima.nc" --out "$out/reproduction-e4.csv" 2>&1 \
+        | grep -E "E4_|ERROR|Error|Traceback" | tee -a "$log" || exit 1
+    python3 -m empirical_size plot fig3 --data "$work/minima.nc" --paper config/paper.yaml --out "$out/fig3.png" 2>&1 \
+        | tee -a "$log" || exit 1
 fi
 if [ "${BENCH:-1}" != 0 ]; then
     python3 -m empirical_size.tools.bench --backend "$backend" --shapes paper --no-check --seconds 1 --baseline-trials 1 \
-        --record-every 50 2>&1 | tee "$out/bench.log"
+        --record-every 50 2>&1 | tee "$out/bench.log" || exit 1
 fi
-rm -rf "$work"

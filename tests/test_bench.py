@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -79,12 +80,13 @@ def test_the_paper_shapes_are_each_experiments_network_and_batches():
 
 def test_prepared_gpu_script_runs_e4_end_to_end_on_a_cpu(tmp_path):
     """benchmarks/device_e4.sh, prepared for a device call, run here at a
-    tiny E4 (JAX selected, the bench skipped): both variants trained and
-    timed, merged, read by the E4 claims and drawn."""
+    tiny E4 (trained by JAX's loop, as on the GPU; the bench skipped): both
+    variants trained and timed, merged, read by the E4 claims and drawn."""
     tiny = tmp_path / "tiny.yaml"
     tiny.write_text("minima: {width: 8, trials: 2, n: 40, batch_size: 20, checkpoints: [50, 100]}\n")
     out = tmp_path / "out"
-    env = {**os.environ, "OUT": str(out), "BACKEND": "jax", "BENCH": "0"}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # its python3 is this one
+    env = {**os.environ, "PATH": path, "OUT": str(out), "BACKEND": "jax", "EMPIRICAL_SIZE_PATH": "jax", "E4": "1", "BENCH": "0"}
     proc = subprocess.run(["bash", "benchmarks/device_e4.sh", str(tiny)], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     log = (out / "e4.log").read_text()
