@@ -218,6 +218,7 @@ def test_changing_a_setting_or_the_code_reruns_only_what_depends_on_it(tiny, req
     # the dpi draws every figure, the claims' forest plot too (and the report's page that carries it)
     assert set(planned([("plot", "dpi", 41)])) == figures | {"reproduction_plot", "report_text"}
     assert planned([(None, "progress_every", 3)]) == {}
+    assert planned([(None, "checkpoint_seconds", 60)]) == {}  # when to save, not what is trained
     bias = planned([("minima", "bias_scale", 0.25)])
     assert set(bias) == {"minima_train", "minima_merge", "fig3", "knots_merge", "knots_plot", "reproduction", "reproduction_plot", "report_text", "all", "total"}
     assert bias["minima_train"] == "1"  # the zero-bias job does not use it

@@ -48,7 +48,7 @@ def _train(args) -> None:
 
     train(
         args.job, _spec(args.spec), args.out, args.backend, args.threads, args.progress_every,
-        args.checkpoint, args.checkpoint_every,
+        args.checkpoint, args.checkpoint_every, args.checkpoint_seconds,
     )  # fmt: skip
 
 
@@ -202,6 +202,10 @@ def parser() -> argparse.ArgumentParser:
         "--checkpoint-every", type=int, default=int(os.environ.get("EMPIRICAL_SIZE_CHECKPOINT_EVERY", 1)),
         help="records between checkpoints (default: $EMPIRICAL_SIZE_CHECKPOINT_EVERY or 1)",
     )
+    t.add_argument(
+        "--checkpoint-seconds", type=float, default=None,
+        help="also checkpoint between records once this many seconds have passed since the last (default: $EMPIRICAL_SIZE_CHECKPOINT_SECONDS or 600)",
+    )  # fmt: skip
     t.set_defaults(func=_train)
 
     m = sub.add_parser("merge", help="merge job files into one data set")

@@ -37,6 +37,7 @@ except registry.ConfigError as err:
 os.environ.update(
     EMPIRICAL_SIZE_PROGRESS_EVERY=str(config["progress_every"]),
     EMPIRICAL_SIZE_CHECKPOINT_EVERY=str(config["checkpoint_every"]),
+    EMPIRICAL_SIZE_CHECKPOINT_SECONDS=str(config["checkpoint_seconds"]),
 )
 
 from empirical_size.plan import code

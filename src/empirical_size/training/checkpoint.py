@@ -1,7 +1,11 @@
 """Checkpoints of a training job, so that a killed job resumes where it was.
 
 A checkpoint holds the trainer's state (weights, optimizer variables), the
-records so far and the epochs done (shuffles are counter-based: epoch ``e``'s
+records so far and the epochs done. It is written after records (every
+``every`` of them) and, where a job's records are far apart (E4's 8,000
+epochs at the paper's network: over an hour on a CPU), also between them
+once ``seconds`` have passed since the last (``EMPIRICAL_SIZE_CHECKPOINT_SECONDS``,
+default 600), so that a kill costs at most that much work (shuffles are counter-based: epoch ``e``'s
 order needs no saved generator), with the job's spec and the format of
 training: one written for another spec, or by a version of the engine that
 trains differently, is ignored. It is written to a temporary file and
@@ -21,6 +25,7 @@ import logging
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +41,24 @@ TRAINING_FORMAT = 5  # 5: the CPU kernel's jobs evaluate in numpy, not XLA
 
 
 STOP_AFTER_CHECKPOINT = "EMPIRICAL_SIZE_STOP_AFTER_CHECKPOINT"
+CHECKPOINT_SECONDS = "EMPIRICAL_SIZE_CHECKPOINT_SECONDS"
+DEFAULT_SECONDS = 600.0  # between records: an E4 checkpoint (169 MB at 8 trials) takes a second or two to write
 
 
 class Checkpoint:
     _stopped = False  # this process stopped itself once (STOP_AFTER_CHECKPOINT)
     resumed = False  # this job went on from a checkpoint of an earlier run
 
-    def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1):
+    def __init__(self, path: str | os.PathLike, spec: dict, every: int = 1, seconds: float | None = None):
         self.path = Path(path)
         self.key = json.dumps({"spec": spec, "training_format": TRAINING_FORMAT}, sort_keys=True)
         self.every = max(1, int(every))
+        self.seconds = float(os.environ.get(CHECKPOINT_SECONDS, DEFAULT_SECONDS) if seconds is None else seconds)
+        self._saved = time.monotonic()  # the job's start counts as a save: the first waits its full interval
+
+    def due(self) -> bool:
+        """Whether ``seconds`` have passed since the last save (or the start)."""
+        return time.monotonic() - self._saved >= self.seconds
 
     def save(self, done: int, state: list[np.ndarray], records: dict[str, list[np.ndarray]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +75,7 @@ class Checkpoint:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._saved = time.monotonic()
         stop = os.environ.get(STOP_AFTER_CHECKPOINT) == "1" and hasattr(signal, "SIGSTOP")
         if stop and not Checkpoint._stopped and not self.resumed:
             Checkpoint._stopped = True

@@ -20,6 +20,7 @@ log = logging.getLogger("empirical_size")
 def train(
     experiment: str, spec: dict, out: str, backend_name: str = "tensorflow", threads: int | None = None,
     progress_every: float = 10.0, checkpoint: str | None = None, checkpoint_every: int = 1,
+    checkpoint_seconds: float | None = None,
 ) -> None:  # fmt: skip
     from ..engine import backend
     from .storage import write_atomic
@@ -33,7 +34,7 @@ def train(
 
         if "checkpoint" not in inspect.signature(module.run).parameters:
             raise ValueError(f"--checkpoint is not supported by {experiment} jobs")
-        kwargs["checkpoint"] = Checkpoint(checkpoint, spec, checkpoint_every)
+        kwargs["checkpoint"] = Checkpoint(checkpoint, spec, checkpoint_every, checkpoint_seconds)
     ds = module.run(job, progress_every=progress_every, **kwargs)
     write_atomic(ds, out)
     if checkpoint:

@@ -49,8 +49,9 @@ def train_and_record(
     axis trials); by default each trial's training MSE and size on the full
     training data. Returns ``epoch (R,)`` and each measure stacked as
     ``(T, R, ...)``. With a :class:`~empirical_size.training.checkpoint.Checkpoint` the
-    state is saved every ``checkpoint.every`` records, and a saved state of
-    the same job is resumed from. A ``mask (T, n)`` marks each trial's real
+    state is saved every ``checkpoint.every`` records and between records
+    once ``checkpoint.seconds`` have passed, and a saved state of the same
+    job is resumed from. A ``mask (T, n)`` marks each trial's real
     samples of packed, zero-padded data; in mini-batches each trial then
     draws its batches from its own samples (``plan`` is the largest size's).
     With ``reset_at_records`` the optimizer starts afresh after every record
@@ -73,10 +74,15 @@ def train_and_record(
     keys = None if plan.full_batch else trial_keys(shuffle_rngs)
     steps = _Steps(trainer, xt, yt, maskt, plan, keys, lengths, cap=int(np.diff(marks, prepend=0).max()))
     records, recorded = _resumed(checkpoint, trainer, progress, steps)  # recorded: the last mark a resumed checkpoint holds
+
+    def between() -> None:  # inside a record interval, once the checkpoint's seconds have passed
+        if checkpoint.due():
+            checkpoint.save(steps.done, trainer.get_state(), records)
+
     for r, mark in enumerate(marks):
         if mark <= recorded:  # recorded before a resume (a mark 0 is the initial networks)
             continue
-        steps.advance(mark, progress)
+        steps.advance(mark, progress, between if checkpoint is not None else None)
         for name, value in measure(trainer, xt, yt).items():
             records.setdefault(name, []).append(np.asarray(value))
         if reset_at_records:  # before the checkpoint, which then holds the fresh optimizer
@@ -116,8 +122,10 @@ class _Steps:
         self.plan, self.keys, self.lengths, self.cap = plan, keys, lengths, cap
         self.done, self.calls, self.block = 0, 0, 1
 
-    def advance(self, mark: int, progress: Progress) -> None:
-        """Train until epoch ``mark``."""
+    def advance(self, mark: int, progress: Progress, between: Callable[[], None] | None = None) -> None:
+        """Train until epoch ``mark``, calling ``between`` after each compiled
+        call that stops short of it (a checkpoint there holds no record for
+        ``mark``, so a resume from it still records ``mark``)."""
         while self.done < mark:
             todo = min(self.block, mark - self.done)
             start = time.perf_counter()
@@ -132,6 +140,8 @@ class _Steps:
                 per_epoch = max(seconds / todo, 1e-9)
                 self.block = int(min(self.cap, 2 ** max(0, int(np.floor(np.log2(TARGET_CALL_SECONDS / per_epoch))))))
             progress.update(self.done)
+            if between is not None and self.done < mark:
+                between()
 
 
 def mse_and_size(trainer: Trainer, xt, yt, mask=None) -> dict[str, np.ndarray]:
