@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from empirical_size.engine import cpu_kernel
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -52,24 +54,22 @@ def kernel_parts(width: int, n: int) -> dict[str, float]:
     return {k: float(v) for k, v in re.findall(r"(step|adadelta|transpose) ([\d.]+) us", out)}
 
 
-def cpu() -> tuple[str, int]:
-    """The CPU's model and its widest vector instructions (Linux), else the
-    architecture; and the floats in a vector of the kernel's native build."""
+def cpu_model() -> str:
+    """The CPU's model (Linux), else the architecture."""
     info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"^model name\s*:\s*(.*)$", info, flags=re.MULTILINE)
-    flags = set((re.search(r"^flags\s*:\s*(.*)$", info, flags=re.MULTILINE) or ["", ""])[1].split())
-    isa, lanes = next(((name, lanes) for flag, name, lanes in (("avx512f", "AVX-512", 16), ("avx2", "AVX2", 8), ("sse4_2", "SSE4.2", 4)) if flag in flags), (platform.machine(), 4))
-    return f"{model[1] if model else platform.machine()}, {isa}", lanes
+    return model[1] if model else platform.machine()
 
 
 def main(shapes: list[tuple[int, int]]) -> None:
-    name, lanes = cpu()
-    print(f"{name}; one core, alone")
+    native = cpu_kernel.library("native").target().decode()
+    print(f"{cpu_model()}, kernel native: {native}; one core, alone")
     with threadpool_limits(1):
         peak = blas_rate(1024, 1024, 1024)
         print(f"OpenBLAS 1024^2: {peak:.1f} GFLOP/s")
         for width, n in shapes:
-            width = -(-width // lanes) * lanes  # the harness takes whole vectors, as the kernel pads (500 -> 504 on AVX2, 512 on AVX-512)
+            # the harness takes whole vectors: the width the native build pads to (500 -> 504 on AVX2, 512 on AVX-512)
+            width = cpu_kernel.Layout([1, width, width, width, width, 1], "float32").width
             rows = min(n, 512)  # the kernel's block of samples
             parts = kernel_parts(width, n)
             params = 2 * width + 3 * (width * width + width) + width + 1  # depth 4, one input

@@ -17,7 +17,7 @@ from .work import job_work
 # arrays 2x: the graph's peak on the packed E2 job of tests/test_cluster.py
 # varies from 2.37 to 3.03 GB between identical runs (Intel Xeon, AVX-512;
 # the same before and after issue 28) and from 2.21 to 2.86 GB (AMD EPYC,
-# AVX2); at 1.7x (3.27 GB) the test failed once in a full suite (AMD EPYC).
+# AVX2); at 1.7x (3.27 GB) the test failed once in a full suite (AMD EPYC, AVX2).
 # tests/test_cluster.py holds each path's requests within 2x of its peaks.
 PROCESS_MB = {"kernel": 150, "keras": 1200}
 ARRAY_FACTOR = {"kernel": 1.1, "keras": 2.0}
